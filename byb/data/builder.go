@@ -1,0 +1,201 @@
+package data
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Builder collects raw events (user, time, one raw string per ID field) in memory, interning
+// each distinct raw value once, then builds a dataset: vocabularies from the pretraining
+// span, events grouped by user and sorted by time, splits and labels. Importers parse files
+// into a Builder; memory is proportional to the events (one int32 per ID, one int64 per time)
+// plus the distinct raw values.
+type Builder struct {
+	fields []string
+
+	userIndex map[string]int32
+	users     []string
+	intern    []map[string]int32 // per field: raw value → interned index
+	raw       [][]string         // per field: interned index → raw value
+
+	evUser []int32
+	evTime []int64
+	evIDs  []int32 // m interned indices per event; -1 = empty value
+}
+
+// NewBuilder starts a builder for behaviors with the given ID fields.
+func NewBuilder(fields []string) *Builder {
+	b := &Builder{fields: fields, userIndex: map[string]int32{}}
+	for range fields {
+		b.intern = append(b.intern, map[string]int32{})
+		b.raw = append(b.raw, nil)
+	}
+	return b
+}
+
+// Fields returns the ID field names.
+func (b *Builder) Fields() []string { return b.fields }
+
+// Events is the number of events added.
+func (b *Builder) Events() int { return len(b.evTime) }
+
+// Add records one behavior. values holds one raw value per field; "" means the behavior has
+// no ID in that field.
+func (b *Builder) Add(user string, t int64, values []string) {
+	u, ok := b.userIndex[user]
+	if !ok {
+		u = int32(len(b.users))
+		b.userIndex[user] = u
+		b.users = append(b.users, user)
+	}
+	b.evUser = append(b.evUser, u)
+	b.evTime = append(b.evTime, t)
+	for j, v := range values {
+		if v == "" {
+			b.evIDs = append(b.evIDs, -1)
+			continue
+		}
+		id, ok := b.intern[j][v]
+		if !ok {
+			id = int32(len(b.raw[j]))
+			b.intern[j][v] = id
+			b.raw[j] = append(b.raw[j], v)
+		}
+		b.evIDs = append(b.evIDs, id)
+	}
+}
+
+// HasUser reports whether a user has any event.
+func (b *Builder) HasUser(user string) bool { _, ok := b.userIndex[user]; return ok }
+
+// TimeRange returns the earliest and latest event time.
+func (b *Builder) TimeRange() (int64, int64) {
+	if len(b.evTime) == 0 {
+		return 0, 0
+	}
+	lo, hi := b.evTime[0], b.evTime[0]
+	for _, t := range b.evTime {
+		lo, hi = min(lo, t), max(hi, t)
+	}
+	return lo, hi
+}
+
+// BuildOptions say how a Builder becomes a dataset.
+type BuildOptions struct {
+	Name, Source string
+	Splits       []Split // the pretraining split's window selects the vocabulary's counts
+	Tasks        []Task
+	MinCount     int // keep raw values seen at least this often in the pretraining span
+	MaxVocab     int // and at most this many per field (0 = no cap)
+	// External labels per task name (raw user → class index), for external tasks.
+	External map[string]map[string]int32
+	// Rows skipped by the importer, recorded in meta.json.
+	SkippedRows  int
+	SkipExamples []string
+}
+
+// Build writes the dataset to dir and returns its meta.
+func (b *Builder) Build(dir string, o BuildOptions) (*Meta, error) {
+	if len(b.evTime) == 0 {
+		return nil, fmt.Errorf("no events to build a dataset from")
+	}
+	var pre Span
+	for _, s := range o.Splits {
+		if s.Name == Pretrain {
+			pre = s.Obs
+		}
+	}
+	if pre.IsZero() {
+		return nil, fmt.Errorf("no %s split given", Pretrain)
+	}
+	m := len(b.fields)
+
+	// Vocabularies from pretraining-span counts; remap[j][interned] = vocabulary index.
+	vocabs := make([]*Vocab, m)
+	remap := make([][]int32, m)
+	meta := &Meta{Name: o.Name, Source: o.Source, Splits: o.Splits, Tasks: o.Tasks,
+		MinCount: o.MinCount, MaxVocab: o.MaxVocab, SkippedRows: o.SkippedRows, SkipExamples: o.SkipExamples}
+	for j := 0; j < m; j++ {
+		counts := make([]int64, len(b.raw[j]))
+		var total int64
+		for e, t := range b.evTime {
+			if id := b.evIDs[e*m+j]; id >= 0 && pre.Contains(t) {
+				counts[id]++
+				total++
+			}
+		}
+		byValue := make(map[string]int64, len(counts))
+		for id, c := range counts {
+			if c > 0 {
+				byValue[b.raw[j][id]] = c
+			}
+		}
+		vocabs[j] = BuildVocab(byValue, o.MinCount, o.MaxVocab)
+		remap[j] = make([]int32, len(b.raw[j]))
+		var covered int64
+		for id, v := range b.raw[j] {
+			remap[j][id] = vocabs[j].Lookup(v)
+			if remap[j][id] >= FirstValue {
+				covered += counts[id]
+			}
+		}
+		f := Field{Name: b.fields[j], RawValues: int64(len(byValue))}
+		if total > 0 {
+			f.Coverage = float64(covered) / float64(total)
+		}
+		meta.Fields = append(meta.Fields, f)
+	}
+
+	// Group events by user (counting sort keeps input order), then sort each user by time.
+	start := make([]int, len(b.users)+1)
+	for _, u := range b.evUser {
+		start[u+1]++
+	}
+	for u := range b.users {
+		start[u+1] += start[u]
+	}
+	order := make([]int32, len(b.evUser))
+	next := append([]int(nil), start[:len(b.users)]...)
+	for e, u := range b.evUser {
+		order[next[u]] = int32(e)
+		next[u]++
+	}
+
+	// Users are written in sorted raw-id order so that a dataset does not depend on the
+	// order of the input file.
+	userOrder := make([]int, len(b.users))
+	for i := range userOrder {
+		userOrder[i] = i
+	}
+	sort.Slice(userOrder, func(a, c int) bool { return b.users[userOrder[a]] < b.users[userOrder[c]] })
+
+	w, err := Create(dir, meta, vocabs, o.External)
+	if err != nil {
+		return nil, err
+	}
+	var times []int64
+	var ids []int32
+	for _, u := range userOrder {
+		evs := order[start[u]:start[u+1]]
+		sort.SliceStable(evs, func(a, c int) bool { return b.evTime[evs[a]] < b.evTime[evs[c]] })
+		times, ids = times[:0], ids[:0]
+		for _, e := range evs {
+			times = append(times, b.evTime[e])
+			for j := 0; j < m; j++ {
+				id := NoID
+				if r := b.evIDs[int(e)*m+j]; r >= 0 {
+					id = remap[j][r]
+				}
+				ids = append(ids, id)
+			}
+		}
+		if err := w.Add(b.users[u], times, ids); err != nil {
+			w.Abort()
+			return nil, err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return meta, nil
+}

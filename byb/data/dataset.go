@@ -1,0 +1,257 @@
+package data
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"unsafe"
+)
+
+// Dataset is a dataset directory loaded in memory: every user's time-sorted behaviors.
+type Dataset struct {
+	Dir     string
+	Meta    *Meta
+	Users   []string // raw user ids
+	Offsets []int64  // user i's behaviors are [Offsets[i], Offsets[i+1])
+	Times   []int64  // unix seconds
+	IDs     []int32  // m per behavior
+}
+
+// Load reads a dataset directory written by Writer.
+func Load(dir string) (*Dataset, error) {
+	meta, err := ReadMeta(dir)
+	if err != nil {
+		return nil, err
+	}
+	d := &Dataset{Dir: dir, Meta: meta}
+	if d.Users, err = readLines(filepath.Join(dir, usersFile)); err != nil {
+		return nil, err
+	}
+	if d.Offsets, err = readArray[int64](filepath.Join(dir, offsetsFile)); err != nil {
+		return nil, err
+	}
+	if d.Times, err = readArray[int64](filepath.Join(dir, timesFile)); err != nil {
+		return nil, err
+	}
+	if d.IDs, err = readArray[int32](filepath.Join(dir, idsFile)); err != nil {
+		return nil, err
+	}
+	m := int64(meta.NumIDs())
+	switch {
+	case len(d.Users) != meta.Users, len(d.Offsets) != meta.Users+1,
+		int64(len(d.Times)) != meta.Events, int64(len(d.IDs)) != meta.Events*m,
+		d.Offsets[len(d.Offsets)-1] != meta.Events:
+		return nil, fmt.Errorf("%s: data files disagree with meta.json (%d users, %d events): the dataset is damaged, re-create it", dir, meta.Users, meta.Events)
+	}
+	return d, nil
+}
+
+// Events returns user u's behavior times and IDs (m per behavior).
+func (d *Dataset) Events(u int) ([]int64, []int32) {
+	lo, hi := d.Offsets[u], d.Offsets[u+1]
+	m := int64(d.Meta.NumIDs())
+	return d.Times[lo:hi], d.IDs[lo*m : hi*m]
+}
+
+func readLines(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		out = append(out, sc.Text())
+	}
+	return out, sc.Err()
+}
+
+// readArray reads a little-endian binary array of int32 or int64.
+func readArray[T int32 | int64](path string) ([]T, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var zero T
+	size := int(unsafe.Sizeof(zero))
+	if len(b)%size != 0 {
+		return nil, fmt.Errorf("%s: %d bytes is not a whole number of %d-byte values: the dataset is damaged", path, len(b), size)
+	}
+	out := make([]T, len(b)/size)
+	for i := range out {
+		if size == 8 {
+			out[i] = T(binary.LittleEndian.Uint64(b[8*i:]))
+		} else {
+			out[i] = T(int32(binary.LittleEndian.Uint32(b[4*i:])))
+		}
+	}
+	return out, nil
+}
+
+// Samples are the samples of one split: users with at least one behavior in the split's
+// observation window, and their label per task (-1 = no label).
+type Samples struct {
+	Split  Split
+	Users  []int32   // dataset user indices
+	Labels [][]int32 // [task][sample]; empty for the pretraining split
+}
+
+// Len is the number of samples.
+func (s *Samples) Len() int { return len(s.Users) }
+
+// Samples reads the sample list (splits/SPLIT.csv) of a split.
+func (d *Dataset) Samples(split string) (*Samples, error) {
+	sp, err := d.Meta.Split(split)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(d.Dir, splitsDir, split+".csv")
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(bufio.NewReader(f))
+	header, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	nTasks := len(header) - 2
+	s := &Samples{Split: sp, Labels: make([][]int32, nTasks)}
+	for line := 2; ; line++ {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %v", path, line, err)
+		}
+		u, err := strconv.Atoi(rec[0])
+		if err != nil || u < 0 || u >= len(d.Users) {
+			return nil, fmt.Errorf("%s:%d: bad user index %q", path, line, rec[0])
+		}
+		s.Users = append(s.Users, int32(u))
+		for t := 0; t < nTasks; t++ {
+			y, err := strconv.Atoi(rec[2+t])
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: bad label %q for task %s", path, line, rec[2+t], header[2+t])
+			}
+			s.Labels[t] = append(s.Labels[t], int32(y))
+		}
+	}
+	return s, nil
+}
+
+// SeqConfig says how a user's observation window becomes a model input.
+type SeqConfig struct {
+	MaxLen int   // n: the most recent n behaviors are kept
+	Pool   int64 // ΔT1 in seconds (Day by default)
+}
+
+// Windows is T, the number of pooling windows of a span.
+func (c SeqConfig) Windows(obs Span) int {
+	p := c.pool()
+	return int((obs.End - obs.Start + p - 1) / p)
+}
+
+func (c SeqConfig) pool() int64 {
+	if c.Pool <= 0 {
+		return Day
+	}
+	return c.Pool
+}
+
+// Batch builds the batch of the given samples (rows index s.Users). task is the index of the
+// task whose labels fill Batch.Labels, or -1.
+func (d *Dataset) Batch(s *Samples, rows []int, cfg SeqConfig, task int) *Batch {
+	m, n := d.Meta.NumIDs(), cfg.MaxLen
+	b := &Batch{Size: len(rows), MaxLen: n, NumIDs: m, Windows: cfg.Windows(s.Split.Obs),
+		IDs: make([]int32, len(rows)*n*m), Window: make([]int32, len(rows)*n),
+		Users: make([]int32, len(rows)), Labels: make([]int32, len(rows))}
+	pool, obs := cfg.pool(), s.Split.Obs
+	for r, row := range rows {
+		u := s.Users[row]
+		b.Users[r] = u
+		b.Labels[r] = -1
+		if task >= 0 && task < len(s.Labels) {
+			b.Labels[r] = s.Labels[task][row]
+		}
+		times, ids := d.Events(int(u))
+		lo, hi := spanRange(times, obs)
+		if hi-lo > n {
+			lo = hi - n
+		}
+		win := b.Window[r*n : (r+1)*n]
+		for i := range win {
+			win[i] = -1
+		}
+		for k, e := 0, lo; e < hi; k, e = k+1, e+1 {
+			win[k] = int32((times[e] - obs.Start) / pool)
+		}
+		copy(b.IDs[r*n*m:], ids[lo*m:hi*m])
+	}
+	return b
+}
+
+// spanRange returns the index range of the (sorted) times inside the span.
+func spanRange(times []int64, s Span) (int, int) {
+	lo, hi := 0, len(times)
+	for lo < hi && times[lo] < s.Start {
+		lo++
+	}
+	for hi > lo && times[hi-1] >= s.End {
+		hi--
+	}
+	return lo, hi
+}
+
+// LengthStats are the Table 8 length columns of one split.
+type LengthStats struct {
+	Samples     int
+	Min, Max    int
+	Avg         float64
+	DistinctIDs int // distinct vocabulary indices seen in the split, over all fields
+	Days        int
+}
+
+// SplitStats computes the length statistics of a split's observation windows.
+func (d *Dataset) SplitStats(s *Samples) LengthStats {
+	st := LengthStats{Samples: s.Len(), Min: math.MaxInt, Days: s.Split.Obs.Days()}
+	m := d.Meta.NumIDs()
+	seen := make([]map[int32]bool, m)
+	for j := range seen {
+		seen[j] = map[int32]bool{}
+	}
+	total := 0
+	for _, u := range s.Users {
+		times, ids := d.Events(int(u))
+		lo, hi := spanRange(times, s.Split.Obs)
+		l := hi - lo
+		total += l
+		st.Min, st.Max = min(st.Min, l), max(st.Max, l)
+		for e := lo; e < hi; e++ {
+			for j := 0; j < m; j++ {
+				if id := ids[e*m+j]; id >= FirstValue {
+					seen[j][id] = true
+				}
+			}
+		}
+	}
+	if st.Samples == 0 {
+		st.Min = 0
+	} else {
+		st.Avg = float64(total) / float64(st.Samples)
+	}
+	for _, s := range seen {
+		st.DistinctIDs += len(s)
+	}
+	return st
+}

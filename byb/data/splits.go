@@ -1,0 +1,83 @@
+package data
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// SplitOptions describe the paper's time windows when they are not given explicitly.
+type SplitOptions struct {
+	PretrainDays int // length of the pretraining span (the paper: 120 Tmall, 180 mobile)
+	ObsDays      int // length of the finetune and test observation windows (60, 180)
+	HorizonDays  int // longest label window (the tasks' largest Days)
+	// TestUsers > 0 gives finetune and test the same (latest) window and disjoint users:
+	// this share of users, chosen by a hash of their id, goes to test. For logs too short
+	// for two successive windows, and for external labels that have no time.
+	TestUsers float64
+}
+
+// DefaultSplits places the windows at the end of the data [first, last], aligned to days:
+// the test observation window ends HorizonDays before the last day, so its labels fit;
+// finetune's ends HorizonDays before test's, so finetune labels never reach into the test
+// label window; pretraining ends where test observation ends, so it never sees a test label.
+func DefaultSplits(first, last int64, o SplitOptions) ([]Split, error) {
+	start := floorDay(first)
+	end := floorDay(last) + Day
+	h := int64(o.HorizonDays) * Day
+	testEnd := end - h
+	ftEnd := testEnd - h
+	if o.TestUsers > 0 {
+		ftEnd = testEnd
+	}
+	window := func(e int64, days int) Span {
+		s := e - int64(days)*Day
+		if days <= 0 || s < start {
+			s = start
+		}
+		return Span{s, e}
+	}
+	splits := []Split{
+		{Name: Pretrain, Obs: window(testEnd, o.PretrainDays)},
+		{Name: Finetune, Obs: window(ftEnd, o.ObsDays)},
+		{Name: Test, Obs: window(testEnd, o.ObsDays)},
+	}
+	if o.TestUsers > 0 {
+		if o.TestUsers >= 1 {
+			return nil, fmt.Errorf("test user share %v must be in (0,1)", o.TestUsers)
+		}
+		splits[1].UserFrom, splits[1].UserTo = 0, 1-o.TestUsers
+		splits[2].UserFrom, splits[2].UserTo = 1-o.TestUsers, 1
+	}
+	for _, s := range splits {
+		if s.Obs.End <= s.Obs.Start {
+			return nil, fmt.Errorf("the data spans %s..%s (%d days), too short for a %s window with %d-day label windows: pass shorter horizons, --test-users, or explicit windows",
+				day(first), day(last), int((end-start)/Day), s.Name, o.HorizonDays)
+		}
+	}
+	return splits, nil
+}
+
+// ParseSpan parses "YYYY-MM-DD..YYYY-MM-DD" (end exclusive) into a Span.
+func ParseSpan(s string) (Span, error) {
+	a, b, ok := strings.Cut(s, "..")
+	if !ok {
+		return Span{}, fmt.Errorf("window %q: want START..END as YYYY-MM-DD..YYYY-MM-DD (end exclusive)", s)
+	}
+	ta, err1 := time.Parse("2006-01-02", strings.TrimSpace(a))
+	tb, err2 := time.Parse("2006-01-02", strings.TrimSpace(b))
+	if err1 != nil || err2 != nil || !tb.After(ta) {
+		return Span{}, fmt.Errorf("window %q: want START..END as YYYY-MM-DD..YYYY-MM-DD with END after START", s)
+	}
+	return Span{ta.Unix(), tb.Unix()}, nil
+}
+
+func floorDay(t int64) int64 {
+	d := t / Day * Day
+	if d > t {
+		d -= Day
+	}
+	return d
+}
+
+func day(t int64) string { return time.Unix(t, 0).UTC().Format("2006-01-02") }
