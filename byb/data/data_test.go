@@ -1,0 +1,309 @@
+package data
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func date(s string) int64 {
+	t, err := time.Parse("2006-01-02 15:04", s)
+	if err != nil {
+		panic(err)
+	}
+	return t.Unix()
+}
+
+func TestBuildVocabCapsAndOrders(t *testing.T) {
+	counts := map[string]int64{"a": 5, "b": 1, "c": 5, "d": 3, "e": 2}
+	v := BuildVocab(counts, 2, 3)
+	// count desc, then value asc; "b" is below min count; cap keeps 3 of a,c,d,e.
+	if want := []string{"a", "c", "d"}; !reflect.DeepEqual(v.Values, want) {
+		t.Fatalf("values %v, want %v", v.Values, want)
+	}
+	if v.Size() != 5 {
+		t.Errorf("size %d, want 3 values + 2 reserved", v.Size())
+	}
+	for raw, want := range map[string]int32{"a": 2, "c": 3, "d": 4, "e": OOV, "b": OOV, "zzz": OOV, "": NoID} {
+		if got := v.Lookup(raw); got != want {
+			t.Errorf("Lookup(%q) = %d, want %d", raw, got, want)
+		}
+	}
+	if all := BuildVocab(counts, 0, 0); len(all.Values) != 5 {
+		t.Errorf("no caps kept %d values, want 5", len(all.Values))
+	}
+}
+
+func TestVocabSaveLoadEscapes(t *testing.T) {
+	v := BuildVocab(map[string]int64{"tab\there": 2, `back\slash`: 3, "new\nline": 1, "plain": 4}, 1, 0)
+	dir := t.TempDir()
+	if err := v.save(vocabPath(dir, "f")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadVocab(dir, "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Values, v.Values) || !reflect.DeepEqual(got.Counts, v.Counts) {
+		t.Fatalf("round trip: %q %v, want %q %v", got.Values, got.Counts, v.Values, v.Counts)
+	}
+	if got.Lookup("tab\there") != v.Lookup("tab\there") {
+		t.Error("lookup after load differs")
+	}
+}
+
+func TestDefaultSplits(t *testing.T) {
+	first, last := date("2013-04-01 10:00"), date("2013-09-30 23:00") // 183 days: Apr 1 .. Sep 30
+	s, err := DefaultSplits(first, last, SplitOptions{PretrainDays: 120, ObsDays: 60, HorizonDays: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := date("2013-10-01 00:00")
+	testEnd := end - 30*Day
+	want := []Split{
+		{Name: Pretrain, Obs: Span{testEnd - 120*Day, testEnd}},
+		{Name: Finetune, Obs: Span{testEnd - 90*Day, testEnd - 30*Day}},
+		{Name: Test, Obs: Span{testEnd - 60*Day, testEnd}},
+	}
+	if !reflect.DeepEqual(s, want) {
+		t.Fatalf("splits\n%+v\nwant\n%+v", s, want)
+	}
+	u, err := DefaultSplits(first, last, SplitOptions{ObsDays: 60, HorizonDays: 30, TestUsers: 0.25})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u[1].Obs != u[2].Obs || u[1].UserTo != 0.75 || u[2].UserFrom != 0.75 || u[2].UserTo != 1 {
+		t.Fatalf("user-disjoint splits wrong: %+v", u)
+	}
+	if u[0].Obs.Start != date("2013-04-01 00:00") {
+		t.Errorf("pretrain without a length should start at the first day, got %v", u[0].Obs)
+	}
+	if _, err := DefaultSplits(first, first+Day, SplitOptions{ObsDays: 60, HorizonDays: 30}); err == nil {
+		t.Error("a 1-day log with 30-day horizons should not fit")
+	}
+}
+
+func TestUserBucketSplitsDisjoint(t *testing.T) {
+	ft := Split{UserFrom: 0, UserTo: 0.7}
+	te := Split{UserFrom: 0.7, UserTo: 1}
+	nTest := 0
+	for i := 0; i < 1000; i++ {
+		id := "user" + string(rune('a'+i%26)) + time.Unix(int64(i), 0).UTC().Format("150405")
+		if ft.HasUser(id) == te.HasUser(id) {
+			t.Fatalf("user %s is in both or neither split", id)
+		}
+		if te.HasUser(id) {
+			nTest++
+		}
+	}
+	if nTest < 220 || nTest > 380 {
+		t.Errorf("%d of 1000 users in a 30%% split", nTest)
+	}
+}
+
+// smallBuild builds the hand-made dataset used below: fields (item, cat), one pretraining
+// span Apr 1..Apr 11 and test observation Apr 1..Apr 6 with labels after Apr 6.
+func smallBuild(t *testing.T, tasks ...string) (*Dataset, *Meta) {
+	t.Helper()
+	b := NewBuilder([]string{"item", "cat"})
+	ev := []struct {
+		user, when, item, cat string
+	}{
+		{"u2", "2013-04-02 09:00", "i1", "A"},
+		{"u1", "2013-04-03 10:00", "i1", "A"},
+		{"u1", "2013-04-01 08:00", "i2", "B"}, // out of order in the input on purpose
+		{"u1", "2013-04-01 09:00", "i1", "A"},
+		{"u1", "2013-04-06 12:00", "i3", "B"}, // label window of test (starts Apr 6)
+		{"u1", "2013-04-07 12:00", "i1", "A"},
+		{"u1", "2013-04-08 12:00", "i2", "B"},
+		{"u2", "2013-04-20 09:00", "i9", "C"}, // outside pretraining: i9 and C are OOV
+		{"u3", "2013-04-07 09:00", "i1", ""},  // no behavior in the observation window
+	}
+	for _, e := range ev {
+		b.Add(e.user, date(e.when), []string{e.item, e.cat})
+	}
+	var ts []Task
+	for _, s := range tasks {
+		task, err := ParseTask(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts = append(ts, task)
+	}
+	splits := []Split{
+		{Name: Pretrain, Obs: Span{date("2013-04-01 00:00"), date("2013-04-11 00:00")}},
+		{Name: Test, Obs: Span{date("2013-04-01 00:00"), date("2013-04-06 00:00")}},
+	}
+	dir := filepath.Join(t.TempDir(), "ds")
+	meta, err := b.Build(dir, BuildOptions{Name: "small", Splits: splits, Tasks: ts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, meta
+}
+
+func TestBuildLoadAndLabels(t *testing.T) {
+	d, meta := smallBuild(t, "cat3=most_frequent:cat:3", "active2=active:2", "churn1=inactive:1", "any=any_of:item:i2|i3:1")
+	if meta.Users != 3 || meta.Events != 9 {
+		t.Fatalf("users %d events %d, want 3 and 9", meta.Users, meta.Events)
+	}
+	if !reflect.DeepEqual(d.Users, []string{"u1", "u2", "u3"}) {
+		t.Fatalf("users %v, want sorted raw ids", d.Users)
+	}
+	// Pretraining counts: item i1 ×4, i2 ×2, i3 ×1; cat A ×3, B ×3 → A first (tie, by value).
+	item, _ := LoadVocab(d.Dir, "item")
+	cat, _ := LoadVocab(d.Dir, "cat")
+	if !reflect.DeepEqual(item.Values, []string{"i1", "i2", "i3"}) || !reflect.DeepEqual(cat.Values, []string{"A", "B"}) {
+		t.Fatalf("vocabs %v %v", item.Values, cat.Values)
+	}
+	times, ids := d.Events(0) // u1, time-sorted
+	wantT := []int64{date("2013-04-01 08:00"), date("2013-04-01 09:00"), date("2013-04-03 10:00"),
+		date("2013-04-06 12:00"), date("2013-04-07 12:00"), date("2013-04-08 12:00")}
+	if !reflect.DeepEqual(times, wantT) {
+		t.Fatalf("u1 times %v, want %v", times, wantT)
+	}
+	if want := []int32{3, 3, 2, 2, 2, 2, 4, 3, 2, 2, 3, 3}; !reflect.DeepEqual(ids, want) {
+		t.Fatalf("u1 ids %v, want %v", ids, want)
+	}
+	_, ids2 := d.Events(1)
+	if ids2[2] != OOV || ids2[3] != OOV {
+		t.Errorf("u2's post-pretraining values should be OOV, got %v", ids2)
+	}
+	_, ids3 := d.Events(2)
+	if ids3[1] != NoID {
+		t.Errorf("an empty field should be NoID, got %d", ids3[1])
+	}
+
+	s, err := d.Samples(Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(s.Users, []int32{0, 1}) {
+		t.Fatalf("test samples %v, want u1 and u2 (u3 has nothing before Apr 6)", s.Users)
+	}
+	if meta.EmptyUsers[Test] != 1 {
+		t.Errorf("empty users in test = %d, want 1 (u3)", meta.EmptyUsers[Test])
+	}
+	// Label windows start Apr 6. u1: Apr 6 B(i3), Apr 7 A(i1), Apr 8 B(i2).
+	//   cat3 (Apr 6..9): B ×2, A ×1 → B = class 1;  u2: nothing → -1.
+	//   active2 (Apr 6..8): u1 1, u2 0.  churn1 (Apr 6..7): u1 0, u2 1.
+	//   any item in {i2,i3} within 1 day: u1 has i3 on Apr 6 → 1; u2 0.
+	want := [][]int32{{1, -1}, {1, 0}, {0, 1}, {1, 0}}
+	if !reflect.DeepEqual(s.Labels, want) {
+		t.Fatalf("labels %v, want %v", s.Labels, want)
+	}
+	if meta.MissingLabels[Test]["cat3"] != 1 {
+		t.Errorf("missing cat3 labels = %v, want 1", meta.MissingLabels[Test])
+	}
+	if got := meta.Tasks[0].Classes; !reflect.DeepEqual(got, []string{"A", "B"}) {
+		t.Errorf("most_frequent classes %v, want the category vocabulary", got)
+	}
+}
+
+func TestMostFrequentTieGoesToSmallerIndex(t *testing.T) {
+	l := &labeler{task: Task{Rule: RuleMostFrequent, Days: 10}, field: 0}
+	times := []int64{0, 1, 2, 3}
+	ids := []int32{5, 3, 5, 3} // 5 and 3 twice each → 3 wins → class 3-2 = 1
+	if got := l.label("u", times, ids, 1, 0); got != 1 {
+		t.Fatalf("tie label %d, want 1", got)
+	}
+	ids = []int32{OOV, OOV, OOV, 4}
+	if got := l.label("u", times, ids, 1, 0); got != 2 {
+		t.Fatalf("OOV must not win: got %d, want 2", got)
+	}
+}
+
+func TestBatchTruncatesAndPools(t *testing.T) {
+	d, _ := smallBuild(t)
+	s, err := d.Samples(Pretrain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := d.Batch(s, []int{0, 1}, SeqConfig{MaxLen: 4}, -1)
+	if b.Windows != 10 {
+		t.Fatalf("T = %d, want 10 days", b.Windows)
+	}
+	// u1 has 6 behaviors in Apr 1..11; the most recent 4 are Apr 3, 6, 7, 8 → days 2, 5, 6, 7.
+	if want := []int32{2, 5, 6, 7}; !reflect.DeepEqual(b.Window[:4], want) {
+		t.Fatalf("u1 windows %v, want %v", b.Window[:4], want)
+	}
+	if want := []int32{2, 2, 4, 3, 2, 2, 3, 3}; !reflect.DeepEqual(b.IDs[:8], want) {
+		t.Fatalf("u1 ids %v, want %v", b.IDs[:8], want)
+	}
+	// u2 has one behavior (Apr 2 → day 1) in the span, then padding.
+	if want := []int32{1, -1, -1, -1}; !reflect.DeepEqual(b.Window[4:], want) {
+		t.Fatalf("u2 windows %v, want %v", b.Window[4:], want)
+	}
+	if b.Len(0) != 4 || b.Len(1) != 1 {
+		t.Errorf("lengths %d %d", b.Len(0), b.Len(1))
+	}
+	if b.IDs[1*4*2+1*2] != 0 { // u2, second slot
+		t.Error("padding IDs must be 0")
+	}
+	hourly := d.Batch(s, []int{1}, SeqConfig{MaxLen: 2, Pool: 3600}, -1)
+	if hourly.Windows != 240 || hourly.Window[0] != 33 {
+		t.Errorf("hourly pooling: T=%d window=%d, want 240 and 33", hourly.Windows, hourly.Window[0])
+	}
+}
+
+func TestWriterIsAtomic(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	meta := &Meta{Name: "x", Fields: []Field{{Name: "f"}}, Splits: []Split{{Name: Pretrain, Obs: Span{0, Day}}}}
+	v := []*Vocab{BuildVocab(map[string]int64{"a": 1}, 1, 0)}
+	w, err := Create(dir, meta, v, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Add("u", []int64{1}, []int32{2}); err != nil {
+		t.Fatal(err)
+	}
+	w.Abort()
+	entries, _ := os.ReadDir(filepath.Dir(dir))
+	if len(entries) != 0 {
+		t.Fatalf("abort left %v behind", entries)
+	}
+	w, _ = Create(dir, meta, v, nil)
+	if err := w.Add("u", []int64{1, 2}, []int32{2}); err == nil {
+		t.Fatal("mismatched IDs accepted")
+	}
+	if err := w.Add("u", []int64{5, 1}, []int32{2, 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tm, ids := d.Events(0); !reflect.DeepEqual(tm, []int64{1, 5}) || !reflect.DeepEqual(ids, []int32{1, 2}) {
+		t.Fatalf("writer should sort by time: %v %v", tm, ids)
+	}
+	entries, _ = os.ReadDir(filepath.Dir(dir))
+	if len(entries) != 1 {
+		t.Fatalf("close left temp files: %v", entries)
+	}
+	// A damaged file is reported, not half-read.
+	os.WriteFile(filepath.Join(dir, timesFile), []byte{1, 2, 3}, 0o644)
+	if _, err := Load(dir); err == nil {
+		t.Fatal("damaged dataset loaded")
+	}
+}
+
+func TestParseTaskErrors(t *testing.T) {
+	for _, bad := range []string{"x", "=active:3", "a=active", "a=active:-1", "a=most_frequent:cat", "a=any_of:f::3", "a=what:3", "a=external:"} {
+		if _, err := ParseTask(bad); err == nil {
+			t.Errorf("ParseTask(%q) accepted", bad)
+		}
+	}
+	tk, err := ParseTask("login-90d=any_of:page:login|relogin:90")
+	if err != nil || tk.Days != 90 || !reflect.DeepEqual(tk.Values, []string{"login", "relogin"}) || tk.Kind != Binary {
+		t.Fatalf("%+v %v", tk, err)
+	}
+}

@@ -1,0 +1,38 @@
+# byb's recipes. `just setup` once on a fresh machine, then any of the others.
+# `just` itself comes from the npm package rust-just (npm install -g rust-just@1.57.0).
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+byb_home := env_var_or_default("BYB_HOME", env_var("HOME") + "/.local/share/byb")
+# Tests and notebooks find the Python tools (scikit-learn, Jupyter) and GoNB here.
+export PATH := byb_home + "/venv/bin:" + byb_home + "/bin:" + env_var("PATH")
+
+# List the recipes.
+default:
+    @just --list
+
+# Install everything byb and its tests need (idempotent; prints what it did).
+setup:
+    bash scripts/setup.sh
+
+# Build bin/byb.
+build:
+    go build -o bin/byb ./cmd/byb
+
+# vet, format check and every test.
+test: build
+    go vet ./...
+    @test -z "$(gofmt -l $(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $(git ls-files '*.go'); exit 1; }
+    go test -count=1 -timeout 40m ./...
+
+# Reproduce a table or figure of the paper (default scale: small), e.g. `just reproduce table2`.
+reproduce what="table2" *args="": build
+    bin/byb reproduce {{what}} {{args}}
+
+# Throughput and memory benchmarks (not tests); see README "Benchmarks".
+bench: build
+    go test -run '^$' -bench . -benchtime 1x ./byb/data/...
+
+# Browse and compare runs in the terminal.
+tui: build
+    bin/byb tui
