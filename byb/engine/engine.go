@@ -12,6 +12,7 @@ package engine
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/backends/xla"
+	"k8s.io/klog/v2"
 )
 
 // EnvVar is the environment variable GoMLX itself reads to choose a backend.
@@ -36,6 +38,9 @@ func init() {
 	// No network at run time: a missing plugin is an error, never a download.
 	xla.EnableAutoInstall(false)
 	_ = os.Setenv("GOMLX_NO_AUTO_INSTALL", "1")
+	// GoMLX and go-xla log load failures through klog; byb reports them itself, in one line.
+	klog.LogToStderr(false)
+	klog.SetOutput(io.Discard)
 }
 
 // Info describes the engine a run used; it is printed and recorded with every run.

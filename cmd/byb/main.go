@@ -17,7 +17,7 @@ import (
 // command is one subcommand. Subcommands with sub-verbs (data, runs) dispatch themselves.
 type command struct {
 	name    string
-	summary string                  // one line for the overview
+	summary string                    // one line for the overview
 	run     func(args []string) error // receives the arguments after the command name
 }
 
