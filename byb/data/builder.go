@@ -3,6 +3,7 @@ package data
 import (
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // Builder collects raw events (user, time, one raw string per ID field) in memory, interning
@@ -44,6 +45,9 @@ func (b *Builder) Events() int { return len(b.evTime) }
 func (b *Builder) Add(user string, t int64, values []string) {
 	u, ok := b.userIndex[user]
 	if !ok {
+		// Clone: importers pass substrings of a whole input line, which a map key would
+		// otherwise keep alive for the builder's lifetime (memory ∝ lines, not values).
+		user = strings.Clone(user)
 		u = int32(len(b.users))
 		b.userIndex[user] = u
 		b.users = append(b.users, user)
@@ -57,6 +61,7 @@ func (b *Builder) Add(user string, t int64, values []string) {
 		}
 		id, ok := b.intern[j][v]
 		if !ok {
+			v = strings.Clone(v)
 			id = int32(len(b.raw[j]))
 			b.intern[j][v] = id
 			b.raw[j] = append(b.raw[j], v)

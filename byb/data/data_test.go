@@ -307,3 +307,35 @@ func TestParseTaskErrors(t *testing.T) {
 		t.Fatalf("%+v %v", tk, err)
 	}
 }
+
+func TestBatchesCoverEverySampleOnce(t *testing.T) {
+	d, _ := smallBuild(t, "active2=active:2", "cat3=most_frequent:cat:3")
+	s, _ := d.Samples(Test)
+	if l := s.Labeled(1); l.Len() != 1 || l.Users[0] != 0 || l.Labels[0][0] != 1 {
+		t.Fatalf("Labeled(cat3) = %+v, want only u1", l)
+	}
+	for _, dropLast := range []bool{false, true} {
+		seen := map[int32]int{}
+		for b := range d.Batches(s, SeqConfig{MaxLen: 3}, 1, 0, 7, 0, dropLast) {
+			for _, u := range b.Users {
+				seen[u]++
+			}
+		}
+		if len(seen) != 2 || seen[0] != 1 || seen[1] != 1 {
+			t.Errorf("dropLast=%v: samples seen %v, want each once", dropLast, seen)
+		}
+	}
+	n := 0
+	for range d.Batches(s, SeqConfig{MaxLen: 3}, 3, -1, 7, 0, true) {
+		n++
+	}
+	if n != 0 {
+		t.Errorf("dropLast kept a partial batch")
+	}
+	if a, b := Order(50, 3, 1), Order(50, 3, 1); !reflect.DeepEqual(a, b) {
+		t.Error("same seed and epoch must give the same order")
+	}
+	if a, b := Order(50, 3, 1), Order(50, 3, 2); reflect.DeepEqual(a, b) {
+		t.Error("epochs should be shuffled differently")
+	}
+}
