@@ -149,7 +149,7 @@ func smallBuild(t *testing.T, tasks ...string) (*Dataset, *Meta) {
 }
 
 func TestBuildLoadAndLabels(t *testing.T) {
-	d, meta := smallBuild(t, "cat3=most_frequent:cat:3", "active2=active:2", "churn1=inactive:1", "any=any_of:item:i2|i3:1")
+	d, meta := smallBuild(t, "cat3=most_frequent:cat:3", "active2=active:2", "churn1=inactive:1", "any=any_of:item:i2|i3:1", "none=none_of:item:i3:1")
 	if meta.Users != 3 || meta.Events != 9 {
 		t.Fatalf("users %d events %d, want 3 and 9", meta.Users, meta.Events)
 	}
@@ -194,7 +194,8 @@ func TestBuildLoadAndLabels(t *testing.T) {
 	//   cat3 (Apr 6..9): B ×2, A ×1 → B = class 1;  u2: nothing → -1.
 	//   active2 (Apr 6..8): u1 1, u2 0.  churn1 (Apr 6..7): u1 0, u2 1.
 	//   any item in {i2,i3} within 1 day: u1 has i3 on Apr 6 → 1; u2 0.
-	want := [][]int32{{1, -1}, {1, 0}, {0, 1}, {1, 0}}
+	//   none of item i3 within 1 day: u1 has it → 0; u2 → 1.
+	want := [][]int32{{1, -1}, {1, 0}, {0, 1}, {1, 0}, {0, 1}}
 	if !reflect.DeepEqual(s.Labels, want) {
 		t.Fatalf("labels %v, want %v", s.Labels, want)
 	}

@@ -22,6 +22,9 @@ const (
 	// RuleAnyOf: 1 if any behavior in the next Days days has a Field value in Values
 	// (Login-90d, Unbind-30d).
 	RuleAnyOf = "any_of"
+	// RuleNoneOf: 1 if no behavior in the next Days days has a Field value in Values
+	// (churn counted on purchases only, ignoring cancellations or page views).
+	RuleNoneOf = "none_of"
 	// RuleExternal: labels read from a user_id,label file; no time window.
 	RuleExternal = "external"
 )
@@ -53,6 +56,7 @@ func (t Task) NumClasses() int { return len(t.Classes) }
 //	NAME=active:DAYS                 e.g. active-30d=active:30
 //	NAME=inactive:DAYS               e.g. churn=inactive:90
 //	NAME=any_of:FIELD:V1|V2...:DAYS  e.g. login-90d=any_of:page:login:90
+//	NAME=none_of:FIELD:V1|V2...:DAYS e.g. churn=none_of:action:purchase:100
 //	NAME=external:PATH               a user_id,label CSV file
 //
 // Classes are filled in later by Resolve, when vocabularies are known.
@@ -84,9 +88,9 @@ func ParseTask(spec string) (Task, error) {
 		}
 		t.Kind = Binary
 		t.Days, err = days(parts[1])
-	case RuleAnyOf:
+	case RuleAnyOf, RuleNoneOf:
 		if len(parts) != 4 || parts[2] == "" {
-			return Task{}, fmt.Errorf("task %q: want NAME=any_of:FIELD:V1|V2|...:DAYS", spec)
+			return Task{}, fmt.Errorf("task %q: want NAME=%s:FIELD:V1|V2|...:DAYS", spec, t.Rule)
 		}
 		t.Kind, t.Field, t.Values = Binary, parts[1], strings.Split(parts[2], "|")
 		t.Days, err = days(parts[3])
@@ -96,7 +100,7 @@ func ParseTask(spec string) (Task, error) {
 		}
 		t.Path = strings.Join(parts[1:], ":")
 	default:
-		return Task{}, fmt.Errorf("task %q: unknown rule %q (most_frequent, active, inactive, any_of, external)", spec, t.Rule)
+		return Task{}, fmt.Errorf("task %q: unknown rule %q (most_frequent, active, inactive, any_of, none_of, external)", spec, t.Rule)
 	}
 	if t.Kind == Binary {
 		t.Classes = []string{"0", "1"}
@@ -145,7 +149,7 @@ func newLabeler(t *Task, fields []Field, vocabs []*Vocab, external map[string]in
 		if len(t.Classes) < 2 {
 			return nil, fmt.Errorf("task %s: field %q has %d in-vocabulary values, a classification needs at least 2", t.Name, t.Field, len(t.Classes))
 		}
-	case RuleAnyOf:
+	case RuleAnyOf, RuleNoneOf:
 		l.idSet = map[int32]bool{}
 		var unknown []string
 		for _, v := range t.Values {
@@ -182,13 +186,12 @@ func (l *labeler) label(rawUser string, times []int64, ids []int32, m int, obsEn
 		return boolLabel(hi > lo)
 	case RuleInactive:
 		return boolLabel(hi == lo)
-	case RuleAnyOf:
-		for i := lo; i < hi; i++ {
-			if l.idSet[ids[i*m+l.field]] {
-				return 1
-			}
+	case RuleAnyOf, RuleNoneOf:
+		any := false
+		for i := lo; i < hi && !any; i++ {
+			any = l.idSet[ids[i*m+l.field]]
 		}
-		return 0
+		return boolLabel(any == (l.task.Rule == RuleAnyOf))
 	case RuleMostFrequent:
 		counts := map[int32]int{}
 		best, bestN := int32(-1), 0

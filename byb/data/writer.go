@@ -137,9 +137,8 @@ func Create(dir string, meta *Meta, vocabs []*Vocab, external map[string]map[str
 }
 
 func (w *Writer) putInt64(bw *bufio.Writer, v int64) {
-	var b [8]byte
-	binary.LittleEndian.PutUint64(b[:], uint64(v))
-	bw.Write(b[:])
+	w.buf = binary.LittleEndian.AppendUint64(w.buf[:0], uint64(v))
+	bw.Write(w.buf)
 }
 
 // Add appends one user. times are unix seconds; ids holds m vocabulary indices per behavior.

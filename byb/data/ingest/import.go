@@ -101,6 +101,9 @@ func Import(o Options) (*Result, error) {
 		return nil, err
 	}
 	res.Notes = append(res.Notes, notes...)
+	if len(tasks) == 0 {
+		res.Notes = append(res.Notes, "no tasks: the dataset can be pretrained on but has no labels to finetune or test; add --task NAME=RULE:ARGS")
+	}
 	minCount, maxVocab := o.MinCount, o.MaxVocab
 	if minCount <= 0 {
 		minCount = 1

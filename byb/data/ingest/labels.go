@@ -54,7 +54,6 @@ func ReadLabels(path string, known func(user string) bool, skipBad bool) (*Label
 		if err == io.EOF {
 			break
 		}
-		line, _ := r.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if !errors.As(err, &pe) {
@@ -65,6 +64,7 @@ func ReadLabels(path string, known func(user string) bool, skipBad bool) (*Label
 			}
 			continue
 		}
+		line, _ := r.FieldPos(0) // only after a successful Read: it panics otherwise
 		if first {
 			first = false
 			if len(rec) > 0 && isLabelsHeader(rec) {

@@ -20,7 +20,8 @@ import (
 // errors.
 //
 // The default task is the README's churn: among customers active before 2011-09-01, 1 when
-// they have no behavior from 2011-09-01 to the end of the log (2011-12-09). The log ends on
+// they make no purchase from 2011-09-01 to the end of the log (2011-12-09); cancellations do
+// not count as activity (rule none_of on the action field). The log ends on
 // 2011-12-09, so a 100-day label window placed by data.DefaultSplits starts exactly on
 // 2011-09-01. The log covers one year, too short for two successive windows, so finetune and
 // test share that window and split the users (30% to test).
@@ -33,7 +34,7 @@ func init() {
 	registerFormat(&formatSpec{
 		name: FormatOnlineRetail, delim: ',', timeFormat: TimeDateTime,
 		pretrainDays: allDays, obsDays: allDays, testUsers: onlineRetailTestUsers,
-		tasks: []string{fmt.Sprintf("churn=inactive:%d", onlineRetailChurnDays)},
+		tasks: []string{fmt.Sprintf("churn=none_of:action:purchase:%d", onlineRetailChurnDays)},
 		bind:  bindOnlineRetail,
 	})
 }

@@ -45,6 +45,9 @@ type badRows struct {
 // add returns err unless rows are skipped; err must be a *RowError for skipping to apply.
 // Other errors (I/O) always stop the import.
 func (b *badRows) add(err error) error {
+	if err == nil { // the common case, before errors.As makes re escape to the heap
+		return nil
+	}
 	var re *RowError
 	if !b.skip || !errors.As(err, &re) {
 		return err

@@ -28,6 +28,7 @@ type csvSource struct {
 	path   string
 	f      *os.File
 	gz     *gzip.Reader
+	ra     *readahead
 	r      *csv.Reader
 	header []string
 }
@@ -45,7 +46,8 @@ func openCSV(path string, delim rune) (*csvSource, error) {
 			f.Close()
 			return nil, fmt.Errorf("%s: %v", path, err)
 		}
-		in = bufio.NewReaderSize(s.gz, 1<<20)
+		s.ra = newReadahead(s.gz)
+		in = bufio.NewReaderSize(s.ra, 1<<16)
 	}
 	s.r = csv.NewReader(in)
 	s.r.Comma = delim
@@ -97,6 +99,9 @@ func (s *csvSource) Next() ([]string, int, error) {
 }
 
 func (s *csvSource) Close() error {
+	if s.ra != nil {
+		s.ra.Close()
+	}
 	if s.gz != nil {
 		s.gz.Close()
 	}

@@ -15,7 +15,7 @@ const (
 	TimeUnixMs   = "unix_ms"  // milliseconds since 1970
 	TimeRFC3339  = "rfc3339"  // 2006-01-02T15:04:05Z07:00
 	TimeDateTime = "datetime" // YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (also with a T), UTC
-	TimeMMDD     = "mmdd"     // month and day, e.g. 0511, in Options.BaseYear (the Tmall log)
+	TimeMMDD     = "mmdd"     // month and day, e.g. 0511 (or 511), in Options.BaseYear (the Tmall log)
 )
 
 // unixMsThreshold separates unix seconds from milliseconds in auto-detection: 1e11 seconds
@@ -152,6 +152,10 @@ func parseTime(s, f string, baseYear int) (int64, bool) {
 		}
 		return v, true
 	case TimeMMDD:
+		// Three digits are MDD: tools that read the Tmall log as integers drop the 0 of 0829.
+		if len(s) == 3 {
+			s = "0" + s
+		}
 		if len(s) != 4 {
 			return 0, false
 		}

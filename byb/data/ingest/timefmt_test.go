@@ -42,7 +42,9 @@ func TestParseTimeFormats(t *testing.T) {
 		{TimeMMDD, "0511", utc("2014-05-11 00:00:00"), true},
 		{TimeMMDD, "1111", utc("2014-11-11 00:00:00"), true},
 		{TimeMMDD, "1311", 0, false},
-		{TimeMMDD, "511", 0, false},
+		{TimeMMDD, "829", utc("2014-08-29 00:00:00"), true},
+		{TimeMMDD, "51", 0, false},
+		{TimeMMDD, "05-11", 0, false},
 		{"02/01/2006 15:04", "11/05/2013 10:30", utc("2013-05-11 10:30:00"), true},
 	}
 	for _, c := range cases {

@@ -1,0 +1,102 @@
+package ingest
+
+import (
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/byb-dev/byb/byb/data"
+)
+
+func known(users ...string) func(string) bool {
+	set := map[string]bool{}
+	for _, u := range users {
+		set[u] = true
+	}
+	return func(u string) bool { return set[u] }
+}
+
+func TestReadLabels(t *testing.T) {
+	dir := t.TempDir()
+	path := writeFile(t, dir, "labels.csv", "user_id,label\nu1,10\nu2,2\nu3,2\nu1,10\n")
+	l, err := ReadLabels(path, known("u1", "u2", "u3"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Numeric classes sort as numbers: 2 before 10.
+	if !reflect.DeepEqual(l.Classes, []string{"2", "10"}) || l.Kind() != data.Binary ||
+		!reflect.DeepEqual(l.ByUser, map[string]int32{"u1": 1, "u2": 0, "u3": 0}) {
+		t.Fatalf("labels %+v", l)
+	}
+	// Text classes sort as text; 3 classes make a multiclass task; no header.
+	path = writeFile(t, dir, "text.csv", "u1,gold\nu2,bronze\nu3,silver\n")
+	l, err = ReadLabels(path, nil, false)
+	if err != nil || !reflect.DeepEqual(l.Classes, []string{"bronze", "gold", "silver"}) || l.Kind() != data.Multiclass {
+		t.Fatalf("labels %+v %v", l, err)
+	}
+
+	bad := []struct{ content, want string }{
+		{"user_id,label\nu1,1\nu9,0\n", `labels.csv:3: label for user "u9", who has no behavior in the data`},
+		{"user_id,label\nu1,1\nu2\n", `labels.csv:3: row "u2" has 1 column(s), want user_id,label`},
+		{"user_id,label\nu1,1\nu2,\n", `labels.csv:3: row "u2," has an empty user id or label`},
+		{"user_id,label\nu1,1\nu1,0\n", `labels.csv:3: user "u1" labelled "0" here and "1" before`},
+		{"user_id,label\n", "no labels"},
+		{"", "no labels"},
+		{"u1,1\nu2,1\n", `every label is "1"`},
+		{"u1,\"1\nu2,0\n", `labels.csv:1: extraneous or missing " in quoted-field`},
+		{"u1,1\nu\"2,0\n", `labels.csv:2: bare " in non-quoted-field`},
+	}
+	for _, c := range bad {
+		path := writeFile(t, dir, "labels.csv", c.content)
+		_, err := ReadLabels(path, known("u1", "u2"), false)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want %q", c.content, err, c.want)
+		}
+	}
+	path = writeFile(t, dir, "labels.csv", "user_id,label\nu1,1\nu9,0\nu2\nu2,0\n")
+	l, err = ReadLabels(path, known("u1", "u2"), true)
+	if err != nil || l.Skipped != 2 || len(l.ByUser) != 2 || !strings.Contains(l.Examples[0], "labels.csv:3:") {
+		t.Fatalf("skip: %+v %v", l, err)
+	}
+}
+
+func TestImportExternalTask(t *testing.T) {
+	dir := t.TempDir()
+	in := writeFile(t, dir, "events.csv", eventsCSV(dateTime))
+	labels := writeFile(t, dir, "vip.csv", "user_id,label\nu1,yes\nu2,no\nu3,yes\n")
+	o := csvOpts(in, filepath.Join(dir, "ds"))
+	o.Tasks = []string{"vip=external:" + labels}
+	res, d := mustImport(t, o)
+	_, task, err := d.Meta.Task("vip")
+	if err != nil || task.Kind != data.Binary || !reflect.DeepEqual(task.Classes, []string{"no", "yes"}) {
+		t.Fatalf("task %+v %v", task, err)
+	}
+	// External labels have no time: finetune and test split users, and the import says so.
+	ft, _ := d.Meta.Split(data.Finetune)
+	if ft.UserTo != 0.7 || !strings.Contains(strings.Join(res.Notes, "\n"), "disjoint users") {
+		t.Fatalf("finetune %+v notes %v", ft, res.Notes)
+	}
+	got := map[string]int32{}
+	for _, split := range []string{data.Finetune, data.Test} {
+		s, _ := d.Samples(split)
+		for i, u := range s.Users {
+			got[d.Users[u]] = s.Labels[0][i]
+		}
+	}
+	// u4 has no label: -1 (counted in missing_labels).
+	if !reflect.DeepEqual(got, map[string]int32{"u1": 1, "u2": 0, "u3": 1, "u4": -1}) {
+		t.Fatalf("labels %v", got)
+	}
+
+	// A label for a user unknown to the data fails the import (nothing left behind), or is
+	// skipped and counted with --skip-bad-rows.
+	bad := writeFile(t, dir, "bad.csv", "user_id,label\nu1,yes\nzz,no\nu2,no\n")
+	o.Tasks, o.Out = []string{"vip=external:" + bad}, filepath.Join(dir, "ds2")
+	importErr(t, o, "task vip:", `bad.csv:3: label for user "zz"`, "--skip-bad-rows")
+	o.SkipBadRows = true
+	res, d = mustImport(t, o)
+	if res.Skipped != 1 || d.Meta.SkippedRows != 1 || !strings.Contains(d.Meta.SkipExamples[0], `bad.csv:3: label for user "zz"`) {
+		t.Fatalf("skipped %d meta %v", res.Skipped, d.Meta.SkipExamples)
+	}
+}
