@@ -61,9 +61,9 @@ func NewConfig(preset, scale string, seed int64) (Config, error) {
 		case ScaleCI:
 			c.Users, c.PerDay, c.Tail, c.MaxVocab, c.BrandsPerCategory = 1000, 1.2, 20_000, 5_000, 12
 		case ScaleSmall:
-			c.Users, c.PerDay, c.Tail, c.MaxVocab = 4000, 4.5, 100_000, 20_000
+			c.Users, c.PerDay, c.Tail, c.MaxVocab = 4000, 3.2, 100_000, 20_000
 		case ScalePaper:
-			c.Users, c.PerDay, c.Tail, c.MaxVocab, c.BrandsPerCategory = 3_900_000, 4.5, 8_000_000, 1_000_000, 1000
+			c.Users, c.PerDay, c.Tail, c.MaxVocab, c.BrandsPerCategory = 3_900_000, 3.2, 8_000_000, 1_000_000, 1000
 		}
 	case MobileLike:
 		c.Tail = 30_000
@@ -73,7 +73,7 @@ func NewConfig(preset, scale string, seed int64) (Config, error) {
 		case ScaleSmall:
 			c.Users, c.PerDay = 4000, 2.5
 		case ScalePaper:
-			c.Users, c.PerDay = 10_000_000, 21
+			c.Users, c.PerDay = 10_000_000, 23
 		}
 	default:
 		return c, fmt.Errorf("unknown preset %q (%s)", preset, strings.Join(Presets, ", "))

@@ -52,10 +52,10 @@ type engagement struct {
 }
 
 type engagementParams struct {
-	declineHazard      float64 // per day
-	tauMin, tauMax     float64 // days
-	recoverHazard      float64 // per day, while declining
-	recoverTau         float64 // days
+	declineHazard  float64 // per day
+	tauMin, tauMax float64 // days
+	recoverHazard  float64 // per day, while declining
+	recoverTau     float64 // days
 }
 
 func (g *engagement) step(r *rand.Rand, p engagementParams, hazardScale float64) {
@@ -93,16 +93,16 @@ type interests struct {
 }
 
 type interestParams struct {
-	initMean      float64 // initial number of topics = 1 + Poisson(initMean)
-	sigma         float64 // daily random-walk step of theta
-	kappa         float64 // daily mean reversion of established topics
-	rampKappa     float64 // daily reversion of a newly adopted topic towards its level
-	adoptHazard   float64 // per day
-	leadMin       int     // days between scheduling an adoption and the adoption
-	leadMax       int
-	fadeDrop      float64 // an old topic's level drops by this at each adoption
-	dropGap       float64 // topics with theta below max-dropGap are forgotten
-	maxTopics     int
+	initMean    float64 // initial number of topics = 1 + Poisson(initMean)
+	sigma       float64 // daily random-walk step of theta
+	kappa       float64 // daily mean reversion of established topics
+	rampKappa   float64 // daily reversion of a newly adopted topic towards its level
+	adoptHazard float64 // per day
+	leadMin     int     // days between scheduling an adoption and the adoption
+	leadMax     int
+	fadeDrop    float64 // an old topic's level drops by this at each adoption
+	dropGap     float64 // topics with theta below max-dropGap are forgotten
+	maxTopics   int
 }
 
 func newInterests(r *rand.Rand, pop cdf, p interestParams) *interests {
