@@ -1,0 +1,281 @@
+package tracking
+
+import (
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// RunOptions describes a run being started. Only Experiment is needed; the rest is recorded
+// when given.
+type RunOptions struct {
+	Experiment string // created on first use; "" means "default"
+	Name       string
+	Engine     string // e.g. "xla:cpu"
+	GitCommit  string // see GitCommit
+	Seed       *int64 // nil: no seed
+	ParentID   string // the run this one belongs to (a reproduction, a pretraining run)
+	Dir        string // run directory holding checkpoints and artifacts
+	Command    string // the command line, for the record; default os.Args joined
+	Params     map[string]string
+	Tags       map[string]string
+
+	// HeartbeatInterval is how often the run proves it is alive (default 5 s). Readers take a
+	// running run whose heartbeat is StaleFactor intervals old for killed.
+	HeartbeatInterval time.Duration
+	// FlushEvery and FlushInterval batch metric writes: buffered points are written in one
+	// transaction once FlushEvery are waiting (default 1000) or FlushInterval after the
+	// previous write (default 1 s), and at End.
+	FlushEvery    int
+	FlushInterval time.Duration
+}
+
+// Seed returns a pointer to s, for RunOptions.Seed.
+func Seed(s int64) *int64 { return &s }
+
+// StoreRun is a run recorded in a Store. It implements Run. LogMetric only appends to a
+// buffer; a background goroutine writes the buffer and the heartbeat.
+type StoreRun struct {
+	store     *Store
+	ownsStore bool
+	rid       int64
+	id        string
+	dir       string
+	opts      RunOptions
+
+	mu      sync.Mutex
+	buf     []metricPoint
+	ended   bool
+	lastErr error // first background write error, reported by the next call
+
+	kick chan struct{}
+	stop chan struct{}
+	done chan struct{}
+}
+
+// ErrEnded is returned by writes to a run that has already ended.
+var ErrEnded = errors.New("tracking: run already ended")
+
+var _ Run = (*StoreRun)(nil)
+
+// Begin opens the database at path and starts a run in it; ending the run closes the
+// database. It is the one call a command needs.
+func Begin(path string, opts RunOptions) (*StoreRun, error) {
+	s, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.StartRun(opts)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	r.ownsStore = true
+	return r, nil
+}
+
+// StartRun records a new running run and starts its heartbeat.
+func (s *Store) StartRun(opts RunOptions) (*StoreRun, error) {
+	if opts.Experiment == "" {
+		opts.Experiment = "default"
+	}
+	if opts.HeartbeatInterval <= 0 {
+		opts.HeartbeatInterval = 5 * time.Second
+	}
+	if opts.FlushEvery <= 0 {
+		opts.FlushEvery = 1000
+	}
+	if opts.FlushInterval <= 0 {
+		opts.FlushInterval = time.Second
+	}
+	if opts.Command == "" {
+		opts.Command = strings.Join(os.Args, " ")
+	}
+	id, err := newID()
+	if err != nil {
+		return nil, err
+	}
+	now := nowMS()
+	tx, err := s.db.Begin()
+	if err != nil {
+		return nil, fmt.Errorf("tracking: starting run: %w", err)
+	}
+	defer tx.Rollback()
+	expID, err := experimentID(tx, opts.Experiment, now)
+	if err != nil {
+		return nil, err
+	}
+	var parent sql.NullInt64
+	if opts.ParentID != "" {
+		if err := tx.QueryRow(`SELECT rid FROM runs WHERE id = ?`, opts.ParentID).Scan(&parent); err != nil {
+			return nil, fmt.Errorf("tracking: parent run %q: %w", opts.ParentID, notFound(err))
+		}
+	}
+	var seed sql.NullInt64
+	if opts.Seed != nil {
+		seed = sql.NullInt64{Int64: *opts.Seed, Valid: true}
+	} else if v, err := strconv.ParseInt(opts.Params["seed"], 10, 64); err == nil {
+		seed = sql.NullInt64{Int64: v, Valid: true} // the "seed" param convention fills the column
+	}
+	res, err := tx.Exec(`INSERT INTO runs (id, name, experiment_id, status, start_ms, engine, git_commit, seed,
+		parent_rid, dir, command, heartbeat_ms, heartbeat_interval_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		id, opts.Name, expID, StatusRunning, now, opts.Engine, opts.GitCommit, seed, parent, opts.Dir,
+		opts.Command, now, opts.HeartbeatInterval.Milliseconds())
+	if err != nil {
+		return nil, fmt.Errorf("tracking: starting run: %w", err)
+	}
+	rid, _ := res.LastInsertId()
+	if err := upsertKV(tx, "params", rid, opts.Params); err != nil {
+		return nil, err
+	}
+	if err := upsertKV(tx, "tags", rid, opts.Tags); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("tracking: starting run: %w", err)
+	}
+	r := &StoreRun{store: s, rid: rid, id: id, dir: opts.Dir, opts: opts,
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go r.background()
+	return r, nil
+}
+
+func experimentID(tx *sql.Tx, name string, now int64) (int64, error) {
+	if _, err := tx.Exec(`INSERT OR IGNORE INTO experiments(name, created_ms) VALUES (?, ?)`, name, now); err != nil {
+		return 0, fmt.Errorf("tracking: experiment %q: %w", name, err)
+	}
+	var id int64
+	err := tx.QueryRow(`SELECT id FROM experiments WHERE name = ?`, name).Scan(&id)
+	return id, err
+}
+
+func upsertKV(tx *sql.Tx, table string, rid int64, kv map[string]string) error {
+	if len(kv) == 0 {
+		return nil
+	}
+	st, err := tx.Prepare(`INSERT INTO ` + table + `(rid, key, value) VALUES (?,?,?)
+		ON CONFLICT(rid, key) DO UPDATE SET value = excluded.value`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for k, v := range kv {
+		if _, err := st.Exec(rid, k, v); err != nil {
+			return fmt.Errorf("tracking: %s %q: %w", table, k, err)
+		}
+	}
+	return nil
+}
+
+// newID returns 12 hex digits: short enough to type, and 48 random bits never collide in a
+// tracker's lifetime (the UNIQUE constraint would say so if they did).
+func newID() (string, error) {
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+func (r *StoreRun) ID() string    { return r.id }
+func (r *StoreRun) Dir() string   { return r.dir }
+func (r *StoreRun) Store() *Store { return r.store }
+
+// LogParams records (or overwrites) params. Params are strings; by convention commands log
+// "method", "data", "task", "seed" and "scale" so that runs can be filtered and grouped.
+func (r *StoreRun) LogParams(params map[string]string) error {
+	return r.write(func(tx *sql.Tx) error { return upsertKV(tx, "params", r.rid, params) })
+}
+
+// SetTag records a free-form label.
+func (r *StoreRun) SetTag(key, value string) error {
+	return r.write(func(tx *sql.Tx) error { return upsertKV(tx, "tags", r.rid, map[string]string{key: value}) })
+}
+
+// LogArtifact records a file or directory the run produced (kind: Artifact* constants).
+func (r *StoreRun) LogArtifact(path, kind string) error {
+	return r.write(func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO artifacts(rid, path, kind, ts_ms) VALUES (?,?,?,?)
+			ON CONFLICT(rid, path) DO UPDATE SET kind = excluded.kind, ts_ms = excluded.ts_ms`, r.rid, path, kind, nowMS())
+		return err
+	})
+}
+
+func (r *StoreRun) write(f func(tx *sql.Tx) error) error {
+	r.mu.Lock()
+	ended := r.ended
+	r.mu.Unlock()
+	if ended {
+		return ErrEnded
+	}
+	tx, err := r.store.db.Begin()
+	if err != nil {
+		return fmt.Errorf("tracking: %w", err)
+	}
+	defer tx.Rollback()
+	if err := f(tx); err != nil {
+		return fmt.Errorf("tracking: %w", err)
+	}
+	// Any write is a sign of life, and lets readers polling Fingerprint see the change.
+	if _, err := tx.Exec(`UPDATE runs SET heartbeat_ms = ? WHERE rid = ?`, nowMS(), r.rid); err != nil {
+		return fmt.Errorf("tracking: %w", err)
+	}
+	return tx.Commit()
+}
+
+// End flushes the metrics, stops the heartbeat and records the final status (StatusFinished,
+// StatusFailed or StatusKilled) with the reason. Calling End again does nothing.
+func (r *StoreRun) End(status, reason string) error {
+	switch status {
+	case StatusFinished, StatusFailed, StatusKilled:
+	default:
+		return fmt.Errorf("tracking: End: status %q is not finished, failed or killed", status)
+	}
+	r.mu.Lock()
+	if r.ended {
+		r.mu.Unlock()
+		return nil
+	}
+	r.ended = true
+	r.mu.Unlock()
+	close(r.stop)
+	<-r.done
+	errFlush := r.Flush()
+	_, err := r.store.db.Exec(`UPDATE runs SET status = ?, end_ms = ?, end_reason = ?, heartbeat_ms = ? WHERE rid = ?`,
+		status, nowMS(), reason, nowMS(), r.rid)
+	if err == nil {
+		err = errFlush
+	}
+	if r.ownsStore {
+		if cerr := r.store.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("tracking: ending run %s: %w", r.id, err)
+	}
+	return nil
+}
+
+// EndWithError ends the run as finished when err is nil and as failed with err's text
+// otherwise; convenient as `defer func() { run.EndWithError(err) }()`.
+func EndWithError(r Run, err error) error {
+	if err == nil {
+		return r.End(StatusFinished, "")
+	}
+	return r.End(StatusFailed, err.Error())
+}
+
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return errors.New("no such run")
+	}
+	return err
+}

@@ -1,0 +1,53 @@
+package tracking
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// HandleSignals ends run as killed when the process receives SIGINT or SIGTERM — with the
+// signal's name as the reason, after flushing its buffered metrics — and then exits with
+// status 128+signal, as a shell would report. Call the returned stop function once the run
+// has ended normally to restore the default behaviour.
+//
+// Commands that can stop gracefully (finish the step, write a checkpoint) should instead
+// watch a signal.NotifyContext and end the run themselves with StatusKilled.
+func HandleSignals(run Run) (stop func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	quit := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-ch:
+			reason := "interrupted by " + SignalName(sig)
+			if err := run.End(StatusKilled, reason); err != nil {
+				fmt.Fprintf(os.Stderr, "byb: %v\n", err)
+			}
+			code := 1
+			if s, ok := sig.(syscall.Signal); ok {
+				code = 128 + int(s)
+			}
+			os.Exit(code)
+		case <-quit:
+		}
+	}()
+	return func() {
+		signal.Stop(ch)
+		close(quit)
+	}
+}
+
+// SignalName returns "SIGINT", "SIGTERM", ... for the signals byb handles.
+func SignalName(sig os.Signal) string {
+	switch sig {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGHUP:
+		return "SIGHUP"
+	}
+	return sig.String()
+}

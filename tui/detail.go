@@ -1,0 +1,217 @@
+package tui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/byb-dev/byb/tracking"
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// maxCharts bounds how many metric histories the detail view loads: a run may log dozens of
+// metrics, and the chart shows one at a time.
+const maxCharts = 16
+
+type detailState struct {
+	run     *tracking.RunDetail
+	hist    map[string][]tracking.Point
+	keys    []string // metrics with a history to draw: losses first
+	chart   int
+	vp      viewport.Model
+	loading bool
+	width   int
+}
+
+type detailMsg struct {
+	run  *tracking.RunDetail
+	hist map[string][]tracking.Point
+	err  error
+}
+
+func loadDetail(s *tracking.Store, id string) tea.Cmd {
+	return func() tea.Msg {
+		d, err := s.GetRun(id)
+		if err != nil {
+			return detailMsg{err: err}
+		}
+		hist := map[string][]tracking.Point{}
+		for _, k := range chartKeys(d) {
+			pts, err := s.MetricHistory(d.ID, k)
+			if err != nil {
+				return detailMsg{err: err}
+			}
+			hist[k] = pts
+		}
+		return detailMsg{run: d, hist: hist}
+	}
+}
+
+// chartKeys are the metrics worth a curve (more than one point), losses first since they are
+// what one watches during training.
+func chartKeys(d *tracking.RunDetail) []string {
+	var keys []string
+	for k, n := range d.MetricPoints {
+		if n > 1 {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		li, lj := strings.Contains(keys[i], "loss"), strings.Contains(keys[j], "loss")
+		if li != lj {
+			return li
+		}
+		return keys[i] < keys[j]
+	})
+	if len(keys) > maxCharts {
+		keys = keys[:maxCharts]
+	}
+	return keys
+}
+
+func (d *detailState) resize(w, h int) {
+	d.width = w
+	d.vp.Width, d.vp.Height = w, max(1, h-2)
+	d.render()
+}
+
+func (m Model) applyDetail(msg detailMsg) Model {
+	if msg.err != nil {
+		m.err = msg.err
+		return m
+	}
+	d := &m.detail
+	same := d.run != nil && d.run.ID == msg.run.ID
+	var chartKey string
+	if same && d.chart < len(d.keys) {
+		chartKey = d.keys[d.chart]
+	}
+	d.run, d.hist, d.loading = msg.run, msg.hist, false
+	d.keys = chartKeys(msg.run)
+	d.chart = 0
+	for i, k := range d.keys {
+		if k == chartKey {
+			d.chart = i
+		}
+	}
+	y := d.vp.YOffset
+	d.render()
+	if same {
+		d.vp.SetYOffset(y) // a live refresh must not scroll the user back to the top
+	}
+	return m
+}
+
+// render rebuilds the scrollable content: the chart first, then the run's record.
+func (d *detailState) render() {
+	if d.run == nil {
+		d.vp.SetContent("loading…")
+		return
+	}
+	w := max(40, d.width)
+	r := d.run
+	var b strings.Builder
+	if len(d.keys) > 0 {
+		k := d.keys[d.chart%len(d.keys)]
+		pts := d.hist[k]
+		b.WriteString(titleStyle.Render(fmt.Sprintf("%s (%d points)", k, len(pts))))
+		if len(d.keys) > 1 {
+			b.WriteString(dimStyle.Render(fmt.Sprintf("  ←/→ %d/%d charts", d.chart%len(d.keys)+1, len(d.keys))))
+		}
+		b.WriteString("\n" + lineChart(pts, w-1, 8) + "\n\n")
+	} else {
+		b.WriteString(dimStyle.Render("(no metric with more than one point to plot)") + "\n\n")
+	}
+	status := statusStyle(r.Status).Render(r.Status)
+	if r.EndReason != "" {
+		status += " (" + tracking.Clip(r.EndReason, w-30) + ")"
+	}
+	kv := func(k, v string) {
+		if v != "" {
+			b.WriteString(padCell(k, 11, false) + " " + tracking.Clip(v, w-13) + "\n")
+		}
+	}
+	kv("status", status)
+	kv("experiment", r.Experiment)
+	kv("name", r.Name)
+	kv("started", r.Start.Local().Format("2006-01-02 15:04:05")+"  ("+tracking.FormatDuration(r.Duration())+")")
+	kv("engine", r.Engine)
+	kv("git", r.GitCommit)
+	kv("parent", r.ParentID)
+	kv("dir", r.Dir)
+	kv("command", r.Command)
+
+	b.WriteString("\n" + headerStyle.Render("params") + "\n")
+	pk := make([]string, 0, len(r.Params))
+	for k := range r.Params {
+		pk = append(pk, k)
+	}
+	sort.Strings(pk)
+	// Two params per line: a run has a dozen, and the screen has 24 lines.
+	colW := (w - 2) / 2
+	for i := 0; i < len(pk); i += 2 {
+		line := padCell("  "+pk[i]+" = "+r.Params[pk[i]], colW, false)
+		if i+1 < len(pk) {
+			line += " " + padCell(pk[i+1]+" = "+r.Params[pk[i+1]], colW, false)
+		}
+		b.WriteString(strings.TrimRight(line, " ") + "\n")
+	}
+	if len(r.Metrics) > 0 {
+		b.WriteString("\n" + headerStyle.Render("metrics (final)") + "\n")
+		for _, k := range tracking.MetricKeys([]tracking.RunInfo{r.RunInfo}) {
+			n := r.MetricPoints[k]
+			b.WriteString(fmt.Sprintf("  %s %10s  step %d · %d point%s\n", padCell(k, 28, false),
+				tracking.FormatValue(r.Metrics[k]), r.MetricStep[k], n, plural(n)))
+		}
+	}
+	if len(r.Artifacts) > 0 {
+		b.WriteString("\n" + headerStyle.Render("artifacts") + "\n")
+		for _, a := range r.Artifacts {
+			b.WriteString("  " + padCell(a.Kind, 11, false) + " " + tracking.ClipLeft(a.Path, w-16) + "\n")
+		}
+	}
+	if len(r.Tags) > 0 {
+		b.WriteString("\n" + headerStyle.Render("tags") + "\n")
+		for _, k := range sortedKeys(r.Tags) {
+			b.WriteString("  " + tracking.Clip(k+" = "+r.Tags[k], w-4) + "\n")
+		}
+	}
+	if len(r.Children) > 0 {
+		b.WriteString("\n" + headerStyle.Render(fmt.Sprintf("children (%d)", len(r.Children))) + "\n")
+		for _, c := range r.Children {
+			b.WriteString("  " + c.ID + " " + statusStyle(c.Status).Render(padCell(c.Status, 8, false)) + " " +
+				tracking.Clip(strings.TrimSpace(c.Params["method"]+" "+c.Params["task"]+" "+c.Name), w-26) + "\n")
+		}
+	}
+	d.vp.SetContent(strings.TrimRight(b.String(), "\n"))
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (m Model) detailView() string {
+	d := m.detail
+	title := "run"
+	if d.run != nil {
+		title = "run " + d.run.ID + " · " + d.run.Params["method"] + " " + d.run.Params["task"]
+		if d.run.Status == tracking.StatusRunning {
+			title += " · live"
+		}
+	}
+	foot := fmt.Sprintf("%3.0f%% · ←/→ chart · ↑/↓ scroll · esc back · ? help · q quit", d.vp.ScrollPercent()*100)
+	return m.frame(title, d.vp.View(), foot)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
