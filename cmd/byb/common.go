@@ -5,8 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/debug"
+	"strings"
 
 	"github.com/byb-dev/byb/byb/engine"
+	"github.com/byb-dev/byb/tracking"
 	"github.com/gomlx/gomlx/backends"
 )
 
@@ -23,7 +26,7 @@ func (c *commonFlags) register(fs *flag.FlagSet, withBackend bool) {
 	if def == "" {
 		def = "byb.db"
 	}
-	fs.StringVar(&c.tracking, "tracking", def, "tracker database (SQLite); $BYB_TRACKING sets the default")
+	fs.StringVar(&c.tracking, "tracking", def, "tracker database (SQLite); $BYB_TRACKING sets the default; \"off\" records nothing")
 	if withBackend {
 		fs.StringVar(&c.backend, "backend", "", "engine: xla | xla:cpu | xla:cuda | xla:/path/plugin.so | go (default: $GOMLX_BACKEND, else XLA CPU when installed, else go)")
 	}
@@ -44,4 +47,60 @@ func emitJSON(v any) error {
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// runSpec describes the tracked run a command records.
+type runSpec struct {
+	experiment, name string
+	params           map[string]string
+	dir              string // run directory (checkpoints, artifacts); "" for none
+	engine           string
+	parent           string // parent run id (a reproduction's children)
+}
+
+// beginRun records the command in the tracker (--tracking; "off" records nothing) and makes
+// SIGINT/SIGTERM end it as killed. finish(err) ends the run as finished, or failed with err,
+// and returns err (or the tracker's own error).
+func (c *commonFlags) beginRun(s runSpec) (run tracking.Run, finish func(error) error, err error) {
+	if c.tracking == "off" {
+		return tracking.Nop{RunDir: s.dir}, func(e error) error { return e }, nil
+	}
+	r, err := tracking.Begin(c.tracking, tracking.RunOptions{
+		Experiment: s.experiment, Name: s.name, Engine: s.engine, GitCommit: codeVersion(),
+		ParentID: s.parent, Dir: s.dir, Command: strings.Join(os.Args, " "), Params: s.params,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("tracker %s: %w", c.tracking, err)
+	}
+	stop := tracking.HandleSignals(r)
+	return r, func(e error) error {
+		stop()
+		if endErr := tracking.EndWithError(r, e); e == nil {
+			return endErr
+		}
+		return e
+	}, nil
+}
+
+// codeVersion is the git commit byb was built from (stamped by `go build`), else the commit
+// of the working directory's repository.
+func codeVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		rev, dirty := "", false
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+		if rev != "" {
+			if dirty {
+				rev += "+dirty"
+			}
+			return rev
+		}
+	}
+	return tracking.GitCommit("")
 }

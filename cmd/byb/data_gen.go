@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/byb-dev/byb/byb/data/synth"
+	"github.com/byb-dev/byb/tracking"
 )
 
 func init() {
@@ -52,9 +53,18 @@ Scales: ci (1,000 users, seconds), small (4,000 users, for CPU reproductions), p
 		cfg.Users = *users
 	}
 	cfg.Workers = *workers
+	run, finish, err := cf.beginRun(runSpec{experiment: "data", name: "gen " + *preset + " " + *scale, dir: *out,
+		params: map[string]string{"command": "data gen", "preset": *preset, "scale": *scale, "seed": fmt.Sprint(*seed), "data": *out, "users": fmt.Sprint(cfg.Users)}})
+	if err != nil {
+		return err
+	}
+	return finish(generate(cf, cfg, *out, run))
+}
+
+func generate(cf commonFlags, cfg synth.Config, out string, run tracking.Run) error {
 	start := time.Now()
 	last := time.Now()
-	res, err := synth.Generate(cfg, *out, func(done, total int) {
+	res, err := synth.Generate(cfg, out, func(done, total int) {
 		if time.Since(last) > 5*time.Second || done == total {
 			last = time.Now()
 			fmt.Fprintf(os.Stderr, "\rgenerated %d/%d users", done, total)
@@ -67,6 +77,10 @@ Scales: ci (1,000 users, seconds), small (4,000 users, for CPU reproductions), p
 		return err
 	}
 	secs := time.Since(start).Seconds()
+	run.LogMetric("users", float64(res.Meta.Users), 0)
+	run.LogMetric("events", float64(res.Meta.Events), 0)
+	run.LogMetric("seconds", secs, 0)
+	run.LogArtifact(res.Dir, "dataset")
 	if cf.json {
 		return emitJSON(map[string]any{"dir": res.Dir, "name": res.Meta.Name, "source": res.Meta.Source,
 			"users": res.Meta.Users, "events": res.Meta.Events, "fields": res.Meta.Fields,

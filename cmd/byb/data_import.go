@@ -114,8 +114,20 @@ func runDataImport(args []string) error {
 		o.Tasks = tasks
 	}
 	o.Progress = os.Stderr
-	res, err := ingest.Import(o)
+	run, finish, err := c.beginRun(runSpec{experiment: "data", name: "import " + o.Format, dir: o.Out,
+		params: map[string]string{"command": "data import", "format": o.Format, "in": o.In, "data": o.Out}})
 	if err != nil {
+		return err
+	}
+	res, err := ingest.Import(o)
+	if err == nil {
+		run.LogMetric("users", float64(res.Meta.Users), 0)
+		run.LogMetric("events", float64(res.Meta.Events), 0)
+		run.LogMetric("skipped_rows", float64(res.Skipped), 0)
+		run.LogMetric("seconds", res.Seconds, 0)
+		run.LogArtifact(o.Out, "dataset")
+	}
+	if err := finish(err); err != nil {
 		return err
 	}
 	for _, n := range res.Notes {
