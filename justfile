@@ -29,9 +29,17 @@ test: build
 reproduce what="table2" *args="": build
     bin/byb reproduce {{what}} {{args}}
 
-# Throughput and memory benchmarks (not tests); see README "Benchmarks".
-bench: build
-    go test -run '^$' -bench . -benchtime 1x ./byb/data/...
+# BYB pretraining samples/s and peak memory on every engine, pooled and not, vs the PyTorch peer.
+bench:
+    mkdir -p out && go run ./cmd/byb-bench -json out/bench.jsonl
+
+# Install the PyTorch peer's dependencies (Debian packages) for `just bench`.
+bench-peer-setup:
+    apt-get update -qq && apt-get install -y -qq python3-torch python3-numpy python3-sklearn
+
+# Go micro-benchmarks: import speed, metrics, tracker, TUI.
+bench-go:
+    go test -run '^$' -bench . -benchtime 1x ./byb/data/ingest ./byb/metrics ./tracking ./tui
 
 # Browse and compare runs in the terminal.
 tui: build

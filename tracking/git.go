@@ -2,6 +2,7 @@ package tracking
 
 import (
 	"os/exec"
+	"runtime/debug"
 	"strings"
 )
 
@@ -26,4 +27,28 @@ func git(dir string, args ...string) (string, error) {
 	cmd.Dir = dir
 	out, err := cmd.Output()
 	return string(out), err
+}
+
+// CodeVersion is the git commit the running binary was built from (stamped by `go build`
+// inside the repository, "+dirty" when it had uncommitted changes), else the commit of the
+// working directory's repository.
+func CodeVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		rev, dirty := "", false
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+		if rev != "" {
+			if dirty {
+				rev += "+dirty"
+			}
+			return rev
+		}
+	}
+	return GitCommit("")
 }

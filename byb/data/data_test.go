@@ -322,6 +322,23 @@ func TestBatchesCoverEverySampleOnce(t *testing.T) {
 				seen[u]++
 			}
 		}
+		padded := 0
+		for b := range d.Batches(s, SeqConfig{MaxLen: 3}, 3, 0, -1, 0, false) {
+			if b.Size != 3 || len(b.Window) != 9 || len(b.IDs) != 9*b.NumIDs {
+				t.Fatalf("a padded batch must have the full size: %+v", b)
+			}
+			for r, u := range b.Users {
+				if u < 0 {
+					padded++
+					if b.Labels[r] != -1 || b.Len(r) != 0 {
+						t.Errorf("padding row %d has a label or behaviors", r)
+					}
+				}
+			}
+		}
+		if padded != 1 {
+			t.Errorf("%d padding rows, want 1 (2 samples in a batch of 3)", padded)
+		}
 		if len(seen) != 2 || seen[0] != 1 || seen[1] != 1 {
 			t.Errorf("dropLast=%v: samples seen %v, want each once", dropLast, seen)
 		}

@@ -38,8 +38,9 @@ func Order(n int, seed int64, epoch int) []int {
 }
 
 // Batches yields the batches of one epoch over the samples, in the order given by
-// Order(len, seed, epoch). dropLast drops a final partial batch, so that training compiles
-// one graph shape; evaluation keeps it.
+// Order(len, seed, epoch). Every batch has batchSize rows, so that a compiled graph serves
+// them all: dropLast drops a final partial batch (training); otherwise it is padded with
+// empty rows whose Users and Labels are -1 (evaluation).
 func (d *Dataset) Batches(s *Samples, cfg SeqConfig, batchSize, task int, seed int64, epoch int, dropLast bool) iter.Seq[*Batch] {
 	return func(yield func(*Batch) bool) {
 		order := Order(s.Len(), seed, epoch)
@@ -48,9 +49,34 @@ func (d *Dataset) Batches(s *Samples, cfg SeqConfig, batchSize, task int, seed i
 			if dropLast && hi-lo < batchSize {
 				return
 			}
-			if !yield(d.Batch(s, order[lo:hi], cfg, task)) {
+			b := d.Batch(s, order[lo:hi], cfg, task)
+			if hi-lo < batchSize {
+				b = b.pad(batchSize)
+			}
+			if !yield(b) {
 				return
 			}
 		}
 	}
+}
+
+// pad returns the batch grown to size rows; the new rows are padding (no behaviors, user and
+// label -1).
+func (bt *Batch) pad(size int) *Batch {
+	extra := size - bt.Size
+	out := *bt
+	out.Size = size
+	out.IDs = append(bt.IDs, make([]int32, extra*bt.MaxLen*bt.NumIDs)...)
+	out.Window = append(bt.Window, filled(extra*bt.MaxLen, -1)...)
+	out.Users = append(bt.Users, filled(extra, -1)...)
+	out.Labels = append(bt.Labels, filled(extra, -1)...)
+	return &out
+}
+
+func filled(n int, v int32) []int32 {
+	s := make([]int32, n)
+	for i := range s {
+		s[i] = v
+	}
+	return s
 }

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/byb-dev/byb/byb/engine"
@@ -66,7 +65,7 @@ func (c *commonFlags) beginRun(s runSpec) (run tracking.Run, finish func(error) 
 		return tracking.Nop{RunDir: s.dir}, func(e error) error { return e }, nil
 	}
 	r, err := tracking.Begin(c.tracking, tracking.RunOptions{
-		Experiment: s.experiment, Name: s.name, Engine: s.engine, GitCommit: codeVersion(),
+		Experiment: s.experiment, Name: s.name, Engine: s.engine, GitCommit: tracking.CodeVersion(),
 		ParentID: s.parent, Dir: s.dir, Command: strings.Join(os.Args, " "), Params: s.params,
 	})
 	if err != nil {
@@ -80,27 +79,4 @@ func (c *commonFlags) beginRun(s runSpec) (run tracking.Run, finish func(error) 
 		}
 		return e
 	}, nil
-}
-
-// codeVersion is the git commit byb was built from (stamped by `go build`), else the commit
-// of the working directory's repository.
-func codeVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		rev, dirty := "", false
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				dirty = s.Value == "true"
-			}
-		}
-		if rev != "" {
-			if dirty {
-				rev += "+dirty"
-			}
-			return rev
-		}
-	}
-	return tracking.GitCommit("")
 }

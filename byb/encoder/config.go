@@ -1,0 +1,116 @@
+// Package encoder is the shared user-behavior-sequence encoder of byb: BYB and every baseline
+// (NBP, MBM, CTS, MSDP, Supervised) build on it.
+//
+//	IDs [B,n,m] → behavior encoder (per-ID embedding + gated merge, Eq. 2-3) → [B,n,d]
+//	            → behavior pooling (mean per ΔT1 window, Eq. 4)              → [B,T,d]
+//	            → causal Transformer with learned positions (Eq. 5)          → [B,T,d]
+//	            → E = output at the last position                            → [B,d]
+//
+// In no-pool mode the Transformer runs over the n raw behaviors (positions = behavior index)
+// and E is the output at the last real behavior.
+//
+// Hyper-parameters live in the GoMLX context (SetDefaults puts the defaults there; users
+// override them with "name=value;..." strings, see ApplySettings). Variables live under the
+// context scope "encoder" ("encoder/behavior_encoder", "encoder/transformer"); objectives add
+// their own scopes beside it (BYB: "teacher", "predictor").
+package encoder
+
+import (
+	"fmt"
+
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/ui/commandline"
+)
+
+// Hyper-parameter names (context params) of the encoder. Paper defaults (section 5.1.4).
+const (
+	ParamDim          = "d"             // embedding / behavior encoder / Transformer width: 128
+	ParamLayers       = "layers"        // Transformer layers: 4
+	ParamHeads        = "heads"         // attention heads: 4
+	ParamFF           = "ff"            // Transformer feed-forward width: 128
+	ParamDropout      = "dropout"       // dropout in the Transformer: 0
+	ParamPool         = "pool"          // behavior pooling on (Transformer over T windows) or off (over n behaviors)
+	ParamNormFirst    = "norm_first"    // pre-LN instead of post-LN (the PyTorch default the peer uses)
+	ParamPoolImpl     = "pool_impl"     // "scatter" or "onehot": how window means are computed
+	ParamMaxPositions = "max_positions" // positional table size; 0 = the sequence length (T pooled, n unpooled)
+	ParamEmbedStd     = "embed_std"     // N(0, σ) init of the ID embedding table (PyTorch nn.Embedding: 1)
+	ParamPosStd       = "pos_std"       // N(0, σ) init of slot and sequence positions: 0.02
+)
+
+// SetDefaults puts the encoder's default hyper-parameters in ctx (root scope). Values already
+// set are overwritten, so call it before applying user settings.
+func SetDefaults(ctx *context.Context) {
+	ctx.SetParams(map[string]any{
+		ParamDim:          128,
+		ParamLayers:       4,
+		ParamHeads:        4,
+		ParamFF:           128,
+		ParamDropout:      0.0,
+		ParamPool:         true,
+		ParamNormFirst:    false,
+		ParamPoolImpl:     "scatter",
+		ParamMaxPositions: 0,
+		ParamEmbedStd:     1.0,
+		ParamPosStd:       0.02,
+	})
+}
+
+// Config is the encoder's architecture, read once from the context.
+type Config struct {
+	Dim, Layers, Heads, FF int
+	Dropout                float64
+	Pool, NormFirst        bool
+	PoolImpl               string
+	MaxPositions           int
+	EmbedStd, PosStd       float64
+}
+
+// ConfigFromContext reads the encoder hyper-parameters (falling back to the paper defaults).
+func ConfigFromContext(ctx *context.Context) Config {
+	return Config{
+		Dim:          context.GetParamOr(ctx, ParamDim, 128),
+		Layers:       context.GetParamOr(ctx, ParamLayers, 4),
+		Heads:        context.GetParamOr(ctx, ParamHeads, 4),
+		FF:           context.GetParamOr(ctx, ParamFF, 128),
+		Dropout:      context.GetParamOr(ctx, ParamDropout, 0.0),
+		Pool:         context.GetParamOr(ctx, ParamPool, true),
+		NormFirst:    context.GetParamOr(ctx, ParamNormFirst, false),
+		PoolImpl:     context.GetParamOr(ctx, ParamPoolImpl, "scatter"),
+		MaxPositions: context.GetParamOr(ctx, ParamMaxPositions, 0),
+		EmbedStd:     context.GetParamOr(ctx, ParamEmbedStd, 1.0),
+		PosStd:       context.GetParamOr(ctx, ParamPosStd, 0.02),
+	}
+}
+
+// Validate reports an architecture that cannot be built.
+func (c Config) Validate() error {
+	switch {
+	case c.Dim <= 0 || c.Layers < 0 || c.Heads <= 0 || c.FF <= 0:
+		return fmt.Errorf("encoder: d=%d layers=%d heads=%d ff=%d must be positive", c.Dim, c.Layers, c.Heads, c.FF)
+	case c.Dim%c.Heads != 0:
+		return fmt.Errorf("encoder: d=%d is not divisible by heads=%d", c.Dim, c.Heads)
+	case c.PoolImpl != "scatter" && c.PoolImpl != "onehot":
+		return fmt.Errorf("encoder: pool_impl=%q: use scatter or onehot", c.PoolImpl)
+	}
+	return nil
+}
+
+// ApplySettings overrides context hyper-parameters from a "name=value;scope/name=value" string
+// (GoMLX's convention, commandline.ParseContextSettings: every name must already have a
+// default, which fixes its type). It returns the names that were set.
+func ApplySettings(ctx *context.Context, settings string) ([]string, error) {
+	return commandline.ParseContextSettings(ctx, settings)
+}
+
+// Params returns every hyper-parameter of ctx as "scope/name" → value, for config.json and
+// the tracker.
+func Params(ctx *context.Context) map[string]any {
+	out := map[string]any{}
+	ctx.EnumerateParams(func(scope, key string, value any) {
+		if scope != context.RootScope {
+			key = scope + "/" + key
+		}
+		out[key] = value
+	})
+	return out
+}

@@ -1,0 +1,70 @@
+package finetune
+
+import (
+	"fmt"
+	"iter"
+	"path/filepath"
+
+	"github.com/byb-dev/byb/byb/data"
+	"github.com/byb-dev/byb/byb/encoder"
+	"github.com/byb-dev/byb/byb/train"
+	"github.com/gomlx/gomlx/backends"
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX convention
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
+)
+
+// LoadPretrained loads a run directory (config.json and the latest checkpoint) into a new
+// context holding the run's hyper-parameters and all its variables.
+func LoadPretrained(runDir string) (*context.Context, train.RunConfig, error) {
+	cfg, err := train.ReadConfig(runDir)
+	if err != nil {
+		return nil, cfg, err
+	}
+	ctx := context.New()
+	SetDefaults(ctx)
+	if _, err := checkpoints.Load(ctx).Dir(filepath.Join(runDir, train.CheckpointDir)).Immediate().Done(); err != nil {
+		return nil, cfg, fmt.Errorf("loading %s: %w", runDir, err)
+	}
+	return ctx, cfg, nil
+}
+
+// Embed computes E with the student encoder of a run directory for every batch, and passes
+// each batch's users with their E rows ([B][d]) to emit. Padding rows of a last, partial batch
+// are the caller's to drop (their Users tell).
+//
+// windows is T of the batches (0 = the run's own); it may be shorter than the run's.
+func Embed(backend backends.Backend, runDir string, windows int, batches iter.Seq[*data.Batch], emit func(users []int32, e [][]float32) error) error {
+	ctx, cfg, err := LoadPretrained(runDir)
+	if err != nil {
+		return err
+	}
+	if windows == 0 {
+		windows = cfg.Windows
+	}
+	if windows > cfg.Windows {
+		return fmt.Errorf("embed: the data has T=%d windows, more than the %d the model was trained on", windows, cfg.Windows)
+	}
+	enc, err := encoder.New(ctx, cfg.Vocab, windows)
+	if err != nil {
+		return err
+	}
+	exec, err := context.NewExec(backend, ctx.Reuse(), func(ctx *context.Context, ids, window *Node) *Node {
+		return enc.Forward(ctx, encoder.Inputs{IDs: ids, Window: window}).E
+	})
+	if err != nil {
+		return err
+	}
+	defer exec.Finalize()
+	for b := range batches {
+		in := encoder.BatchTensors(b)
+		out, err := exec.Exec(in[0], in[1])
+		if err != nil {
+			return err
+		}
+		if err := emit(b.Users, out[0].Value().([][]float32)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

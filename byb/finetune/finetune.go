@@ -1,0 +1,243 @@
+// Package finetune trains a new classification head on the shared encoder's representation E
+// (paper section 5.1.3-5.1.4): a 2-layer MLP (hidden 64, one output per class), from a
+// pretrained run or from scratch, with the encoder frozen (BYB(freeze): only the head learns)
+// or not (BYB(unfreeze): everything learns). The pretraining optimizer state is not carried
+// over. It also computes E for every user of a dataset (byb embed).
+package finetune
+
+import (
+	"fmt"
+	"io"
+	"iter"
+	"strings"
+
+	"github.com/byb-dev/byb/byb/data"
+	"github.com/byb-dev/byb/byb/encoder"
+	"github.com/byb-dev/byb/byb/metrics"
+	"github.com/byb-dev/byb/byb/train"
+	"github.com/byb-dev/byb/tracking"
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX convention
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/layers/activations"
+)
+
+// Finetuning hyper-parameters; the trainer's (epochs, learning_rate, batch_size, ...) apply
+// too, with epochs defaulting to 1 (the paper).
+const (
+	ParamHidden = "ft_hidden" // head hidden width: 64
+	ParamFreeze = "ft_freeze" // train only the head
+	HeadScope   = "head"
+)
+
+// SetDefaults puts the hyper-parameters of a finetuning run in ctx: the encoder's (replaced by
+// the pretrained run's when finetuning one), the trainer's and the head's.
+func SetDefaults(ctx *context.Context) {
+	encoder.SetDefaults(ctx)
+	train.SetDefaults(ctx)
+	ctx.SetParams(map[string]any{ParamHidden: 64, ParamFreeze: false, train.ParamEpochs: 1})
+}
+
+// Head is the finetuning objective: cross-entropy of the head's logits on E against the batch
+// labels (label -1 = unlabeled, ignored).
+type Head struct {
+	NumClasses, Hidden int
+	Freeze             bool
+}
+
+// Name implements objective.Objective.
+func (h *Head) Name() string { return "finetune" }
+
+// Loss implements objective.Objective.
+func (h *Head) Loss(ctx *context.Context, enc *encoder.Encoder, in encoder.Inputs) *Node {
+	e := h.Representation(ctx, enc, in)
+	logits := h.Logits(ctx, e)
+	valid := GreaterOrEqual(in.Labels, ScalarZero(in.Labels.Graph(), dtypes.Int32))
+	labels := Max(in.Labels, ScalarZero(in.Labels.Graph(), dtypes.Int32))
+	nll := Neg(ReduceSum(Mul(OneHot(labels, h.NumClasses, logits.DType()), LogSoftmax(logits, -1)), -1))
+	mask := ConvertDType(valid, logits.DType())
+	return Div(ReduceAllSum(Mul(nll, mask)), Max(ReduceAllSum(mask), OnesLike(ReduceAllSum(mask))))
+}
+
+// Representation is E; when frozen, under stop-gradient and with the encoder's variables
+// marked non-trainable, so neither gradients nor weight decay touch them.
+func (h *Head) Representation(ctx *context.Context, enc *encoder.Encoder, in encoder.Inputs) *Node {
+	e := enc.Forward(ctx, in).E
+	if h.Freeze {
+		for v := range ctx.InAbsPath(context.RootScope + encoder.Scope).IterVariablesInScope() {
+			v.SetTrainable(false)
+		}
+		e = StopGradient(e)
+	}
+	return e
+}
+
+// Logits is the head: Linear(d, hidden) → ReLU → Linear(hidden, classes).
+func (h *Head) Logits(ctx *context.Context, e *Node) *Node {
+	ctx = ctx.In(HeadScope)
+	x := activations.Relu(encoder.Dense(ctx.In("hidden"), e, h.Hidden))
+	return encoder.Dense(ctx.In("output"), x, h.NumClasses)
+}
+
+// Options of a finetuning run.
+type Options struct {
+	Backend backends.Backend
+	Run     tracking.Run // nil records nothing
+	Dir     string       // run directory of the finetuning run ("" = in memory)
+	// Init is a pretraining run directory, or "" / "none" to train from scratch.
+	Init string
+	// Freeze trains only the head (sets ft_freeze before Settings are applied).
+	Freeze bool
+	// Settings are "name=value;..." overrides (encoder settings only matter from scratch).
+	Settings string
+	// NumClasses of the task; 2 gives binary metrics (AUROC, KS), more macro AUROC.
+	NumClasses int
+	// Vocab and Windows describe the data; from a pretrained run they must match its config.
+	Vocab   []int
+	Windows int
+	// Train yields the labeled training batches of an epoch; Test the test split once.
+	Train         train.Batches
+	Test          iter.Seq[*data.Batch]
+	StepsPerEpoch int
+	Progress      io.Writer
+}
+
+// Result of a finetuning run.
+type Result struct {
+	Probs   [][]float64    // test split: softmax probabilities per sample and class
+	Labels  []int          // test split labels (unlabeled samples are skipped)
+	Users   []int32        // test split users
+	Metrics metrics.Result // AUROC/KS (binary) or macro AUROC (multi-class) on the test split
+	Train   *train.Result
+}
+
+// Run finetunes and scores the test split.
+func Run(opts Options) (*Result, error) {
+	if opts.NumClasses < 2 {
+		return nil, fmt.Errorf("finetune: need at least 2 classes, got %d", opts.NumClasses)
+	}
+	ctx := context.New()
+	SetDefaults(ctx)
+	vocab, windows := opts.Vocab, opts.Windows
+	if opts.Init != "" && opts.Init != "none" {
+		pre, cfg, err := LoadPretrained(opts.Init)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkSameData(cfg, vocab, windows); err != nil {
+			return nil, err
+		}
+		vocab = cfg.Vocab
+		if windows == 0 {
+			windows = cfg.Windows
+		}
+		copyEncoder(pre, ctx)
+	}
+	ctx.SetParam(ParamFreeze, opts.Freeze)
+	if _, err := encoder.ApplySettings(ctx, opts.Settings); err != nil {
+		return nil, err
+	}
+	enc, err := encoder.New(ctx, vocab, windows)
+	if err != nil {
+		return nil, err
+	}
+	head := &Head{NumClasses: opts.NumClasses, Hidden: context.GetParamOr(ctx, ParamHidden, 64),
+		Freeze: context.GetParamOr(ctx, ParamFreeze, false)}
+	tr, err := train.Train(ctx, enc, head, opts.Train, train.Options{
+		Backend: opts.Backend, Run: opts.Run, Dir: opts.Dir, Settings: opts.Settings, StepsPerEpoch: opts.StepsPerEpoch,
+		Progress: opts.Progress,
+		Config:   train.RunConfig{Method: "finetune", Vocab: vocab, Windows: windows},
+	})
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Train: tr}
+	predict, err := context.NewExec(opts.Backend, ctx.Reuse(), func(ctx *context.Context, ids, window *Node) *Node {
+		return Softmax(head.Logits(ctx, enc.Forward(ctx, encoder.Inputs{IDs: ids, Window: window}).E), -1)
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer predict.Finalize()
+	for b := range opts.Test {
+		in := encoder.BatchTensors(b)
+		out, err := predict.Exec(in[0], in[1])
+		if err != nil {
+			return nil, err
+		}
+		probs := out[0].Value().([][]float32)
+		for i, row := range probs {
+			if b.Labels[i] < 0 {
+				continue
+			}
+			p := make([]float64, len(row))
+			for c, v := range row {
+				p[c] = float64(v)
+			}
+			res.Probs = append(res.Probs, p)
+			res.Labels = append(res.Labels, int(b.Labels[i]))
+			res.Users = append(res.Users, b.Users[i])
+		}
+	}
+	res.Metrics, err = Evaluate(res.Probs, res.Labels, opts.NumClasses)
+	if err != nil {
+		return res, err
+	}
+	if opts.Run != nil {
+		for k, v := range res.Metrics {
+			_ = opts.Run.LogMetric("test_"+k, v, tr.GlobalStep)
+		}
+	}
+	return res, nil
+}
+
+// Evaluate scores test probabilities: AUROC and KS of the positive class for 2 classes,
+// macro one-vs-rest AUROC (and accuracy) for more.
+func Evaluate(probs [][]float64, labels []int, numClasses int) (metrics.Result, error) {
+	if numClasses == 2 {
+		pos := make([]float64, len(probs))
+		for i, p := range probs {
+			pos[i] = p[1]
+		}
+		return metrics.Evaluate(metrics.Binary, 2, pos, labels)
+	}
+	flat := make([]float64, 0, len(probs)*numClasses)
+	for _, p := range probs {
+		flat = append(flat, p...)
+	}
+	return metrics.Evaluate(metrics.MultiClass, numClasses, flat, labels)
+}
+
+func checkSameData(cfg train.RunConfig, vocab []int, windows int) error {
+	if vocab != nil && fmt.Sprint(vocab) != fmt.Sprint(cfg.Vocab) {
+		return fmt.Errorf("finetune: the data's vocab sizes %v differ from the pretrained model's %v", vocab, cfg.Vocab)
+	}
+	// Shorter observation windows than pretraining's are fine (Tmall: 120-day pretraining,
+	// 60-day observation): they use the first positions of the learned positional table.
+	if windows > cfg.Windows {
+		return fmt.Errorf("finetune: the data has T=%d windows, more than the %d the model was pretrained on", windows, cfg.Windows)
+	}
+	return nil
+}
+
+// encoderParams are the architecture hyper-parameters a pretrained encoder fixes.
+var encoderParams = []string{encoder.ParamDim, encoder.ParamLayers, encoder.ParamHeads, encoder.ParamFF,
+	encoder.ParamDropout, encoder.ParamPool, encoder.ParamNormFirst, encoder.ParamPoolImpl, encoder.ParamMaxPositions}
+
+// copyEncoder copies the encoder's architecture and variables (only those under encoder/:
+// not the teacher, the predictor or the optimizer state) from a pretrained context.
+func copyEncoder(from, to *context.Context) {
+	for _, k := range encoderParams {
+		if v, ok := from.GetParam(k); ok {
+			to.SetParam(k, v)
+		}
+	}
+	prefix := context.RootScope + encoder.Scope
+	for v := range from.IterVariables() {
+		if v.Scope() == prefix || strings.HasPrefix(v.Scope(), prefix+context.ScopeSeparator) {
+			value, _ := v.MustValue().LocalClone()
+			to.InAbsPath(v.Scope()).VariableWithValue(v.Name(), value)
+		}
+	}
+}

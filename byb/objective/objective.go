@@ -1,0 +1,91 @@
+// Package objective defines how a pretraining method plugs into byb's trainer, and holds the
+// registry of methods. BYB lives here (byb.go); the baselines (NBP, MBM, CTS, MSDP,
+// Supervised) live in /baselines and register themselves the same way. Adding a method is
+// one file with a type implementing Objective and one Register call in its init.
+package objective
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/byb-dev/byb/byb/encoder"
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX convention
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+// Objective turns the shared encoder and a batch into a training loss.
+type Objective interface {
+	// Name is the registry name ("byb", "nbp", ...).
+	Name() string
+	// Loss builds the scalar loss graph for one batch. It runs the encoder (enc.Forward or its
+	// pieces) and may create its own variables in ctx beside the encoder's scope. Trainable
+	// variables it touches are optimised; make extra state non-trainable.
+	Loss(ctx *context.Context, enc *encoder.Encoder, in encoder.Inputs) *Node
+}
+
+// Initializer is implemented by objectives that must set up state once the variables of a
+// fresh run exist and have their initial values (BYB: teacher := student). It is not called
+// when a run resumes from a checkpoint.
+type Initializer interface {
+	Init(ctx *context.Context) error
+}
+
+// StepUpdater is implemented by objectives with a per-step update that follows the optimizer
+// step (BYB: the teacher's EMA, Eq. 12). AfterStep is called while building the training
+// graph, after the optimizer has set the new variable values, so Variable.ValueGraph returns
+// the updated student; its updates run in the same compiled step.
+type StepUpdater interface {
+	AfterStep(ctx *context.Context, g *Graph)
+}
+
+// Method is a registry entry.
+type Method struct {
+	Name string
+	// Defaults puts the method's hyper-parameters (with their default values) in ctx.
+	Defaults func(ctx *context.Context)
+	// New reads the hyper-parameters from ctx and returns the objective.
+	New func(ctx *context.Context) (Objective, error)
+}
+
+var (
+	registryMu sync.Mutex
+	registry   = map[string]Method{}
+)
+
+// Register adds a method; registering a name twice panics (a programming error).
+func Register(m Method) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if _, dup := registry[m.Name]; dup {
+		panic(fmt.Sprintf("objective %q registered twice", m.Name))
+	}
+	registry[m.Name] = m
+}
+
+// Lookup returns the method registered under name.
+func Lookup(name string) (Method, error) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	m, ok := registry[name]
+	if !ok {
+		return Method{}, fmt.Errorf("unknown method %q (known: %v)", name, namesLocked())
+	}
+	return m, nil
+}
+
+// Names lists the registered methods, sorted.
+func Names() []string {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	return namesLocked()
+}
+
+func namesLocked() []string {
+	var out []string
+	for n := range registry {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}

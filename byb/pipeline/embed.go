@@ -1,0 +1,88 @@
+package pipeline
+
+import (
+	"fmt"
+
+	"github.com/byb-dev/byb/byb/data"
+	"github.com/byb-dev/byb/byb/embedio"
+	"github.com/byb-dev/byb/byb/finetune"
+	"github.com/byb-dev/byb/byb/train"
+	"github.com/byb-dev/byb/tracking"
+	"github.com/gomlx/gomlx/backends"
+)
+
+// EmbedOptions of an embedding export.
+type EmbedOptions struct {
+	Model   string // a pretraining (or finetuning) run directory
+	Data    string
+	Split   string // whose observation window and users: test by default
+	Out     string // .csv, .csv.gz or .parquet
+	Backend backends.Backend
+	Run     tracking.Run
+}
+
+// EmbedResult says what was written.
+type EmbedResult struct {
+	Out   string
+	Users int
+	Dim   int
+	// Skipped counts users with no behavior in the split's window: they have no sequence and
+	// hence no embedding (the dataset's meta.json counts them too).
+	Skipped int
+}
+
+// Embed writes E, the encoder's representation, for every user of a split.
+func Embed(o EmbedOptions) (*EmbedResult, error) {
+	if _, err := embedio.FormatOf(o.Out); err != nil {
+		return nil, err
+	}
+	cfg, err := train.ReadConfig(o.Model)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := data.Load(o.Data)
+	if err != nil {
+		return nil, err
+	}
+	if o.Split == "" {
+		o.Split = data.Test
+	}
+	s, err := loadSplit(ds, o.Split)
+	if err != nil {
+		return nil, err
+	}
+	ctx := newContext()
+	ctx.SetParam(ParamMaxLen, cfg.MaxLen)
+	if v, ok := cfg.Params[ParamDT1].(string); ok {
+		ctx.SetParam(ParamDT1, v)
+	}
+	seq, err := seqConfig(ctx, ds, s)
+	if err != nil {
+		return nil, err
+	}
+	var users []string
+	var rows [][]float32
+	err = finetune.Embed(o.Backend, o.Model, seq.Windows(s.Split.Obs), ds.Batches(s, seq, 64, -1, -1, 0, false), func(us []int32, e [][]float32) error {
+		for i, u := range us {
+			if u < 0 {
+				continue // padding of the last batch
+			}
+			users = append(users, ds.Users[u])
+			rows = append(rows, e[i])
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("no embeddings computed")
+	}
+	if err := embedio.WriteRows(o.Out, users, rows); err != nil {
+		return nil, err
+	}
+	if o.Run != nil {
+		_ = o.Run.LogArtifact(o.Out, tracking.ArtifactEmbeddings)
+	}
+	return &EmbedResult{Out: o.Out, Users: len(users), Dim: len(rows[0]), Skipped: ds.Meta.EmptyUsers[o.Split]}, nil
+}

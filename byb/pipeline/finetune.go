@@ -1,0 +1,112 @@
+package pipeline
+
+import (
+	"fmt"
+	"io"
+	"iter"
+
+	"github.com/byb-dev/byb/byb/data"
+	"github.com/byb-dev/byb/byb/encoder"
+	"github.com/byb-dev/byb/byb/finetune"
+	"github.com/byb-dev/byb/byb/metrics"
+	"github.com/byb-dev/byb/byb/train"
+	"github.com/byb-dev/byb/tracking"
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+// FinetuneOptions of one finetuning run: one task, one head.
+type FinetuneOptions struct {
+	Data     string
+	Init     string // pretraining run directory, or "none" to train from scratch (Supervised)
+	Task     string
+	Freeze   bool   // train only the head
+	Settings string // "name=value;..." overrides (epochs, learning_rate, ft_hidden, ...)
+	Out      string // run directory ("" = in memory)
+	Backend  backends.Backend
+	Run      tracking.Run
+	Progress io.Writer
+}
+
+// FinetuneResult of a finetuning run.
+type FinetuneResult struct {
+	Task       string
+	NumClasses int
+	Train      int // labeled finetune samples
+	Test       int // labeled test samples
+	Metrics    metrics.Result
+	Result     *finetune.Result
+}
+
+// Finetune trains a head for one task on the finetune split and scores the test split.
+// The sequence settings (n, ΔT1) come from the pretrained run, so the encoder sees inputs
+// shaped as in pretraining.
+func Finetune(o FinetuneOptions) (*FinetuneResult, error) {
+	ds, err := data.Load(o.Data)
+	if err != nil {
+		return nil, err
+	}
+	taskIdx, task, err := ds.Meta.Task(o.Task)
+	if err != nil {
+		return nil, err
+	}
+	ftAll, err := loadSplit(ds, data.Finetune)
+	if err != nil {
+		return nil, err
+	}
+	testAll, err := loadSplit(ds, data.Test)
+	if err != nil {
+		return nil, err
+	}
+	ft, test := ftAll.Labeled(taskIdx), testAll.Labeled(taskIdx)
+	if ft.Len() == 0 || test.Len() == 0 {
+		return nil, fmt.Errorf("task %s has no labeled samples (finetune %d, test %d)", o.Task, ft.Len(), test.Len())
+	}
+
+	// Sequence settings: the pretrained run's, then the user's.
+	ctx := newContext(train.SetDefaults)
+	if o.Init != "" && o.Init != "none" {
+		cfg, err := train.ReadConfig(o.Init)
+		if err != nil {
+			return nil, err
+		}
+		ctx.SetParam(ParamMaxLen, cfg.MaxLen)
+		if v, ok := cfg.Params[ParamDT1].(string); ok {
+			ctx.SetParam(ParamDT1, v)
+		}
+	}
+	if _, err := encoder.ApplySettings(ctx, o.Settings); err != nil {
+		return nil, fmt.Errorf("--set %q: %w", o.Settings, err)
+	}
+	seq, err := seqConfig(ctx, ds, ft)
+	if err != nil {
+		return nil, err
+	}
+	batchSize := min(context.GetParamOr(ctx, train.ParamBatchSize, 64), ft.Len())
+	seed := int64(context.GetParamOr(ctx, train.ParamSeed, 0))
+	windows := seq.Windows(ft.Split.Obs)
+	if tw := seq.Windows(test.Split.Obs); tw != windows {
+		return nil, fmt.Errorf("finetune window (%d) and test window (%d) differ in length", windows, tw)
+	}
+	// The finetuning package knows the model's hyper-parameters, not the sequence ones: those
+	// are recorded here instead.
+	settings := withoutSequenceSettings(o.Settings)
+	if o.Run != nil {
+		_ = o.Run.LogParams(map[string]string{ParamMaxLen: fmt.Sprint(seq.MaxLen), ParamDT1: context.GetParamOr(ctx, ParamDT1, "day")})
+	}
+	res, err := finetune.Run(finetune.Options{
+		Backend: o.Backend, Run: o.Run, Dir: o.Out, Init: o.Init, Freeze: o.Freeze, Settings: settings,
+		NumClasses: task.NumClasses(), Vocab: ds.Meta.VocabSizes(), Windows: windows,
+		Train: func(epoch int) iter.Seq[*data.Batch] {
+			return ds.Batches(ft, seq, batchSize, taskIdx, seed, epoch, true)
+		},
+		Test:          ds.Batches(test, seq, batchSize, taskIdx, -1, 0, false),
+		StepsPerEpoch: ft.Len() / batchSize,
+		Progress:      o.Progress,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &FinetuneResult{Task: o.Task, NumClasses: task.NumClasses(), Train: ft.Len(), Test: test.Len(),
+		Metrics: res.Metrics, Result: res}, nil
+}

@@ -1,0 +1,119 @@
+// Package pipeline runs the paper's workflow on a dataset directory: pretrain a method on the
+// pretraining split, finetune a head per task on the finetune split and score the test split,
+// export user embeddings. The command line (byb pretrain/finetune/embed) and the experiments
+// (byb reproduce) both call it, so a reproduction does exactly what a user's commands do.
+package pipeline
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/byb-dev/byb/byb/data"
+	"github.com/byb-dev/byb/byb/encoder"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+// Sequence hyper-parameters: how a user's observation window becomes model input. They live
+// in the context with the model's, so that they are set with --set and recorded with the run.
+const (
+	// ParamMaxLen is n, the most recent behaviors kept per sequence; 0 = chosen from the data
+	// (the 95th percentile of the pretraining lengths, rounded up to a multiple of 32).
+	ParamMaxLen = "max_len"
+	// ParamDT1 is the pooling window ΔT1: "day" (the paper's default), "hour" or "week".
+	ParamDT1 = "dt1"
+)
+
+// SetSequenceDefaults puts the sequence hyper-parameters in ctx.
+func SetSequenceDefaults(ctx *context.Context) {
+	ctx.SetParams(map[string]any{ParamMaxLen: 0, ParamDT1: "day"})
+}
+
+// poolSeconds converts a ΔT1 name to seconds.
+func poolSeconds(name string) (int64, error) {
+	switch strings.ToLower(name) {
+	case "day", "1d", "":
+		return data.Day, nil
+	case "hour", "1h":
+		return 3600, nil
+	case "week", "7d":
+		return 7 * data.Day, nil
+	}
+	return 0, fmt.Errorf("%s=%q: use day, hour or week", ParamDT1, name)
+}
+
+// seqConfig reads the sequence hyper-parameters, choosing n from the samples when it is 0.
+func seqConfig(ctx *context.Context, ds *data.Dataset, s *data.Samples) (data.SeqConfig, error) {
+	pool, err := poolSeconds(context.GetParamOr(ctx, ParamDT1, "day"))
+	if err != nil {
+		return data.SeqConfig{}, err
+	}
+	n := context.GetParamOr(ctx, ParamMaxLen, 0)
+	if n <= 0 {
+		n = chooseMaxLen(ds, s)
+		ctx.SetParam(ParamMaxLen, n)
+	}
+	return data.SeqConfig{MaxLen: n, Pool: pool}, nil
+}
+
+// chooseMaxLen is the 95th percentile of the samples' observation lengths, rounded up to a
+// multiple of 32 (at least 32, at most 1024): long enough for nearly every user, without
+// padding every batch to the one longest user.
+func chooseMaxLen(ds *data.Dataset, s *data.Samples) int {
+	lens := make([]int, 0, s.Len())
+	for _, u := range s.Users {
+		times, _ := ds.Events(int(u))
+		n := 0
+		for _, t := range times {
+			if s.Split.Obs.Contains(t) {
+				n++
+			}
+		}
+		lens = append(lens, n)
+	}
+	if len(lens) == 0 {
+		return 32
+	}
+	sort.Ints(lens)
+	p := lens[min(len(lens)*95/100, len(lens)-1)]
+	n := (p + 31) / 32 * 32
+	return max(32, min(1024, n))
+}
+
+// loadSplit loads a dataset and one split's samples, with a clear error when it is empty.
+func loadSplit(ds *data.Dataset, split string) (*data.Samples, error) {
+	s, err := ds.Samples(split)
+	if err != nil {
+		return nil, err
+	}
+	if s.Len() == 0 {
+		return nil, fmt.Errorf("dataset %s: the %s split has no samples (no user has a behavior in %s)", ds.Dir, split, s.Split.Obs)
+	}
+	return s, nil
+}
+
+// newContext builds a context with every default a run needs, then the caller's settings.
+func newContext(defaults ...func(*context.Context)) *context.Context {
+	ctx := context.New()
+	encoder.SetDefaults(ctx)
+	SetSequenceDefaults(ctx)
+	for _, d := range defaults {
+		d(ctx)
+	}
+	return ctx
+}
+
+// withoutSequenceSettings drops the sequence hyper-parameters (max_len, dt1) from a
+// "name=value;..." string.
+func withoutSequenceSettings(settings string) string {
+	var keep []string
+	for _, kv := range strings.Split(settings, ";") {
+		name, _, _ := strings.Cut(kv, "=")
+		name = strings.TrimSpace(name)
+		if name == "" || name == ParamMaxLen || name == ParamDT1 {
+			continue
+		}
+		keep = append(keep, kv)
+	}
+	return strings.Join(keep, ";")
+}

@@ -1,0 +1,110 @@
+package pipeline
+
+import (
+	"fmt"
+	"io"
+	"iter"
+
+	"github.com/byb-dev/byb/byb/data"
+	"github.com/byb-dev/byb/byb/encoder"
+	"github.com/byb-dev/byb/byb/engine"
+	"github.com/byb-dev/byb/byb/objective"
+	"github.com/byb-dev/byb/byb/train"
+	"github.com/byb-dev/byb/tracking"
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+// PretrainOptions of one pretraining run.
+type PretrainOptions struct {
+	Data     string // dataset directory
+	Method   string // a registered objective: byb, nbp, ...
+	Settings string // "name=value;..." hyper-parameter overrides
+	Out      string // run directory (config.json, checkpoint/); an existing one resumes
+	Backend  backends.Backend
+	Engine   engine.Info
+	Run      tracking.Run // nil records nothing
+	Progress io.Writer    // nil = stderr, io.Discard = quiet
+}
+
+// PretrainResult of a pretraining run.
+type PretrainResult struct {
+	Dir        string
+	Method     string
+	MaxLen     int
+	Windows    int
+	Samples    int // pretraining samples (users)
+	Train      *train.Result
+	FinalLoss  float64
+	SamplesPer float64 // samples per second
+}
+
+// Pretrain trains a method's objective on the dataset's pretraining split.
+func Pretrain(o PretrainOptions) (*PretrainResult, error) {
+	method, err := objective.Lookup(o.Method)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := data.Load(o.Data)
+	if err != nil {
+		return nil, err
+	}
+	samples, err := loadSplit(ds, data.Pretrain)
+	if err != nil {
+		return nil, err
+	}
+	ctx := newContext(train.SetDefaults, method.Defaults)
+	if _, err := encoder.ApplySettings(ctx, o.Settings); err != nil {
+		return nil, fmt.Errorf("--set %q: %w", o.Settings, err)
+	}
+	seq, err := seqConfig(ctx, ds, samples)
+	if err != nil {
+		return nil, err
+	}
+	windows := seq.Windows(samples.Split.Obs)
+	// The positional table covers the pretraining sequence (T windows, or n behaviors without
+	// pooling); finetuning windows may be shorter (Tmall: 120-day pretraining, 60-day
+	// observation), never longer.
+	if context.GetParamOr(ctx, encoder.ParamMaxPositions, 0) == 0 {
+		positions := windows
+		if !context.GetParamOr(ctx, encoder.ParamPool, true) {
+			positions = seq.MaxLen
+		}
+		ctx.SetParam(encoder.ParamMaxPositions, positions)
+	}
+	enc, err := encoder.New(ctx, ds.Meta.VocabSizes(), windows)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := method.New(ctx)
+	if err != nil {
+		return nil, err
+	}
+	batchSize := context.GetParamOr(ctx, train.ParamBatchSize, 64)
+	if batchSize > samples.Len() {
+		batchSize = samples.Len()
+		ctx.SetParam(train.ParamBatchSize, batchSize)
+	}
+	seed := int64(context.GetParamOr(ctx, train.ParamSeed, 0))
+	batches := func(epoch int) iter.Seq[*data.Batch] {
+		return ds.Batches(samples, seq, batchSize, -1, seed, epoch, true)
+	}
+	tr, err := train.Train(ctx, enc, obj, batches, train.Options{
+		Backend: o.Backend, Run: o.Run, Dir: o.Out, Progress: o.Progress, Settings: o.Settings,
+		StepsPerEpoch: samples.Len() / batchSize,
+		Config: train.RunConfig{Method: o.Method, Vocab: ds.Meta.VocabSizes(), Windows: windows,
+			MaxLen: seq.MaxLen, Engine: o.Engine.Config},
+	})
+	if err != nil {
+		return nil, err
+	}
+	res := &PretrainResult{Dir: o.Out, Method: o.Method, MaxLen: seq.MaxLen, Windows: windows,
+		Samples: samples.Len(), Train: tr}
+	if n := len(tr.Losses); n > 0 {
+		res.FinalLoss = tr.Losses[n-1]
+	}
+	if tr.Seconds > 0 {
+		res.SamplesPer = float64(tr.Samples) / tr.Seconds
+	}
+	return res, nil
+}

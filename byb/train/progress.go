@@ -1,0 +1,65 @@
+package train
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+)
+
+// progress is the bar on stderr: steps done of the total, loss, samples/s and ETA.
+type progress struct {
+	bar     *progressbar.ProgressBar
+	start   time.Time
+	samples int
+}
+
+func newProgress(opts Options, epochs int, maxSteps, done int64) *progress {
+	w := opts.Progress
+	if w == nil {
+		w = os.Stderr
+	}
+	if w == io.Discard {
+		return &progress{}
+	}
+	total := int64(-1)
+	switch {
+	case maxSteps > 0:
+		total = maxSteps
+	case opts.StepsPerEpoch > 0:
+		total = int64(epochs * opts.StepsPerEpoch)
+	}
+	bar := progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription("train"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionThrottle(500*time.Millisecond),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionShowDescriptionAtLineEnd(),
+		progressbar.OptionOnCompletion(func() { _, _ = fmt.Fprintln(w) }),
+	)
+	if done > 0 && total > 0 {
+		_ = bar.Set64(done)
+	}
+	return &progress{bar: bar, start: time.Now()}
+}
+
+func (p *progress) step(loss float64, batch int) {
+	if p.bar == nil {
+		return
+	}
+	p.samples += batch
+	rate := float64(p.samples) / time.Since(p.start).Seconds()
+	p.bar.Describe(fmt.Sprintf("loss %.4f  %.1f samples/s", loss, rate))
+	_ = p.bar.Add(1)
+}
+
+func (p *progress) finish() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+	}
+}

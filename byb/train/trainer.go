@@ -1,0 +1,298 @@
+package train
+
+import (
+	"fmt"
+	"io"
+	"iter"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/byb-dev/byb/byb/data"
+	"github.com/byb-dev/byb/byb/encoder"
+	"github.com/byb-dev/byb/byb/objective"
+	"github.com/byb-dev/byb/tracking"
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX convention
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+)
+
+// Batches yields the batches of one epoch. The order must depend only on the epoch (and the
+// seed the caller closed over), so that a resumed run sees the batches it would have seen.
+type Batches func(epoch int) iter.Seq[*data.Batch]
+
+// Options of a training run.
+type Options struct {
+	Backend backends.Backend
+	// Run records params, the loss of every step and artifacts; nil records nothing.
+	// Train does not End it: the caller does, once the whole command is over.
+	Run tracking.Run
+	// Dir is the run directory: config.json and checkpoint/. "" keeps everything in memory
+	// (tests, benchmarks). A Dir with a checkpoint resumes from it.
+	Dir string
+	// Settings ("name=value;...") are applied after a checkpoint restored the run's
+	// hyper-parameters, so a resumed run can, say, raise epochs or steps. Pass the same string
+	// the context was built with.
+	Settings string
+	// Config is written to Dir/config.json (its Params are filled in from ctx).
+	Config RunConfig
+	// StepsPerEpoch sizes the progress bar (ETA); 0 = unknown.
+	StepsPerEpoch int
+	// Progress receives the progress bar; nil = os.Stderr, io.Discard = none.
+	Progress io.Writer
+	// OnStep, if set, is called after every step with the global step and its loss.
+	OnStep func(step int64, loss float64)
+	// BeforeFirstStep, if set, is called once the variables hold their initial (or restored)
+	// values, before the first step runs (tests inspect the initial state with it).
+	BeforeFirstStep func(ctx *context.Context)
+}
+
+// Result of Train.
+type Result struct {
+	Losses     []float64 // loss of every step this call ran, in order
+	FirstStep  int64     // global step (1-based) of Losses[0]
+	GlobalStep int64     // global step at the end
+	Resumed    bool      // whether the run started from a checkpoint
+	Samples    int       // sequences seen by this call
+	Seconds    float64   // wall time of this call's steps (compilation included)
+}
+
+// state variables that make a run resumable: where in the data the last step was.
+const (
+	stateScope        = "/train_state"
+	stateEpoch        = "epoch"
+	stateBatchInEpoch = "batch_in_epoch"
+)
+
+// Train optimises obj on enc with Adam until the epochs (or the steps) of ctx's
+// hyper-parameters are done. Each step is one compiled graph: the objective's loss, its
+// gradient, the Adam update, then the objective's per-step update (BYB's EMA).
+//
+// Same seed, same engine → the same losses; interrupted and resumed from Dir → the same
+// losses as an uninterrupted run (the checkpoint holds the parameters, Adam's moments, the
+// random state and the position in the data).
+func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, batches Batches, opts Options) (*Result, error) {
+	run := opts.Run
+	if run == nil {
+		run = tracking.Nop{RunDir: opts.Dir}
+	}
+	var ckpt *checkpoints.Handler
+	resumed := false
+	if opts.Dir != "" {
+		var err error
+		ckpt, err = checkpoints.Build(ctx).Dir(filepath.Join(opts.Dir, CheckpointDir)).Keep(2).Done()
+		if err != nil {
+			return nil, fmt.Errorf("checkpoint in %s: %w", opts.Dir, err)
+		}
+		if resumed, err = ckpt.HasCheckpoints(); err != nil {
+			return nil, err
+		}
+	}
+	// A checkpoint restores the run's hyper-parameters: the settings are applied after it, so
+	// that a resumed run can change, say, epochs.
+	if _, err := encoder.ApplySettings(ctx, opts.Settings); err != nil {
+		return nil, err
+	}
+	// The seed drives the initialisation (GoMLX's initializers_seed) unless that is set.
+	if _, found := ctx.GetParam(context.ParamInitialSeed); !found {
+		ctx.SetParam(context.ParamInitialSeed, int64(context.GetParamOr(ctx, ParamSeed, 0)))
+	}
+	if opts.Dir != "" {
+		cfg := opts.Config
+		cfg.Settings = opts.Settings
+		cfg.Params = encoder.Params(ctx)
+		if err := WriteConfig(opts.Dir, cfg); err != nil {
+			return nil, err
+		}
+		_ = run.LogArtifact(filepath.Join(opts.Dir, ConfigFile), tracking.ArtifactConfig)
+	}
+	if err := run.LogParams(stringParams(ctx)); err != nil {
+		return nil, err
+	}
+
+	epochs := context.GetParamOr(ctx, ParamEpochs, 2)
+	maxSteps := int64(context.GetParamOr(ctx, ParamSteps, 0))
+	every := int64(context.GetParamOr(ctx, ParamCheckpointEvery, 500))
+
+	// Unchecked: the step reuses the variables the setup pass created and adds Adam's.
+	exec, err := context.NewExec(opts.Backend, ctx.Checked(false), StepGraph(enc, obj))
+	if err != nil {
+		return nil, err
+	}
+	defer exec.Finalize()
+
+	epochVar := ctx.InAbsPath(stateScope).Checked(false).VariableWithValue(stateEpoch, int64(0)).SetTrainable(false)
+	batchVar := ctx.InAbsPath(stateScope).Checked(false).VariableWithValue(stateBatchInEpoch, int64(0)).SetTrainable(false)
+	startEpoch := int(tensors.ToScalar[int64](epochVar.MustValue()))
+	skip := int(tensors.ToScalar[int64](batchVar.MustValue()))
+	globalStep := optimizers.GetGlobalStep(ctx)
+
+	res := &Result{Resumed: resumed, FirstStep: globalStep + 1, GlobalStep: globalStep}
+	bar := newProgress(opts, epochs, maxSteps, globalStep)
+	save := func(epoch, batchInEpoch int) error {
+		if ckpt == nil {
+			return nil
+		}
+		epochVar.MustSetValue(tensors.FromScalar(int64(epoch)))
+		batchVar.MustSetValue(tensors.FromScalar(int64(batchInEpoch)))
+		if err := ckpt.Save(); err != nil {
+			return fmt.Errorf("saving checkpoint: %w", err)
+		}
+		return nil
+	}
+
+	start := time.Now()
+	compiled := false
+	done := maxSteps > 0 && globalStep >= maxSteps
+	for epoch := startEpoch; epoch < epochs && !done; epoch++ {
+		i := 0
+		for b := range batches(epoch) {
+			if epoch == startEpoch && i < skip {
+				i++
+				continue
+			}
+			inputs := encoder.BatchTensors(b)
+			if !compiled {
+				if err := firstStepSetup(ctx, opts.Backend, enc, obj, resumed, inputs); err != nil {
+					return nil, err
+				}
+				compiled = true
+				if opts.BeforeFirstStep != nil {
+					opts.BeforeFirstStep(ctx)
+				}
+			}
+			out, err := exec.Exec(anySlice(inputs)...)
+			if err != nil {
+				return nil, fmt.Errorf("training step %d: %w", globalStep+1, err)
+			}
+			loss := float64(tensors.ToScalar[float32](out[0]))
+			globalStep++
+			i++
+			res.Losses = append(res.Losses, loss)
+			res.Samples += b.Size
+			_ = run.LogMetric("loss", loss, globalStep)
+			if opts.OnStep != nil {
+				opts.OnStep(globalStep, loss)
+			}
+			bar.step(loss, b.Size)
+			if every > 0 && globalStep%every == 0 {
+				if err := save(epoch, i); err != nil {
+					return nil, err
+				}
+			}
+			if maxSteps > 0 && globalStep >= maxSteps {
+				done = true
+				break
+			}
+		}
+		if !done {
+			skip = 0
+			_ = run.LogMetric("epoch", float64(epoch+1), globalStep)
+			if err := save(epoch+1, 0); err != nil {
+				return nil, err
+			}
+		} else if err := save(epoch, i); err != nil {
+			return nil, err
+		}
+	}
+	bar.finish()
+	res.GlobalStep = globalStep
+	res.Seconds = time.Since(start).Seconds()
+	if res.Seconds > 0 {
+		_ = run.LogMetric("samples_per_s", float64(res.Samples)/res.Seconds, globalStep)
+	}
+	if ckpt != nil {
+		_ = run.LogArtifact(ckpt.Dir(), tracking.ArtifactCheckpoint)
+	}
+	return res, nil
+}
+
+// StepGraph returns the graph function of one training step; its output is the loss.
+func StepGraph(enc *encoder.Encoder, obj objective.Objective) func(ctx *context.Context, ids, window, labels *Node) *Node {
+	return func(ctx *context.Context, ids, window, labels *Node) *Node {
+		g := ids.Graph()
+		ctx.SetTraining(g, true)
+		loss := obj.Loss(ctx, enc, encoder.Inputs{IDs: ids, Window: window, Labels: labels})
+		ApplyAdam(ctx, g, loss)
+		if su, ok := obj.(objective.StepUpdater); ok {
+			su.AfterStep(ctx, g)
+		}
+		return loss
+	}
+}
+
+// ApplyAdam adds the Adam update of every trainable variable used by the graph. With
+// wd_coupled (the default, as PyTorch's Adam(weight_decay) used by the paper and the peer) the
+// weight decay is an L2 term added to the gradient before the moments; otherwise it is
+// GoMLX's decoupled AdamW decay.
+func ApplyAdam(ctx *context.Context, g *Graph, loss *Node) {
+	lr := context.GetParamOr(ctx, ParamLearningRate, 1e-4)
+	wd := context.GetParamOr(ctx, ParamWeightDecay, 1e-4)
+	coupled := context.GetParamOr(ctx, ParamCoupledWD, true)
+	cfg := optimizers.Adam().LearningRate(lr)
+	if !coupled {
+		cfg = cfg.WeightDecay(wd)
+	} else {
+		cfg = cfg.WeightDecay(0)
+	}
+	opt := cfg.Done().(interface {
+		UpdateGraphWithGradients(ctx *context.Context, grads []*Node, lossDType dtypes.DType)
+	})
+	grads := ctx.BuildTrainableVariablesGradientsGraph(loss)
+	if coupled && wd > 0 {
+		i := 0
+		for v := range ctx.IterVariables() {
+			if v.Trainable && v.InUseByGraph(g) {
+				grads[i] = Add(grads[i], MulScalar(v.ValueGraph(g), wd))
+				i++
+			}
+		}
+	}
+	opt.UpdateGraphWithGradients(ctx, grads, loss.DType())
+}
+
+// firstStepSetup creates the model's variables by running the objective's forward pass once
+// (which also gives fresh variables their initial values), then lets the objective set up its
+// state (BYB: teacher := student) before the first training step. A forward pass rather than
+// Exec.PreCompile of the step: in GoMLX v0.26.0 PreCompile already donates (and so empties)
+// the buffers of the variables the step updates.
+func firstStepSetup(ctx *context.Context, backend backends.Backend, enc *encoder.Encoder, obj objective.Objective, resumed bool, inputs []*tensors.Tensor) error {
+	_, err := context.ExecOnceN(backend, ctx.Checked(false), func(ctx *context.Context, ids, window, labels *Node) []*Node {
+		return []*Node{obj.Loss(ctx, enc, encoder.Inputs{IDs: ids, Window: window, Labels: labels})}
+	}, anySlice(inputs)...)
+	if err != nil {
+		return fmt.Errorf("building the model: %w", err)
+	}
+	if init, ok := obj.(objective.Initializer); ok && !resumed {
+		if err := init.Init(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func anySlice(ts []*tensors.Tensor) []any {
+	out := make([]any, len(ts))
+	for i, t := range ts {
+		out[i] = t
+	}
+	return out
+}
+
+// stringParams renders ctx's hyper-parameters for the tracker.
+func stringParams(ctx *context.Context) map[string]string {
+	out := map[string]string{}
+	for k, v := range encoder.Params(ctx) {
+		switch x := v.(type) {
+		case float64:
+			out[k] = strconv.FormatFloat(x, 'g', -1, 64)
+		default:
+			out[k] = fmt.Sprint(x)
+		}
+	}
+	return out
+}

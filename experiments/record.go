@@ -1,0 +1,100 @@
+package experiments
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/byb-dev/byb/tracking"
+)
+
+// tracker records an experiment as a parent run, its pretraining runs as children and their
+// finetuning runs as grandchildren, so that `byb runs show` walks from a table to every run
+// behind it.
+type tracker struct {
+	c        Config
+	parent   tracking.Run
+	byDir    map[string]string // pretraining run dir → run id
+	disabled bool
+}
+
+// childRun is one recorded child run.
+type childRun struct {
+	run    tracking.Run
+	finish func(error) error
+}
+
+func newTracker(c Config, name string, params map[string]string) (*tracker, error) {
+	t := &tracker{c: c, byDir: map[string]string{}, disabled: c.Tracking == "off" || c.Tracking == ""}
+	if t.disabled {
+		t.parent = tracking.Nop{}
+		return t, nil
+	}
+	params["command"] = "reproduce " + name
+	run, err := tracking.Begin(c.Tracking, tracking.RunOptions{Experiment: name, Name: "reproduce " + name + " " + c.Scale,
+		Engine: c.Engine.String(), GitCommit: tracking.CodeVersion(), Dir: c.Out, Command: strings.Join(os.Args, " "), Params: params})
+	if err != nil {
+		return nil, fmt.Errorf("tracker %s: %w", c.Tracking, err)
+	}
+	t.parent = run
+	return t, nil
+}
+
+func (t *tracker) id() string { return t.parent.ID() }
+
+func (t *tracker) child(experiment, name, dir string, params map[string]string) (*childRun, error) {
+	ch, err := t.childOf(t.parent.ID(), experiment, name, dir, params)
+	if err == nil && dir != "" {
+		t.byDir[dir] = ch.run.ID()
+	}
+	return ch, err
+}
+
+func (t *tracker) childOf(parent, experiment, name, dir string, params map[string]string) (*childRun, error) {
+	if t.disabled {
+		return &childRun{run: tracking.Nop{RunDir: dir}, finish: func(err error) error { return err }}, nil
+	}
+	if parent == "" {
+		parent = t.parent.ID()
+	}
+	run, err := tracking.Begin(t.c.Tracking, tracking.RunOptions{Experiment: experiment, Name: name, ParentID: parent,
+		Engine: t.c.Engine.String(), GitCommit: tracking.CodeVersion(), Dir: dir, Params: params})
+	if err != nil {
+		return nil, err
+	}
+	return &childRun{run: run, finish: func(e error) error {
+		if endErr := tracking.EndWithError(run, e); e == nil {
+			return endErr
+		}
+		return e
+	}}, nil
+}
+
+// pretrainedRunID is the tracker id of the pretraining run in dir ("" for none).
+func pretrainedRunID(t *tracker, dir string) string { return t.byDir[dir] }
+
+func (t *tracker) artifact(path, kind string) { _ = t.parent.LogArtifact(path, kind) }
+
+func (t *tracker) finish(err error) error {
+	if e := tracking.EndWithError(t.parent, err); err == nil && !t.disabled {
+		return e
+	}
+	return err
+}
+
+func (t *tracker) fail(err error) error { return t.finish(err) }
+
+func (c Config) logf(format string, args ...any) {
+	if c.Log != nil {
+		fmt.Fprintf(c.Log, format+"\n", args...)
+	}
+}
+
+// progress is where the training progress bars go.
+func (c Config) progress() io.Writer {
+	if c.Quiet || c.Log == nil {
+		return io.Discard
+	}
+	return c.Log
+}

@@ -1,0 +1,371 @@
+package experiments
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/byb-dev/byb/byb/data"
+	"github.com/byb-dev/byb/byb/data/synth"
+	"github.com/byb-dev/byb/byb/metrics"
+	"github.com/byb-dev/byb/byb/objective"
+	"github.com/byb-dev/byb/byb/pipeline"
+)
+
+func init() {
+	register(Experiment{Name: "table2", Summary: "main results: every method, frozen and unfrozen, on both data sets (AUROC)", Run: runTable2})
+}
+
+// table2Row is one row of the paper's Table 2: how the encoder is pretrained (or not) and
+// whether finetuning trains it.
+type table2Row struct {
+	Key     string
+	Label   string
+	Method  string // pretraining objective; "" = no pretraining
+	Freeze  bool
+	Paper   map[string]float64
+	OursRef bool // a reference row that is not in the paper
+}
+
+// table2Rows in the paper's order, with its numbers (Table 2).
+var table2Rows = []table2Row{
+	{Key: "supervised", Label: "Supervised", Paper: paperRow(0.6267, 0.6239, 0.6223, 0.6147, 0.9218, 0.9132, 0.7462, 0.7215)},
+	{Key: "mbmv1", Label: "MBMv1", Method: "mbmv1", Freeze: true, Paper: paperRow(0.4555, 0.4458, 0.4412, 0.4261, 0.6668, 0.6315, 0.5274, 0.5372)},
+	{Key: "mbmv2", Label: "MBMv2", Method: "mbmv2", Freeze: true, Paper: paperRow(0.4644, 0.4556, 0.4498, 0.4341, 0.6260, 0.5998, 0.5498, 0.5503)},
+	{Key: "nbp", Label: "NBP", Method: "nbp", Freeze: true, Paper: paperRow(0.3321, 0.3374, 0.3300, 0.3024, 0.8447, 0.7893, 0.6449, 0.6378)},
+	{Key: "cts", Label: "CTS", Method: "cts", Freeze: true, Paper: paperRow(0.4394, 0.4274, 0.4226, 0.4060, 0.8032, 0.7815, 0.6607, 0.6509)},
+	{Key: "msdp", Label: "MSDP", Method: "msdp", Freeze: true, Paper: paperRow(0.4799, 0.4686, 0.4620, 0.4476, 0.8893, 0.8900, 0.7425, 0.7226)},
+	{Key: "byb-freeze", Label: "BYB(freeze)", Method: "byb", Freeze: true, Paper: paperRow(0.5779, 0.5673, 0.5618, 0.5456, 0.9134, 0.8950, 0.6823, 0.6702)},
+	{Key: "byb-unfreeze", Label: "BYB(unfreeze)", Method: "byb", Paper: paperRow(0.6409, 0.6381, 0.6364, 0.6281, 0.9238, 0.9224, 0.7669, 0.7405)},
+	{Key: "random-freeze", Label: "Random init (freeze)", Freeze: true, OursRef: true},
+}
+
+// The paper's task columns per data set.
+var table2Tasks = map[string][]string{
+	synth.TmallLike:  {"5-day", "10-day", "15-day", "30-day"},
+	synth.MobileLike: {"Active-30d", "Login-90d", "Unbind-30d", "Unbind-90d"},
+}
+
+func paperRow(v ...float64) map[string]float64 {
+	cols := append(append([]string{}, table2Tasks[synth.TmallLike]...), table2Tasks[synth.MobileLike]...)
+	m := map[string]float64{}
+	for i, c := range cols {
+		m[c] = v[i]
+	}
+	return m
+}
+
+// scaleBudget is how much training each scale affords. Every method gets the same budget:
+// the paper's protocol (2 pretraining epochs, 1 finetuning epoch at batch 512 over millions
+// of users) in steps that fit the scale's CPU time.
+type scaleBudget struct {
+	pretrain string // settings of every pretraining run
+	finetune string // settings of every finetuning run
+}
+
+var budgets = map[string]scaleBudget{
+	"ci":    {pretrain: "batch_size=32;steps=30", finetune: "batch_size=32;epochs=2;learning_rate=1e-3"},
+	"small": {pretrain: "batch_size=64;epochs=8", finetune: "batch_size=64;epochs=4;learning_rate=1e-3"},
+	"paper": {pretrain: "batch_size=512;epochs=2", finetune: "batch_size=512;epochs=1"},
+}
+
+// table2Result is one cell's values over seeds.
+type table2Result struct {
+	values  []float64
+	skipped string // why the cell is empty
+}
+
+func runTable2(c Config) (*Report, error) {
+	budget, ok := budgets[c.Scale]
+	if !ok {
+		return nil, fmt.Errorf("unknown scale %q (ci, small, paper)", c.Scale)
+	}
+	presets := c.Presets
+	if len(presets) == 0 {
+		presets = []string{synth.TmallLike, synth.MobileLike}
+	}
+	if c.Seeds <= 0 {
+		c.Seeds = 1
+	}
+	out := filepath.Join(c.Out, "table2-"+c.Scale)
+	tr, err := newTracker(c, "table2", map[string]string{"scale": c.Scale, "seeds": fmt.Sprint(c.Seeds),
+		"presets": strings.Join(presets, ","), "pretrain_settings": budget.pretrain, "finetune_settings": budget.finetune})
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	results := map[string]map[string]map[string]*table2Result{} // preset → row → task
+	for _, preset := range presets {
+		results[preset] = map[string]map[string]*table2Result{}
+		dataDir, err := ensureData(c, preset)
+		if err != nil {
+			return nil, tr.fail(err)
+		}
+		for seed := 0; seed < c.Seeds; seed++ {
+			if err := table2Seed(c, tr, budget, preset, dataDir, out, seed, results[preset]); err != nil {
+				return nil, tr.fail(err)
+			}
+		}
+	}
+	md := table2Markdown(c, presets, results, time.Since(start))
+	rep := &Report{Markdown: md, Files: map[string]string{}}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, tr.fail(err)
+	}
+	mdPath := filepath.Join(out, "table2.md")
+	csvPath := filepath.Join(out, "table2.csv")
+	if err := os.WriteFile(mdPath, []byte(md), 0o644); err != nil {
+		return nil, tr.fail(err)
+	}
+	if err := os.WriteFile(csvPath, []byte(table2CSV(presets, results)), 0o644); err != nil {
+		return nil, tr.fail(err)
+	}
+	rep.Files["table"] = mdPath
+	rep.Files["csv"] = csvPath
+	tr.artifact(mdPath, "table")
+	tr.artifact(csvPath, "table")
+	rep.RunID = tr.id()
+	return rep, tr.finish(nil)
+}
+
+// table2Seed pretrains every available method once with one seed, then finetunes every row
+// on every task.
+func table2Seed(c Config, tr *tracker, budget scaleBudget, preset, dataDir, out string, seed int,
+	res map[string]map[string]*table2Result) error {
+	pretrained := map[string]string{} // method → run dir
+	for _, row := range table2Rows {
+		if row.Method == "" || pretrained[row.Method] != "" {
+			continue
+		}
+		if _, err := objective.Lookup(row.Method); err != nil {
+			continue // not implemented yet: the cells say so
+		}
+		dir := filepath.Join(out, "runs", preset, fmt.Sprintf("%s-seed%d", row.Method, seed))
+		settings := fmt.Sprintf("%s;seed=%d", budget.pretrain, seed)
+		c.logf("[table2] %s seed %d: pretraining %s", preset, seed, row.Method)
+		child, err := tr.child("pretrain", row.Method+" "+preset, dir, map[string]string{
+			"command": "pretrain", "method": row.Method, "data": dataDir, "settings": settings, "seed": fmt.Sprint(seed)})
+		if err != nil {
+			return err
+		}
+		_, err = pipeline.Pretrain(pipeline.PretrainOptions{Data: dataDir, Method: row.Method, Settings: settings, Out: dir,
+			Backend: c.Backend, Engine: c.Engine, Run: child.run, Progress: c.progress()})
+		if err := child.finish(err); err != nil {
+			return fmt.Errorf("pretraining %s on %s: %w", row.Method, preset, err)
+		}
+		pretrained[row.Method] = dir
+	}
+	for _, row := range table2Rows {
+		if res[row.Key] == nil {
+			res[row.Key] = map[string]*table2Result{}
+		}
+		initDir := "none"
+		if row.Method != "" {
+			if initDir = pretrained[row.Method]; initDir == "" {
+				for _, task := range table2Tasks[preset] {
+					res[row.Key][task] = &table2Result{skipped: "not implemented"}
+				}
+				continue
+			}
+		}
+		for _, task := range table2Tasks[preset] {
+			settings := fmt.Sprintf("%s;seed=%d", budget.finetune, seed)
+			c.logf("[table2] %s seed %d: %s on %s", preset, seed, row.Label, task)
+			child, err := tr.childOf(pretrainedRunID(tr, initDir), "finetune", row.Key+" "+task, "", map[string]string{
+				"command": "finetune", "method": row.Key, "init": initDir, "data": dataDir, "task": task,
+				"freeze": fmt.Sprint(row.Freeze), "settings": settings, "seed": fmt.Sprint(seed)})
+			if err != nil {
+				return err
+			}
+			r, err := pipeline.Finetune(pipeline.FinetuneOptions{Data: dataDir, Init: initDir, Task: task, Freeze: row.Freeze,
+				Settings: settings, Backend: c.Backend, Run: child.run, Progress: c.progress()})
+			if err := child.finish(err); err != nil {
+				return fmt.Errorf("%s on %s/%s: %w", row.Label, preset, task, err)
+			}
+			cell := res[row.Key][task]
+			if cell == nil {
+				cell = &table2Result{}
+				res[row.Key][task] = cell
+			}
+			cell.values = append(cell.values, headline(r.Metrics))
+		}
+	}
+	return nil
+}
+
+// headline is the paper's metric: AUROC, macro one-vs-rest for multi-class tasks.
+func headline(m metrics.Result) float64 {
+	if v, ok := m[metrics.MetricMacroAUROC]; ok {
+		return v
+	}
+	return m[metrics.MetricAUROC]
+}
+
+func meanStd(v []float64) (float64, float64) {
+	if len(v) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	mean := s / float64(len(v))
+	var ss float64
+	for _, x := range v {
+		ss += (x - mean) * (x - mean)
+	}
+	if len(v) < 2 {
+		return mean, 0
+	}
+	return mean, math.Sqrt(ss / float64(len(v)-1))
+}
+
+func table2Markdown(c Config, presets []string, res map[string]map[string]map[string]*table2Result, took time.Duration) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Table 2 (scale %s, %d seed(s), engine %s, %s)\n\n", c.Scale, c.Seeds, c.Engine.Config, took.Round(time.Second))
+	fmt.Fprintf(&b, "Test AUROC (macro one-vs-rest for the 90-class Tmall-like tasks), mean ± std over seeds; the paper's value in brackets. Data: synthetic `%s` analogues at scale %s, not the paper's data; the numbers are not expected to match the paper's, the ordering of methods is what can be compared.\n\n", strings.Join(presets, "`, `"), c.Scale)
+	for _, preset := range presets {
+		tasks := table2Tasks[preset]
+		fmt.Fprintf(&b, "## %s\n\n| Method | %s |\n|---|%s\n", preset, strings.Join(tasks, " | "), strings.Repeat("---|", len(tasks)))
+		best := bestFrozen(res[preset], tasks)
+		for _, row := range table2Rows {
+			cells := []string{}
+			for _, task := range tasks {
+				cells = append(cells, formatCell(res[preset][row.Key][task], row, task, best[task]))
+			}
+			label := row.Label
+			if row.OursRef {
+				label += " †"
+			}
+			fmt.Fprintf(&b, "| %s | %s |\n", label, strings.Join(cells, " | "))
+		}
+		b.WriteString("\n")
+		b.WriteString(claims(preset, res[preset], tasks))
+		b.WriteString("\n")
+	}
+	b.WriteString("† not in the paper: the same head on the randomly initialised encoder, frozen — what pretraining adds.\n**Bold**: best frozen pretrained model per task. \"not implemented\": that baseline does not exist in byb yet.\n")
+	return b.String()
+}
+
+func formatCell(r *table2Result, row table2Row, task string, best string) string {
+	paper := ""
+	if v, ok := row.Paper[task]; ok {
+		paper = fmt.Sprintf(" [%.4f]", v)
+	}
+	if r == nil || len(r.values) == 0 {
+		why := "—"
+		if r != nil && r.skipped != "" {
+			why = r.skipped
+		}
+		return why + paper
+	}
+	m, s := meanStd(r.values)
+	cell := fmt.Sprintf("%.4f ± %.4f", m, s)
+	if row.Key == best {
+		cell = "**" + cell + "**"
+	}
+	return cell + paper
+}
+
+// bestFrozen returns, per task, the key of the frozen pretrained row with the best mean.
+func bestFrozen(res map[string]map[string]*table2Result, tasks []string) map[string]string {
+	out := map[string]string{}
+	for _, task := range tasks {
+		bestV := math.Inf(-1)
+		for _, row := range table2Rows {
+			if !row.Freeze || row.Method == "" {
+				continue
+			}
+			if r := res[row.Key][task]; r != nil && len(r.values) > 0 {
+				if m, _ := meanStd(r.values); m > bestV {
+					bestV, out[task] = m, row.Key
+				}
+			}
+		}
+	}
+	return out
+}
+
+// claims states, from the measured numbers, whether the paper's Table 2 claims hold here.
+func claims(preset string, res map[string]map[string]*table2Result, tasks []string) string {
+	mean := func(key, task string) (float64, bool) {
+		r := res[key][task]
+		if r == nil || len(r.values) == 0 {
+			return 0, false
+		}
+		m, _ := meanStd(r.values)
+		return m, true
+	}
+	var lines []string
+	check := func(claim, a, b string) {
+		wins, n := 0, 0
+		for _, t := range tasks {
+			va, okA := mean(a, t)
+			vb, okB := mean(b, t)
+			if okA && okB {
+				n++
+				if va > vb {
+					wins++
+				}
+			}
+		}
+		if n > 0 {
+			verdict := "holds"
+			if wins < n {
+				verdict = "does not hold on every task"
+			}
+			lines = append(lines, fmt.Sprintf("- %s: %s (%d of %d tasks).", claim, verdict, wins, n))
+		}
+	}
+	check("BYB(freeze) beats the random-initialised encoder (pretraining helps)", "byb-freeze", "random-freeze")
+	check("BYB(unfreeze) beats Supervised (paper: on every task)", "byb-unfreeze", "supervised")
+	check("BYB(unfreeze) beats BYB(freeze) (paper: on every task)", "byb-unfreeze", "byb-freeze")
+	for _, base := range []string{"mbmv1", "mbmv2", "nbp", "cts", "msdp"} {
+		check("BYB(freeze) beats "+base, "byb-freeze", base)
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+func table2CSV(presets []string, res map[string]map[string]map[string]*table2Result) string {
+	var b strings.Builder
+	b.WriteString("dataset,method,task,seed,auroc,paper\n")
+	for _, preset := range presets {
+		for _, row := range table2Rows {
+			for _, task := range table2Tasks[preset] {
+				r := res[preset][row.Key][task]
+				if r == nil {
+					continue
+				}
+				paper := ""
+				if v, ok := row.Paper[task]; ok {
+					paper = fmt.Sprint(v)
+				}
+				for seed, v := range r.values {
+					fmt.Fprintf(&b, "%s,%s,%s,%d,%.6f,%s\n", preset, row.Key, task, seed, v, paper)
+				}
+			}
+		}
+	}
+	return b.String()
+}
+
+// ensureData generates the preset's data set at the experiment's scale once, and reuses it.
+func ensureData(c Config, preset string) (string, error) {
+	dir := filepath.Join(c.Out, "data", fmt.Sprintf("%s-%s-seed1", preset, c.Scale))
+	if _, err := data.ReadMeta(dir); err == nil {
+		c.logf("[data] reusing %s", dir)
+		return dir, nil
+	}
+	cfg, err := synth.NewConfig(preset, c.Scale, 1)
+	if err != nil {
+		return "", err
+	}
+	c.logf("[data] generating %s at scale %s into %s", preset, c.Scale, dir)
+	if _, err := synth.Generate(cfg, dir, nil); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
