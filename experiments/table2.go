@@ -68,7 +68,7 @@ type scaleBudget struct {
 
 var budgets = map[string]scaleBudget{
 	"ci":    {pretrain: "batch_size=32;steps=30", finetune: "batch_size=32;epochs=2;learning_rate=1e-3"},
-	"small": {pretrain: "batch_size=64;epochs=8", finetune: "batch_size=64;epochs=4;learning_rate=1e-3"},
+	"small": {pretrain: "batch_size=64;epochs=3", finetune: "batch_size=64;epochs=2;learning_rate=1e-3"},
 	"paper": {pretrain: "batch_size=512;epochs=2", finetune: "batch_size=512;epochs=1"},
 }
 
