@@ -1,0 +1,110 @@
+package pipeline
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/byb-dev/byb/byb/data/synth"
+	"github.com/byb-dev/byb/byb/embedio"
+	"github.com/byb-dev/byb/byb/engine"
+	"github.com/byb-dev/byb/tracking"
+	"github.com/gomlx/gomlx/backends"
+)
+
+func ciTmall(t *testing.T) string {
+	t.Helper()
+	cfg, err := synth.NewConfig(synth.TmallLike, "ci", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "tmall-ci")
+	if _, err := synth.Generate(cfg, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+type testEngine struct {
+	Backend backends.Backend
+	Info    engine.Info
+}
+
+func xlaOrSkip(t *testing.T) *testEngine {
+	t.Helper()
+	if engine.XLACPUPluginPath() == "" {
+		t.Skip("XLA CPU plugin not installed (run `just setup`); the pure-Go engine is too slow for this end-to-end test")
+	}
+	b, info, err := engine.OpenConfig("xla:cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testEngine{b, info}
+}
+
+// TestCommandsRecordAndEmbed runs pretrain → finetune → embed on tiny settings and checks what
+// each writes: a resumable run directory, test metrics, an embeddings file with one row per
+// test sample, and tracker records.
+func TestCommandsRecordAndEmbed(t *testing.T) {
+	eng := xlaOrSkip(t)
+	dataDir := ciTmall(t)
+	db := filepath.Join(t.TempDir(), "byb.db")
+	run, err := tracking.Begin(db, tracking.RunOptions{Experiment: "test", Params: map[string]string{"method": "byb"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runDir := filepath.Join(t.TempDir(), "run")
+	if _, err := Pretrain(PretrainOptions{Data: dataDir, Method: "byb", Out: runDir, Backend: eng.Backend, Engine: eng.Info,
+		Settings: "batch_size=16;steps=3;max_len=64", Run: run, Progress: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	if err := run.End(tracking.StatusFinished, ""); err != nil {
+		t.Fatal(err)
+	}
+	// Resuming a finished run with more steps continues from step 3.
+	more, err := Pretrain(PretrainOptions{Data: dataDir, Method: "byb", Out: runDir, Backend: eng.Backend, Engine: eng.Info,
+		Settings: "batch_size=16;steps=5;max_len=64", Progress: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !more.Train.Resumed || more.Train.FirstStep != 4 || more.Train.GlobalStep != 5 {
+		t.Fatalf("resume: %+v", more.Train)
+	}
+	ft, err := Finetune(FinetuneOptions{Data: dataDir, Init: runDir, Task: "5-day", Freeze: true, Backend: eng.Backend,
+		Settings: "batch_size=16;steps=2", Progress: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := ft.Metrics["macro_auroc"]; !ok || ft.NumClasses != 90 {
+		t.Fatalf("finetune metrics %v, classes %d", ft.Metrics, ft.NumClasses)
+	}
+	out := filepath.Join(t.TempDir(), "e.parquet")
+	emb, err := Embed(EmbedOptions{Model: runDir, Data: dataDir, Out: out, Backend: eng.Backend})
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, _, dim, err := embedio.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(users) != emb.Users || dim != 128 || emb.Users == 0 {
+		t.Fatalf("embeddings: %d users of dim %d, result %+v", len(users), dim, emb)
+	}
+	s, err := tracking.OpenExisting(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	runs, err := s.ListRuns(tracking.Filter{})
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs %v %v", runs, err)
+	}
+	hist, err := s.MetricHistory(runs[0].ID, "loss")
+	if err != nil || len(hist) != 3 {
+		t.Fatalf("loss history %v %v, want 3 points", hist, err)
+	}
+	if _, err := os.Stat(filepath.Join(runDir, "config.json")); err != nil {
+		t.Fatal(err)
+	}
+}
