@@ -115,16 +115,7 @@ func (mb *mobile) secOfPage(i int) int {
 	if i >= mb.pageOff[mobileRegular] {
 		return -1
 	}
-	lo, hi := 0, mobileRegular
-	for hi-lo > 1 {
-		mid := (lo + hi) / 2
-		if mb.pageOff[mid] <= i {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return lo
+	return groupOf(mb.pageOff[:mobileRegular+1], i)
 }
 
 func (mb *mobile) fields() []field {

@@ -148,3 +148,9 @@ func hash01(a, b uint64) float64 {
 }
 
 func clamp(x, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, x)) }
+
+// groupOf returns the group g with offsets[g] <= i < offsets[g+1]: the category of a global
+// item index, the section of a page. offsets holds each group's first index, then the end.
+func groupOf(offsets []int, i int) int {
+	return sort.Search(len(offsets)-1, func(g int) bool { return offsets[g+1] > i })
+}

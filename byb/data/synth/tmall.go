@@ -90,16 +90,7 @@ func (t *tmall) tasks() []string {
 }
 
 func (t *tmall) catOfItem(i int) int {
-	lo, hi := 0, tmallCategories
-	for hi-lo > 1 {
-		mid := (lo + hi) / 2
-		if t.itemOff[mid] <= i {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return lo
+	return groupOf(t.itemOff[:tmallCategories+1], i)
 }
 
 func (t *tmall) fields() []field {
