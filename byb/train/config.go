@@ -73,6 +73,9 @@ func WriteConfig(dir string, cfg RunConfig) error {
 func ReadConfig(dir string) (RunConfig, error) {
 	var cfg RunConfig
 	b, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	if os.IsNotExist(err) {
+		return cfg, fmt.Errorf("%s is not a run directory (no %s): give a directory written by `byb pretrain --out`", dir, ConfigFile)
+	}
 	if err != nil {
 		return cfg, fmt.Errorf("run %s: %w", dir, err)
 	}
