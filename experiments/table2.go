@@ -226,7 +226,7 @@ func meanStd(v []float64) (float64, float64) {
 func table2Markdown(c Config, presets []string, res map[string]map[string]map[string]*table2Result, took time.Duration) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Table 2 (scale %s, %d seed(s), engine %s, %s)\n\n", c.Scale, c.Seeds, c.Engine.Config, took.Round(time.Second))
-	fmt.Fprintf(&b, "Test AUROC (macro one-vs-rest for the 90-class Tmall-like tasks), mean ± std over seeds; the paper's value in brackets. Data: synthetic `%s` analogues at scale %s, not the paper's data; the numbers are not expected to match the paper's, the ordering of methods is what can be compared.\n\n", strings.Join(presets, "`, `"), c.Scale)
+	fmt.Fprintf(&b, "Test AUROC (macro one-vs-rest for the 90-class Tmall-like tasks), mean ± std over seeds (one seed: the value alone); the paper's value in brackets. Data: synthetic `%s` analogues at scale %s, not the paper's data; the numbers are not expected to match the paper's, the ordering of methods is what can be compared.\n\n", strings.Join(presets, "`, `"), c.Scale)
 	for _, preset := range presets {
 		tasks := table2Tasks[preset]
 		fmt.Fprintf(&b, "## %s\n\n| Method | %s |\n|---|%s\n", preset, strings.Join(tasks, " | "), strings.Repeat("---|", len(tasks)))
@@ -263,7 +263,10 @@ func formatCell(r *table2Result, row table2Row, task string, best string) string
 		return why + paper
 	}
 	m, s := meanStd(r.values)
-	cell := fmt.Sprintf("%.4f ± %.4f", m, s)
+	cell := fmt.Sprintf("%.4f", m) // one seed: no spread to show
+	if len(r.values) > 1 {
+		cell = fmt.Sprintf("%.4f ± %.4f", m, s)
+	}
 	if row.Key == best {
 		cell = "**" + cell + "**"
 	}
