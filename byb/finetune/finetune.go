@@ -49,33 +49,30 @@ type Head struct {
 // Name implements objective.Objective.
 func (h *Head) Name() string { return "finetune" }
 
-// Loss implements objective.Objective.
+// Loss implements objective.Objective (unfrozen finetuning; a frozen encoder is probed on
+// cached features, see probe.go).
 func (h *Head) Loss(ctx *context.Context, enc *encoder.Encoder, in encoder.Inputs) *Node {
-	e := h.Representation(ctx, enc, in)
-	logits := h.Logits(ctx, e)
-	valid := GreaterOrEqual(in.Labels, ScalarZero(in.Labels.Graph(), dtypes.Int32))
-	labels := Max(in.Labels, ScalarZero(in.Labels.Graph(), dtypes.Int32))
-	nll := Neg(ReduceSum(Mul(OneHot(labels, h.NumClasses, logits.DType()), LogSoftmax(logits, -1)), -1))
+	return maskedCrossEntropy(h.Logits(ctx, enc.Forward(ctx, in).E), in.Labels, h.NumClasses)
+}
+
+// maskedCrossEntropy is the mean cross-entropy of logits [B,C] against labels [B] over the
+// rows whose label is ≥ 0 (label -1 = padding or unlabeled).
+func maskedCrossEntropy(logits, labels *Node, numClasses int) *Node {
+	valid := GreaterOrEqual(labels, ScalarZero(labels.Graph(), dtypes.Int32))
+	safe := Max(labels, ScalarZero(labels.Graph(), dtypes.Int32))
+	nll := Neg(ReduceSum(Mul(OneHot(safe, numClasses, logits.DType()), LogSoftmax(logits, -1)), -1))
 	mask := ConvertDType(valid, logits.DType())
-	return Div(ReduceAllSum(Mul(nll, mask)), Max(ReduceAllSum(mask), OnesLike(ReduceAllSum(mask))))
+	count := ReduceAllSum(mask)
+	return Div(ReduceAllSum(Mul(nll, mask)), Max(count, OnesLike(count)))
 }
 
-// Representation is E; when frozen, under stop-gradient and with the encoder's variables
-// marked non-trainable, so neither gradients nor weight decay touch them.
-func (h *Head) Representation(ctx *context.Context, enc *encoder.Encoder, in encoder.Inputs) *Node {
-	e := enc.Forward(ctx, in).E
-	if h.Freeze {
-		for v := range ctx.InAbsPath(context.RootScope + encoder.Scope).IterVariablesInScope() {
-			v.SetTrainable(false)
-		}
-		e = StopGradient(e)
-	}
-	return e
-}
-
-// Logits is the head: Linear(d, hidden) → ReLU → Linear(hidden, classes).
+// Logits is the head: Linear(d, hidden) → ReLU → Linear(hidden, classes), on E standardised
+// with the training samples' statistics when the encoder is frozen (see standardize.go).
 func (h *Head) Logits(ctx *context.Context, e *Node) *Node {
 	ctx = ctx.In(HeadScope)
+	if h.Freeze {
+		e = standardize(ctx, e)
+	}
 	x := activations.Relu(encoder.Dense(ctx.In("hidden"), e, h.Hidden))
 	return encoder.Dense(ctx.In("output"), x, h.NumClasses)
 }
@@ -97,8 +94,11 @@ type Options struct {
 	Vocab   []int
 	Windows int
 	// Train yields the labeled training batches of an epoch; Test the test split once.
-	Train         train.Batches
-	Test          iter.Seq[*data.Batch]
+	Train train.Batches
+	Test  iter.Seq[*data.Batch]
+	// TrainOnce yields every training sample once (a partial batch padded, not dropped): the
+	// frozen probe computes E from it. nil = Train(0), which may drop a last partial batch.
+	TrainOnce     iter.Seq[*data.Batch]
 	StepsPerEpoch int
 	Progress      io.Writer
 }
@@ -144,52 +144,75 @@ func Run(opts Options) (*Result, error) {
 	}
 	head := &Head{NumClasses: opts.NumClasses, Hidden: context.GetParamOr(ctx, ParamHidden, 64),
 		Freeze: context.GetParamOr(ctx, ParamFreeze, false)}
-	tr, err := train.Train(ctx, enc, head, opts.Train, train.Options{
-		Backend: opts.Backend, Run: opts.Run, Dir: opts.Dir, Settings: opts.Settings, StepsPerEpoch: opts.StepsPerEpoch,
-		Progress: opts.Progress,
-		Config:   train.RunConfig{Method: "finetune", Vocab: vocab, Windows: windows},
-	})
-	if err != nil {
-		return nil, err
+	cfg := train.RunConfig{Method: "finetune", Vocab: vocab, Windows: windows}
+	res := &Result{}
+	if head.Freeze {
+		tr, test, probs, err := runProbe(ctx, enc, head, opts, cfg)
+		if err != nil {
+			return nil, err
+		}
+		res.Train, res.Users = tr, test.users
+		for i, row := range probs {
+			res.Probs = append(res.Probs, float64s(row))
+			res.Labels = append(res.Labels, int(test.labels[i]))
+		}
+	} else {
+		tr, err := train.Train(ctx, enc, head, opts.Train, train.Options{
+			Backend: opts.Backend, Run: opts.Run, Dir: opts.Dir, Settings: opts.Settings, StepsPerEpoch: opts.StepsPerEpoch,
+			Progress: opts.Progress, Config: cfg,
+		})
+		if err != nil {
+			return nil, err
+		}
+		res.Train = tr
+		if err := predictTest(ctx, enc, head, opts, res); err != nil {
+			return nil, err
+		}
 	}
-	res := &Result{Train: tr}
+	if res.Metrics, err = Evaluate(res.Probs, res.Labels, opts.NumClasses); err != nil {
+		return res, err
+	}
+	if opts.Run != nil {
+		for k, v := range res.Metrics {
+			_ = opts.Run.LogMetric("test_"+k, v, res.Train.GlobalStep)
+		}
+	}
+	return res, nil
+}
+
+// predictTest appends the head's test-split probabilities, labels and users to res.
+func predictTest(ctx *context.Context, enc *encoder.Encoder, head *Head, opts Options, res *Result) error {
 	predict, err := context.NewExec(opts.Backend, ctx.Reuse(), func(ctx *context.Context, ids, window *Node) *Node {
 		return Softmax(head.Logits(ctx, enc.Forward(ctx, encoder.Inputs{IDs: ids, Window: window}).E), -1)
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer predict.Finalize()
 	for b := range opts.Test {
 		in := encoder.BatchTensors(b)
 		out, err := predict.Exec(in[0], in[1])
 		if err != nil {
-			return nil, err
+			return err
 		}
-		probs := out[0].Value().([][]float32)
-		for i, row := range probs {
+		for i, row := range out[0].Value().([][]float32) {
 			if b.Labels[i] < 0 {
 				continue
 			}
-			p := make([]float64, len(row))
-			for c, v := range row {
-				p[c] = float64(v)
-			}
-			res.Probs = append(res.Probs, p)
+			res.Probs = append(res.Probs, float64s(row))
 			res.Labels = append(res.Labels, int(b.Labels[i]))
 			res.Users = append(res.Users, b.Users[i])
 		}
 	}
-	res.Metrics, err = Evaluate(res.Probs, res.Labels, opts.NumClasses)
-	if err != nil {
-		return res, err
+	return nil
+}
+
+func float64s(row []float32) []float64 {
+	out := make([]float64, len(row))
+	for i, v := range row {
+		out[i] = float64(v)
 	}
-	if opts.Run != nil {
-		for k, v := range res.Metrics {
-			_ = opts.Run.LogMetric("test_"+k, v, tr.GlobalStep)
-		}
-	}
-	return res, nil
+	return out
 }
 
 // Evaluate scores test probabilities: AUROC and KS of the positive class for 2 classes,

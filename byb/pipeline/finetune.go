@@ -100,6 +100,7 @@ func Finetune(o FinetuneOptions) (*FinetuneResult, error) {
 		Train: func(epoch int) iter.Seq[*data.Batch] {
 			return ds.Batches(ft, seq, batchSize, taskIdx, seed, epoch, true)
 		},
+		TrainOnce:     ds.Batches(ft, seq, batchSize, taskIdx, -1, 0, false),
 		Test:          ds.Batches(test, seq, batchSize, taskIdx, -1, 0, false),
 		StepsPerEpoch: ft.Len() / batchSize,
 		Progress:      o.Progress,

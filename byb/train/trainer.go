@@ -110,7 +110,7 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 		}
 		_ = run.LogArtifact(filepath.Join(opts.Dir, ConfigFile), tracking.ArtifactConfig)
 	}
-	if err := run.LogParams(stringParams(ctx)); err != nil {
+	if err := run.LogParams(StringParams(ctx)); err != nil {
 		return nil, err
 	}
 
@@ -283,8 +283,8 @@ func anySlice(ts []*tensors.Tensor) []any {
 	return out
 }
 
-// stringParams renders ctx's hyper-parameters for the tracker.
-func stringParams(ctx *context.Context) map[string]string {
+// StringParams renders ctx's hyper-parameters for the tracker.
+func StringParams(ctx *context.Context) map[string]string {
 	out := map[string]string{}
 	for k, v := range encoder.Params(ctx) {
 		switch x := v.(type) {

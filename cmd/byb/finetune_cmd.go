@@ -18,8 +18,9 @@ func runFinetune(args []string) error {
 	fs := newFlagSet("finetune", `finetune --data DIR --init RUNDIR|none --task NAME [--freeze] [--out RUNDIR] [--set ...]`,
 		`Trains a new 2-layer MLP head (hidden 64) on E for one task on the finetune split, then scores
 the test split: AUROC and KS for binary tasks, macro one-vs-rest AUROC for multi-class ones.
---freeze trains only the head (the paper's frozen protocol); without it the encoder is trained
-too (BYB(unfreeze)). --init none trains from scratch: without --freeze that is the paper's
+--freeze trains only the head (the paper's frozen protocol): E is computed once per sample,
+standardised with the training samples' mean and std, and the head trains on it, so many
+epochs cost little. Without --freeze the encoder is trained too (BYB(unfreeze)). --init none trains from scratch: without --freeze that is the paper's
 Supervised baseline. Pretraining's optimizer state is not carried over.
 
 Hyper-parameters (--set): epochs=1 learning_rate=1e-4 weight_decay=1e-4 batch_size=64
