@@ -20,11 +20,13 @@ func runFinetune(args []string) error {
 the test split: AUROC and KS for binary tasks, macro one-vs-rest AUROC for multi-class ones.
 --freeze trains only the head (the paper's frozen protocol): E is computed once per sample,
 standardised with the training samples' mean and std, and the head trains on it, so many
-epochs cost little. Without --freeze the encoder is trained too (BYB(unfreeze)). --init none trains from scratch: without --freeze that is the paper's
-Supervised baseline. Pretraining's optimizer state is not carried over.
+epochs cost little. Without --freeze the encoder is trained too (BYB(unfreeze)). --init none
+trains from scratch: without --freeze that is the paper's Supervised baseline. Pretraining's optimizer state is not carried over.
 
 Hyper-parameters (--set): epochs=1 learning_rate=1e-4 weight_decay=1e-4 batch_size=64
-ft_hidden=64 seed=0; from scratch also the encoder's (d, layers, ...).`)
+ft_hidden=64 seed=0; from scratch also the encoder's (d, layers, ...). One epoch is the paper's
+setting for millions of labelled users; with hundreds or thousands, a frozen head needs tens
+(e.g. --set "epochs=30;learning_rate=1e-3", what byb reproduce uses at the CPU scales).`)
 	var cf commonFlags
 	cf.register(fs, true)
 	dataDir := fs.String("data", "", "dataset directory")
