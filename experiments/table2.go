@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"fmt"
+	"hash/crc32"
 	"math"
 	"os"
 	"path/filepath"
@@ -162,8 +163,10 @@ func table2Seed(c Config, tr *tracker, budget scaleBudget, preset, dataDir, out 
 		if _, err := objective.Lookup(row.Method); err != nil {
 			continue // not implemented yet: the cells say so
 		}
-		dir := filepath.Join(out, "runs", preset, fmt.Sprintf("%s-seed%d", row.Method, seed))
 		settings := fmt.Sprintf("%s;seed=%d", budget.pretrain, seed)
+		// The directory names the settings, so a changed budget pretrains anew instead of
+		// resuming a run made with other settings.
+		dir := filepath.Join(out, "runs", preset, fmt.Sprintf("%s-seed%d-%08x", row.Method, seed, crc32.ChecksumIEEE([]byte(settings))))
 		c.logf("[table2] %s seed %d: pretraining %s", preset, seed, row.Method)
 		child, err := tr.child("pretrain", row.Method+" "+preset, dir, map[string]string{
 			"command": "pretrain", "method": row.Method, "data": dataDir, "settings": settings, "seed": fmt.Sprint(seed)})
