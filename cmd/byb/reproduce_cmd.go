@@ -20,8 +20,8 @@ every task, and writes the table as Markdown and CSV under --out. Every run is r
 tracker under one parent run (byb runs show ID; byb tui).
 
 Experiments: `+strings.Join(experiments.Names(), ", ")+`
-Scales: ci (about 15 minutes on 2 cores), small (the default: about 35 minutes), paper (Table 8 sizes;
-GPU-sized, not for a laptop).`)
+Scales: ci (about 15 minutes on 2 cores), small (the default: about 35 minutes),
+paper (Table 8 sizes; GPU-sized, not for a laptop).`)
 	var cf commonFlags
 	cf.register(fs, true)
 	scale := fs.String("scale", "small", "ci | small | paper")
