@@ -5,7 +5,6 @@ import (
 	"iter"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/byb-dev/byb/byb/data"
@@ -17,7 +16,6 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 )
 
@@ -74,24 +72,8 @@ func runProbe(ctx *context.Context, enc *encoder.Encoder, head *Head, opts Optio
 	if progress == nil {
 		progress = os.Stderr
 	}
-	seedInitialisation(ctx)
-	var ckpt *checkpoints.Handler
-	if opts.Dir != "" {
-		var err error
-		if ckpt, err = checkpoints.Build(ctx).Dir(filepath.Join(opts.Dir, train.CheckpointDir)).Keep(2).Done(); err != nil {
-			return nil, nil, nil, fmt.Errorf("checkpoint in %s: %w", opts.Dir, err)
-		}
-		// A checkpoint restores the run's hyper-parameters; the user's settings win.
-		if _, err := encoder.ApplySettings(ctx, opts.Settings); err != nil {
-			return nil, nil, nil, err
-		}
-		cfg.Settings, cfg.Params = opts.Settings, encoder.Params(ctx)
-		if err := train.WriteConfig(opts.Dir, cfg); err != nil {
-			return nil, nil, nil, err
-		}
-		_ = run.LogArtifact(filepath.Join(opts.Dir, train.ConfigFile), tracking.ArtifactConfig)
-	}
-	if err := run.LogParams(train.StringParams(ctx)); err != nil {
+	ckpt, _, err := train.Setup(ctx, train.Options{Dir: opts.Dir, Settings: opts.Settings, Config: cfg}, run)
+	if err != nil {
 		return nil, nil, nil, err
 	}
 

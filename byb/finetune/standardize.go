@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/byb-dev/byb/byb/train"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX convention
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -61,12 +60,4 @@ func scalerFrom(sum, sumSq []float64, n int) (mean, invStd []float32) {
 		invStd[j] = float32(1 / (math.Sqrt(v) + stdEpsilon))
 	}
 	return mean, invStd
-}
-
-// seedInitialisation makes fresh variables draw from the run's seed, as train.Train would
-// (it only sets the initialiser seed when nobody has).
-func seedInitialisation(ctx *context.Context) {
-	if _, found := ctx.GetParam(context.ParamInitialSeed); !found {
-		ctx.SetParam(context.ParamInitialSeed, int64(context.GetParamOr(ctx, train.ParamSeed, 0)))
-	}
 }

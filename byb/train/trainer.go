@@ -80,37 +80,8 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 	if run == nil {
 		run = tracking.Nop{RunDir: opts.Dir}
 	}
-	var ckpt *checkpoints.Handler
-	resumed := false
-	if opts.Dir != "" {
-		var err error
-		ckpt, err = checkpoints.Build(ctx).Dir(filepath.Join(opts.Dir, CheckpointDir)).Keep(2).Done()
-		if err != nil {
-			return nil, fmt.Errorf("checkpoint in %s: %w", opts.Dir, err)
-		}
-		if resumed, err = ckpt.HasCheckpoints(); err != nil {
-			return nil, err
-		}
-	}
-	// A checkpoint restores the run's hyper-parameters: the settings are applied after it, so
-	// that a resumed run can change, say, epochs.
-	if _, err := encoder.ApplySettings(ctx, opts.Settings); err != nil {
-		return nil, err
-	}
-	// The seed drives the initialisation (GoMLX's initializers_seed) unless that is set.
-	if _, found := ctx.GetParam(context.ParamInitialSeed); !found {
-		ctx.SetParam(context.ParamInitialSeed, int64(context.GetParamOr(ctx, ParamSeed, 0)))
-	}
-	if opts.Dir != "" {
-		cfg := opts.Config
-		cfg.Settings = opts.Settings
-		cfg.Params = encoder.Params(ctx)
-		if err := WriteConfig(opts.Dir, cfg); err != nil {
-			return nil, err
-		}
-		_ = run.LogArtifact(filepath.Join(opts.Dir, ConfigFile), tracking.ArtifactConfig)
-	}
-	if err := run.LogParams(StringParams(ctx)); err != nil {
+	ckpt, resumed, err := Setup(ctx, opts, run)
+	if err != nil {
 		return nil, err
 	}
 
@@ -209,6 +180,42 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 		_ = run.LogArtifact(ckpt.Dir(), tracking.ArtifactCheckpoint)
 	}
 	return res, nil
+}
+
+// Setup prepares ctx for a run in opts.Dir: it restores the run's checkpoint if there is one
+// (handler nil without a Dir), then applies opts.Settings on top of the restored
+// hyper-parameters (so a resumed run can, say, raise epochs), seeds the initialisation of
+// fresh variables, writes config.json and records the hyper-parameters in run.
+func Setup(ctx *context.Context, opts Options, run tracking.Run) (ckpt *checkpoints.Handler, resumed bool, err error) {
+	if opts.Dir != "" {
+		ckpt, err = checkpoints.Build(ctx).Dir(filepath.Join(opts.Dir, CheckpointDir)).Keep(2).Done()
+		if err != nil {
+			return nil, false, fmt.Errorf("checkpoint in %s: %w", opts.Dir, err)
+		}
+		if resumed, err = ckpt.HasCheckpoints(); err != nil {
+			return nil, false, err
+		}
+	}
+	if _, err := encoder.ApplySettings(ctx, opts.Settings); err != nil {
+		return nil, false, err
+	}
+	// The seed drives the initialisation (GoMLX's initializers_seed) unless that is set.
+	if _, found := ctx.GetParam(context.ParamInitialSeed); !found {
+		ctx.SetParam(context.ParamInitialSeed, int64(context.GetParamOr(ctx, ParamSeed, 0)))
+	}
+	if opts.Dir != "" {
+		cfg := opts.Config
+		cfg.Settings = opts.Settings
+		cfg.Params = encoder.Params(ctx)
+		if err := WriteConfig(opts.Dir, cfg); err != nil {
+			return nil, false, err
+		}
+		_ = run.LogArtifact(filepath.Join(opts.Dir, ConfigFile), tracking.ArtifactConfig)
+	}
+	if err := run.LogParams(StringParams(ctx)); err != nil {
+		return nil, false, err
+	}
+	return ckpt, resumed, nil
 }
 
 // StepGraph returns the graph function of one training step; its output is the loss.
