@@ -14,6 +14,13 @@ package data
 //	Labels [B]       int32  class index for the task being trained, -1 = no label
 //
 // Behaviors of a row are in time order; Window is non-decreasing over the real behaviors.
+//
+// A pretraining batch may also carry target-only behaviors: those of the TargetWindows
+// pooling windows right after the observation window (BYB's prediction window of the last
+// input position, Algorithm 1's s_2). They feed targets only, never the model's input:
+//
+//	TargetIDs    [B, nt, m] int32  as IDs (nt = TargetLen)
+//	TargetWindow [B, nt]    int32  window index in [T, T+TargetWindows); -1 marks padding
 type Batch struct {
 	Size    int // B
 	MaxLen  int // n
@@ -24,6 +31,11 @@ type Batch struct {
 	Window []int32
 	Users  []int32
 	Labels []int32
+
+	TargetWindows int // ΔT2 windows after the observation window; 0 = no target-only behaviors
+	TargetLen     int // nt
+	TargetIDs     []int32
+	TargetWindow  []int32
 }
 
 // Len returns the number of real (non-padding) behaviors of row b.

@@ -62,8 +62,9 @@ func TestDefaultSplits(t *testing.T) {
 	}
 	end := date("2013-10-01 00:00")
 	testEnd := end - 30*Day
+	// Pretraining ends where the finetune observation ends: before the test period.
 	want := []Split{
-		{Name: Pretrain, Obs: Span{testEnd - 120*Day, testEnd}},
+		{Name: Pretrain, Obs: Span{testEnd - 150*Day, testEnd - 30*Day}},
 		{Name: Finetune, Obs: Span{testEnd - 90*Day, testEnd - 30*Day}},
 		{Name: Test, Obs: Span{testEnd - 60*Day, testEnd}},
 	}

@@ -154,6 +154,16 @@ func (d *Dataset) Samples(split string) (*Samples, error) {
 type SeqConfig struct {
 	MaxLen int   // n: the most recent n behaviors are kept
 	Pool   int64 // ΔT1 in seconds (Day by default)
+
+	// TargetWindows > 0 adds to each row the behaviors of the TargetWindows pooling windows
+	// that follow the observation window, as target-only behaviors (see Batch).
+	TargetWindows int
+	// TargetLen caps them per row (nt). A row with more keeps evenly spaced ones, so the
+	// mean over them stays spread over the whole prediction window.
+	TargetLen int
+	// Unpooled: the model's positions are behaviors, not windows, so the target of the last
+	// input is the next behaviors: the first TargetLen of the prediction window, in time order.
+	Unpooled bool
 }
 
 // Windows is T, the number of pooling windows of a span.
@@ -198,7 +208,53 @@ func (d *Dataset) Batch(s *Samples, rows []int, cfg SeqConfig, task int) *Batch 
 		}
 		copy(b.IDs[r*n*m:], ids[lo*m:hi*m])
 	}
+	if cfg.TargetWindows > 0 && cfg.TargetLen > 0 {
+		d.addTargets(b, s, rows, cfg)
+	}
 	return b
+}
+
+// TargetSpan is the prediction window after an observation window: the TargetWindows
+// pooling windows that follow obs.End.
+func (c SeqConfig) TargetSpan(obs Span) Span {
+	return Span{obs.End, obs.End + int64(c.TargetWindows)*c.pool()}
+}
+
+// addTargets fills the target-only behaviors of every row (see Batch). Window indices count
+// from the end of the observation window, T + (t − obs.End)/ΔT1, so that a partial last
+// observation window never shares an index with a target window.
+func (d *Dataset) addTargets(b *Batch, s *Samples, rows []int, cfg SeqConfig) {
+	m, nt := b.NumIDs, cfg.TargetLen
+	b.TargetWindows, b.TargetLen = cfg.TargetWindows, nt
+	b.TargetIDs = make([]int32, len(rows)*nt*m)
+	b.TargetWindow = filled(len(rows)*nt, -1)
+	span, pool := cfg.TargetSpan(s.Split.Obs), cfg.pool()
+	for r, row := range rows {
+		times, ids := d.Events(int(s.Users[row]))
+		lo, hi := spanRange(times, span)
+		count := hi - lo
+		for k := range min(count, nt) {
+			e := lo + k
+			if count > nt && !cfg.Unpooled {
+				e = lo + k*count/nt
+			}
+			b.TargetWindow[r*nt+k] = int32(b.Windows + int((times[e]-span.Start)/pool))
+			copy(b.TargetIDs[(r*nt+k)*m:(r*nt+k+1)*m], ids[e*m:(e+1)*m])
+		}
+	}
+}
+
+// TargetCounts returns, per sample, the number of behaviors in its prediction window (the
+// TargetWindows windows after its observation window).
+func (d *Dataset) TargetCounts(s *Samples, cfg SeqConfig) []int {
+	span := cfg.TargetSpan(s.Split.Obs)
+	out := make([]int, s.Len())
+	for i, u := range s.Users {
+		times, _ := d.Events(int(u))
+		lo, hi := spanRange(times, span)
+		out[i] = hi - lo
+	}
+	return out
 }
 
 // spanRange returns the index range of the (sorted) times inside the span.

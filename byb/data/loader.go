@@ -70,6 +70,10 @@ func (bt *Batch) pad(size int) *Batch {
 	out.Window = append(bt.Window, filled(extra*bt.MaxLen, -1)...)
 	out.Users = append(bt.Users, filled(extra, -1)...)
 	out.Labels = append(bt.Labels, filled(extra, -1)...)
+	if bt.TargetLen > 0 {
+		out.TargetIDs = append(bt.TargetIDs, make([]int32, extra*bt.TargetLen*bt.NumIDs)...)
+		out.TargetWindow = append(bt.TargetWindow, filled(extra*bt.TargetLen, -1)...)
+	}
 	return &out
 }
 

@@ -17,10 +17,13 @@ type SplitOptions struct {
 	TestUsers float64
 }
 
-// DefaultSplits places the windows at the end of the data [first, last], aligned to days:
-// the test observation window ends HorizonDays before the last day, so its labels fit;
-// finetune's ends HorizonDays before test's, so finetune labels never reach into the test
-// label window; pretraining ends where test observation ends, so it never sees a test label.
+// DefaultSplits places the windows at the end of the data [first, last], aligned to days, in
+// the paper's order (Table 8: pretraining, then finetuning, then test): the test observation
+// window ends HorizonDays before the last day, so its labels fit; finetune's ends HorizonDays
+// before test's, so finetune labels never reach into the test label window; pretraining ends
+// where the finetune observation ends, so it never sees the period the test labels come from.
+// With TestUsers (one window for finetune and test, disjoint users) pretraining ends where
+// that window ends: the overlap is by design, and Overlaps reports it.
 func DefaultSplits(first, last int64, o SplitOptions) ([]Split, error) {
 	start := floorDay(first)
 	end := floorDay(last) + Day
@@ -38,7 +41,7 @@ func DefaultSplits(first, last int64, o SplitOptions) ([]Split, error) {
 		return Span{s, e}
 	}
 	splits := []Split{
-		{Name: Pretrain, Obs: window(testEnd, o.PretrainDays)},
+		{Name: Pretrain, Obs: window(ftEnd, o.PretrainDays)},
 		{Name: Finetune, Obs: window(ftEnd, o.ObsDays)},
 		{Name: Test, Obs: window(testEnd, o.ObsDays)},
 	}
@@ -81,3 +84,43 @@ func floorDay(t int64) int64 {
 }
 
 func day(t int64) string { return time.Unix(t, 0).UTC().Format("2006-01-02") }
+
+// Overlaps describes, in sentences, where the pretraining span reaches into the finetune or
+// test periods: the test observation window (as in the paper's Tmall split, harmless: no
+// label), the test label window (pretraining then sees the period the test labels describe)
+// and the finetune label window. horizonDays is the longest label window. Nil when none.
+func Overlaps(splits []Split, horizonDays int) []string {
+	var pre *Split
+	for i := range splits {
+		if splits[i].Name == Pretrain {
+			pre = &splits[i]
+		}
+	}
+	if pre == nil {
+		return nil
+	}
+	var out []string
+	h := int64(horizonDays) * Day
+	for _, s := range splits {
+		if s.Name == Pretrain {
+			continue
+		}
+		if d := overlapDays(pre.Obs, s.Obs); d > 0 {
+			out = append(out, fmt.Sprintf("pretraining %s overlaps the %s observation window %s by %d days", pre.Obs, s.Name, s.Obs, d))
+		}
+		if labels := (Span{s.Obs.End, s.Obs.End + h}); h > 0 {
+			if d := overlapDays(pre.Obs, labels); d > 0 {
+				out = append(out, fmt.Sprintf("pretraining %s overlaps the %s label window %s by %d days: pretraining sees the period those labels describe", pre.Obs, s.Name, labels, d))
+			}
+		}
+	}
+	return out
+}
+
+func overlapDays(a, b Span) int {
+	lo, hi := max(a.Start, b.Start), min(a.End, b.End)
+	if hi <= lo {
+		return 0
+	}
+	return int((hi - lo + Day - 1) / Day)
+}

@@ -21,6 +21,8 @@ type Stats struct {
 	Last   string       `json:"last"`
 	Fields []Field      `json:"fields"`
 	Splits []SplitStats `json:"splits"`
+	// Overlaps lists where pretraining reaches into the finetune or test periods (Overlaps).
+	Overlaps []string `json:"overlaps,omitempty"`
 }
 
 // SplitStats are one split's Table 8 row and its label balance.
@@ -87,6 +89,7 @@ func ComputeStats(d *Dataset) (*Stats, error) {
 		}
 		st.Splits = append(st.Splits, ss)
 	}
+	st.Overlaps = Overlaps(d.Meta.Splits, Horizon(d.Meta.Tasks))
 	return st, nil
 }
 
@@ -184,6 +187,10 @@ func (st *Stats) WriteText(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	for _, o := range st.Overlaps {
+		fmt.Fprintf(w, "note: %s\n", o)
+	}
+	fmt.Fprintln(w, "note: objectives with a prediction window (BYB) also read the ΔT2 pooling windows after the pretraining span")
 	for _, s := range st.Splits {
 		if len(s.Tasks) == 0 {
 			continue

@@ -37,26 +37,35 @@ type Inputs struct {
 	IDs    *Node // [B,n,m] int32
 	Window *Node // [B,n] int32, -1 = padding
 	Labels *Node // [B] int32 (-1 = none); may be nil
+	// Target-only behaviors after the observation window (data.Batch's TargetIDs and
+	// TargetWindow); nil when the batch has none. Only objectives read them, never Forward.
+	TargetIDs    *Node // [B,nt,m] int32
+	TargetWindow *Node // [B,nt] int32 in [T, T+ΔT2), -1 = padding
 }
 
 // BatchTensors converts a batch to the tensors that become Inputs, in the order InputsFrom
-// expects: ids, window, labels.
+// expects: ids, window, labels, then target ids and target window when the batch has them.
 func BatchTensors(b *data.Batch) []*tensors.Tensor {
-	ids := tensors.FromShape(shapes.Make(dtypes.Int32, b.Size, b.MaxLen, b.NumIDs))
-	tensors.MutableFlatData(ids, func(flat []int32) { copy(flat, b.IDs) })
-	win := tensors.FromShape(shapes.Make(dtypes.Int32, b.Size, b.MaxLen))
-	tensors.MutableFlatData(win, func(flat []int32) { copy(flat, b.Window) })
-	lab := tensors.FromShape(shapes.Make(dtypes.Int32, b.Size))
-	tensors.MutableFlatData(lab, func(flat []int32) {
-		if len(b.Labels) == b.Size {
-			copy(flat, b.Labels)
-		} else {
-			for i := range flat {
-				flat[i] = -1
-			}
+	ids := int32Tensor(b.IDs, b.Size, b.MaxLen, b.NumIDs)
+	win := int32Tensor(b.Window, b.Size, b.MaxLen)
+	labels := b.Labels
+	if len(labels) != b.Size {
+		labels = make([]int32, b.Size)
+		for i := range labels {
+			labels[i] = -1
 		}
-	})
-	return []*tensors.Tensor{ids, win, lab}
+	}
+	out := []*tensors.Tensor{ids, win, int32Tensor(labels, b.Size)}
+	if b.TargetLen > 0 {
+		out = append(out, int32Tensor(b.TargetIDs, b.Size, b.TargetLen, b.NumIDs), int32Tensor(b.TargetWindow, b.Size, b.TargetLen))
+	}
+	return out
+}
+
+func int32Tensor(values []int32, dims ...int) *tensors.Tensor {
+	t := tensors.FromShape(shapes.Make(dtypes.Int32, dims...))
+	tensors.MutableFlatData(t, func(flat []int32) { copy(flat, values) })
+	return t
 }
 
 // InputsFrom builds Inputs from the graph parameters made of BatchTensors' tensors.
@@ -64,6 +73,9 @@ func InputsFrom(nodes []*Node) Inputs {
 	in := Inputs{IDs: nodes[0], Window: nodes[1]}
 	if len(nodes) > 2 {
 		in.Labels = nodes[2]
+	}
+	if len(nodes) > 4 {
+		in.TargetIDs, in.TargetWindow = nodes[3], nodes[4]
 	}
 	return in
 }

@@ -24,19 +24,32 @@ import (
 )
 
 // Finetuning hyper-parameters; the trainer's (epochs, learning_rate, batch_size, ...) apply
-// too, with epochs defaulting to 1 (the paper).
+// too. epochs=0 (the default) means: the frozen probe trains until its validation score stops
+// improving (ft_patience epochs, at most ft_max_epochs) and keeps its best epoch; unfrozen
+// finetuning trains UnfrozenEpochs epochs. protocol=paper is the paper's one epoch.
 const (
-	ParamHidden = "ft_hidden" // head hidden width: 64
-	ParamFreeze = "ft_freeze" // train only the head
-	HeadScope   = "head"
+	ParamHidden    = "ft_hidden"     // head hidden width: 64
+	ParamFreeze    = "ft_freeze"     // train only the head
+	ParamVal       = "ft_val"        // share of the labeled finetune samples the probe holds out to choose its epoch; 0 = none
+	ParamPatience  = "ft_patience"   // epochs without a better validation score before the probe stops
+	ParamMaxEpochs = "ft_max_epochs" // the probe's epoch cap when epochs=0
+	HeadScope      = "head"
 )
+
+// UnfrozenEpochs is unfrozen finetuning's epoch count when epochs=0.
+const UnfrozenEpochs = 2
+
+// PaperSettings are what protocol=paper stands for in finetuning (section 5.1.4): one epoch
+// at batch 512 and the paper's learning rate, no validation part.
+const PaperSettings = "batch_size=512;learning_rate=1e-4;epochs=1;min_steps=0;ft_val=0"
 
 // SetDefaults puts the hyper-parameters of a finetuning run in ctx: the encoder's (replaced by
 // the pretrained run's when finetuning one), the trainer's and the head's.
 func SetDefaults(ctx *context.Context) {
 	encoder.SetDefaults(ctx)
 	train.SetDefaults(ctx)
-	ctx.SetParams(map[string]any{ParamHidden: 64, ParamFreeze: false, train.ParamEpochs: 1})
+	ctx.SetParams(map[string]any{ParamHidden: 64, ParamFreeze: false, ParamVal: 0.2, ParamPatience: 10, ParamMaxEpochs: 200,
+		train.ParamEpochs: 0, train.ParamMinSteps: 0})
 }
 
 // Head is the finetuning objective: cross-entropy of the head's logits on E against the batch
@@ -157,6 +170,9 @@ func Run(opts Options) (*Result, error) {
 			res.Labels = append(res.Labels, int(test.labels[i]))
 		}
 	} else {
+		if context.GetParamOr(ctx, train.ParamEpochs, 0) <= 0 {
+			ctx.SetParam(train.ParamEpochs, UnfrozenEpochs)
+		}
 		tr, err := train.Train(ctx, enc, head, opts.Train, train.Options{
 			Backend: opts.Backend, Run: opts.Run, Dir: opts.Dir, Settings: opts.Settings, StepsPerEpoch: opts.StepsPerEpoch,
 			Progress: opts.Progress, Config: cfg,

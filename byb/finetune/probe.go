@@ -3,12 +3,14 @@ package finetune
 import (
 	"fmt"
 	"iter"
+	"math"
 	"math/rand/v2"
 	"os"
 	"time"
 
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
+	"github.com/byb-dev/byb/byb/metrics"
 	"github.com/byb-dev/byb/byb/train"
 	"github.com/byb-dev/byb/tracking"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -54,12 +56,6 @@ func encode(exec *context.Exec, batches iter.Seq[*data.Batch]) (*features, error
 	return f, nil
 }
 
-// probeState records the epochs done, so that a probe run directory that is run again
-// continues (or, when all its epochs are done, only predicts) instead of starting over.
-const (
-	probeStateScope = "/probe_state"
-	probeEpochsDone = "epochs_done"
-)
 
 // runProbe trains the head on the frozen encoder's cached E and returns the test split's
 // softmax probabilities (one row per labeled test sample, in features order).
@@ -100,10 +96,11 @@ func runProbe(ctx *context.Context, enc *encoder.Encoder, head *Head, opts Optio
 	if len(trainSet.x) == 0 {
 		return nil, nil, nil, fmt.Errorf("finetune: no labeled training sample")
 	}
-	setScaler(ctx, trainSet.x)
+	fitSet, valSet := holdOut(trainSet, context.GetParamOr(ctx, ParamVal, 0.2), uint64(context.GetParamOr(ctx, train.ParamSeed, 0)))
+	setScaler(ctx, fitSet.x)
 	encodeSeconds := time.Since(start).Seconds()
 
-	res, err := trainHead(ctx, head, opts, run, trainSet)
+	res, err := trainHead(ctx, head, opts, run, fitSet, valSet)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -121,18 +118,32 @@ func runProbe(ctx *context.Context, enc *encoder.Encoder, head *Head, opts Optio
 	if n := len(res.Losses); n > 0 {
 		last = fmt.Sprintf("%.4f", res.Losses[n-1])
 	}
-	_, _ = fmt.Fprintf(progress, "probe: E of %d train / %d test samples in %.1fs; head: %d steps in %.1fs, last loss %s\n",
-		len(trainSet.x), len(testSet.x), encodeSeconds, len(res.Losses), res.Seconds, last)
+	kept := ""
+	if valSet != nil {
+		kept = fmt.Sprintf(", kept epoch %d (validation %s %.4f on %d samples)", res.BestEpoch, res.BestMetric, res.BestScore, len(valSet.x))
+	}
+	_, _ = fmt.Fprintf(progress, "probe: E of %d train / %d test samples in %.1fs; head: %d steps in %.1fs, last loss %s%s\n",
+		len(fitSet.x), len(testSet.x), encodeSeconds, len(res.Losses), res.Seconds, last, kept)
 	return res, testSet, probs, nil
 }
 
-// trainHead runs the epochs (or steps) of ctx's hyper-parameters over the cached features
-// with the trainer's Adam, in shuffled batches of batch_size (the last one padded with
-// masked rows, so every step has one shape).
-func trainHead(ctx *context.Context, head *Head, opts Options, run tracking.Run, set *features) (*train.Result, error) {
-	epochs := context.GetParamOr(ctx, train.ParamEpochs, 1)
+// trainHead trains the head over the cached features fit with the trainer's Adam, in shuffled
+// batches of batch_size (the last one padded with masked rows, so every step has one shape).
+//
+// With a validation set (ft_val > 0) it scores the head on it after every epoch and keeps the
+// head of the best epoch, as the PyTorch peer does; with epochs=0 (the default) it also stops
+// once ft_patience epochs have not improved on the best, or after ft_max_epochs, so the probe
+// trains to convergence without a guessed epoch count. The best head and the stopping state
+// are variables of the context, so a probe run directory that is run again resumes them.
+func trainHead(ctx *context.Context, head *Head, opts Options, run tracking.Run, fit, val *features) (*train.Result, error) {
+	epochs := context.GetParamOr(ctx, train.ParamEpochs, 0)
+	early := epochs <= 0
+	if early {
+		epochs = context.GetParamOr(ctx, ParamMaxEpochs, 200)
+	}
+	patience := context.GetParamOr(ctx, ParamPatience, 10)
 	maxSteps := int64(context.GetParamOr(ctx, train.ParamSteps, 0))
-	batchSize := min(context.GetParamOr(ctx, train.ParamBatchSize, 64), len(set.x))
+	batchSize := min(context.GetParamOr(ctx, train.ParamBatchSize, 64), len(fit.x))
 	seed := uint64(context.GetParamOr(ctx, train.ParamSeed, 0))
 	step, err := context.NewExec(opts.Backend, ctx.Checked(false), func(ctx *context.Context, x, labels *Node) *Node {
 		g := x.Graph()
@@ -145,14 +156,23 @@ func trainHead(ctx *context.Context, head *Head, opts Options, run tracking.Run,
 		return nil, err
 	}
 	defer step.Finalize()
-	done := ctx.InAbsPath(probeStateScope).Checked(false).VariableWithValue(probeEpochsDone, int64(0)).SetTrainable(false)
+	state := newProbeState(ctx)
 	globalStep := optimizers.GetGlobalStep(ctx)
 	res := &train.Result{FirstStep: globalStep + 1, GlobalStep: globalStep}
+	var validate func() (float64, string, error)
+	if val != nil {
+		predict, err := newPredictor(ctx, head, opts)
+		if err != nil {
+			return nil, err
+		}
+		defer predict.Finalize()
+		validate = func() (float64, string, error) { return validationScore(predict, head, val) }
+	}
 	start := time.Now()
-	for epoch := int(tensors.ToScalar[int64](done.MustValue())); epoch < epochs; epoch++ {
-		order := rand.New(rand.NewPCG(seed, uint64(epoch))).Perm(len(set.x))
+	for epoch := state.get(probeEpochsDone); epoch < epochs && state.get(probeStopped) == 0; epoch++ {
+		order := rand.New(rand.NewPCG(seed, uint64(epoch))).Perm(len(fit.x))
 		for from := 0; from < len(order); from += batchSize {
-			x, labels := featureBatch(set, order[from:min(from+batchSize, len(order))], batchSize)
+			x, labels := featureBatch(fit, order[from:min(from+batchSize, len(order))], batchSize)
 			out, err := step.Exec(x, labels)
 			if err != nil {
 				return nil, fmt.Errorf("probe step %d: %w", globalStep+1, err)
@@ -166,14 +186,94 @@ func trainHead(ctx *context.Context, head *Head, opts Options, run tracking.Run,
 				break
 			}
 		}
-		done.MustSetValue(tensors.FromScalar(int64(epoch + 1)))
+		state.set(probeEpochsDone, epoch+1)
+		if validate != nil {
+			score, metric, err := validate()
+			if err != nil {
+				return nil, err
+			}
+			_ = run.LogMetric("val_"+metric, score, globalStep)
+			if state.get(probeBestEpoch) == 0 || score > state.score() {
+				state.keepBest(ctx, epoch+1, score)
+			} else if early && epoch+1-state.get(probeBestEpoch) >= patience {
+				state.set(probeStopped, 1)
+			}
+			res.BestMetric = metric
+		}
 		if maxSteps > 0 && globalStep >= maxSteps {
 			break
+		}
+	}
+	if validate != nil {
+		state.restoreBest(ctx)
+		res.BestEpoch, res.BestScore = state.get(probeBestEpoch), state.score()
+		if res.BestMetric == "" {
+			_, res.BestMetric, _ = validate()
 		}
 	}
 	res.GlobalStep = globalStep
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
+}
+
+// holdOut splits the labeled training features into the part the head fits and a validation
+// part of the given share, by a seeded permutation of the samples (so any id pattern splits
+// evenly). No validation part when it would be too small to score (fewer than 20 samples) or
+// has a single class.
+func holdOut(set *features, share float64, seed uint64) (fit, val *features) {
+	n := len(set.x)
+	nVal := int(math.Round(share * float64(n)))
+	if share <= 0 || nVal < 20 || n-nVal < 1 {
+		return set, nil
+	}
+	perm := rand.New(rand.NewPCG(seed, 0x7a1d)).Perm(n)
+	fit, val = &features{}, &features{}
+	for i, j := range perm {
+		dst := fit
+		if i < nVal {
+			dst = val
+		}
+		dst.x = append(dst.x, set.x[j])
+		dst.labels = append(dst.labels, set.labels[j])
+		dst.users = append(dst.users, set.users[j])
+	}
+	if distinct(val.labels) < 2 {
+		return set, nil
+	}
+	return fit, val
+}
+
+func distinct(labels []int32) int {
+	seen := map[int32]bool{}
+	for _, y := range labels {
+		seen[y] = true
+	}
+	return len(seen)
+}
+
+// validationScore is the head's AUROC on the validation features (macro one-vs-rest for more
+// than two classes, as the test metric), or minus its cross-entropy where AUROC is undefined.
+func validationScore(predict *context.Exec, head *Head, val *features) (float64, string, error) {
+	probs, err := predictWith(predict, val)
+	if err != nil {
+		return 0, "", err
+	}
+	p64 := make([][]float64, len(probs))
+	labels := make([]int, len(probs))
+	for i, row := range probs {
+		p64[i], labels[i] = float64s(row), int(val.labels[i])
+	}
+	if m, err := Evaluate(p64, labels, head.NumClasses); err == nil {
+		if head.NumClasses == 2 {
+			return m[metrics.MetricAUROC], metrics.MetricAUROC, nil
+		}
+		return m[metrics.MetricMacroAUROC], metrics.MetricMacroAUROC, nil
+	}
+	ce := 0.0
+	for i, p := range p64 {
+		ce -= math.Log(max(p[labels[i]], 1e-12))
+	}
+	return -ce / float64(len(p64)), "neg_loss", nil
 }
 
 // featureBatch gathers rows idx of set into x [size,d] and labels [size]; rows past len(idx)
@@ -203,22 +303,34 @@ func predictFeatures(ctx *context.Context, head *Head, opts Options, set *featur
 	if len(set.x) == 0 {
 		return nil, nil
 	}
-	exec, err := context.NewExec(opts.Backend, ctx.Reuse(), func(ctx *context.Context, x *Node) *Node {
-		return Softmax(head.Logits(ctx, x), -1)
-	})
+	exec, err := newPredictor(ctx, head, opts)
 	if err != nil {
 		return nil, err
 	}
 	defer exec.Finalize()
-	const size = 256
+	return predictWith(exec, set)
+}
+
+// predictBatch is the row count of a prediction step (one compiled shape for any set size).
+const predictBatch = 256
+
+// newPredictor compiles (on first use) the head's softmax over cached features.
+func newPredictor(ctx *context.Context, head *Head, opts Options) (*context.Exec, error) {
+	return context.NewExec(opts.Backend, ctx.Reuse(), func(ctx *context.Context, x *Node) *Node {
+		return Softmax(head.Logits(ctx, x), -1)
+	})
+}
+
+// predictWith runs a predictor over every row of set.
+func predictWith(exec *context.Exec, set *features) ([][]float32, error) {
 	var probs [][]float32
-	idx := make([]int, 0, size)
-	for from := 0; from < len(set.x); from += size {
+	idx := make([]int, 0, predictBatch)
+	for from := 0; from < len(set.x); from += predictBatch {
 		idx = idx[:0]
-		for i := from; i < min(from+size, len(set.x)); i++ {
+		for i := from; i < min(from+predictBatch, len(set.x)); i++ {
 			idx = append(idx, i)
 		}
-		x, _ := featureBatch(set, idx, size)
+		x, _ := featureBatch(set, idx, predictBatch)
 		out, err := exec.Exec(x)
 		if err != nil {
 			return nil, err

@@ -7,8 +7,7 @@ import (
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX convention
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+		"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/layers/activations"
 )
 
@@ -42,16 +41,21 @@ func BYBDefaults(ctx *context.Context) {
 
 // BYB is the "Bootstrapping Your Behavior" objective (section 4, Algorithm 1).
 //
-// For every prefix k of the pooled sequence (k = 0..L-1-ΔT2, L = T), the student's Transformer
-// output h_k goes through the predictor, and is compared with the target: the mean of the
+// For every prefix k = 0..L-1 of the pooled sequence (L = T), the student's Transformer
+// output h_k goes through the predictor and is compared with the target: the mean of the
 // teacher behavior embeddings of the behaviors in windows (k, k+ΔT2] under stop-gradient
-// (Eq. 7-9). Prefixes whose target windows hold no behavior are masked out, and the loss is
-// the mean over the valid prefixes of the whole batch. Only prefixes whose whole prediction
-// window lies inside the batch's T windows are used.
+// (Eq. 7-9). The windows after the last input position come from the batch's target-only
+// behaviors (the ΔT2 windows after the observation window, which the student never sees), so
+// every position has a target, the last one included: the one where E (Eq. 5) is read is the
+// prefix Algorithm 1 trains. Prefixes whose target windows hold no behavior are masked out,
+// and the loss is the mean over the valid prefixes of the whole batch. A batch without
+// target-only behaviors (the benchmark's random batches) treats the windows after the input
+// as empty, which masks the last ΔT2 positions.
 //
-// Without pooling every behavior is its own window, so the target of behavior k is the mean of
-// the next ΔT2 behaviors (with ΔT2 = 1, the teacher embedding of the next behavior, as the
-// peer's --no-pool).
+// Without pooling every behavior is its own position, so the target of behavior k is the mean
+// of the next ΔT2 behaviors, the first ones after the input included (with ΔT2 = 1, the
+// teacher embedding of the next behavior, as the peer's --no-pool); padding positions are
+// masked.
 //
 // The teacher is a second behavior encoder (scope "teacher/behavior_encoder", non-trainable)
 // initialised from the student (Init) and moved towards it by EMA after each optimizer step
@@ -120,45 +124,80 @@ func Predict(ctx *context.Context, x *Node) *Node {
 	return encoder.Dense(ctx.In("output"), h, d)
 }
 
+// FutureWindows implements objective.FutureReader: BYB's last position predicts the ΔT2
+// windows after the input.
+func (b *BYB) FutureWindows() int { return b.DT2 }
+
 // Targets returns, for every position k, the stop-gradient target [B,L,d] and whether it is
 // valid [B,L] (float 0/1).
 func (b *BYB) Targets(ctx *context.Context, enc *encoder.Encoder, in encoder.Inputs, out *encoder.Output) (target, valid *Node) {
-	sums := out.Sums
-	if b.EMA {
-		teacher := encoder.BehaviorEncoder(ctx.In(TeacherScope).In(encoder.BehaviorEncoderScope), enc.Config, enc.Vocab, in.IDs)
+	L := out.Sums.Shape().Dim(1)
+	ids, pos := in.IDs, inputPositions(enc, in.Window)
+	if in.TargetIDs != nil {
+		ids = Concatenate([]*Node{in.IDs, in.TargetIDs}, 1)
+		pos = Concatenate([]*Node{pos, targetPositions(enc, in.Window, in.TargetWindow)}, 1)
+	}
+	var emb *Node
+	switch {
+	case b.EMA:
+		emb = encoder.BehaviorEncoder(ctx.In(TeacherScope).In(encoder.BehaviorEncoderScope), enc.Config, enc.Vocab, ids)
 		for v := range ctx.In(TeacherScope).IterVariablesInScope() {
 			v.SetTrainable(false)
 		}
-		sums, _ = enc.Group(teacher, in.Window)
+	case in.TargetIDs != nil:
+		emb = Concatenate([]*Node{out.Behaviors, enc.BehaviorEncoder(ctx, in.TargetIDs)}, 1)
+	default:
+		emb = out.Behaviors
 	}
-	sums, counts := StopGradient(sums), StopGradient(out.Counts)
+	sums, counts := encoder.GroupAt(StopGradient(emb), pos, L+b.DT2)
 	tSums, tCounts := AheadWindows(sums, counts, b.DT2)
-	return encoder.Mean(tSums, tCounts), ConvertDType(GreaterThan(tCounts, ZerosLike(tCounts)), tCounts.DType())
+	valid = GreaterThan(tCounts, ZerosLike(tCounts))
+	if !enc.Pool {
+		valid = And(valid, GreaterThan(out.Counts, ZerosLike(out.Counts))) // padding positions
+	}
+	return encoder.Mean(tSums, tCounts), ConvertDType(valid, tCounts.DType())
 }
 
-// AheadWindows returns, at position k, the sums and counts of windows k+1..k+dt2 (sums
-// [B,L,d], counts [B,L]). Positions whose window would run past L get count 0, which masks
-// them. It slices, so call it on stop-gradient inputs (the pure-Go engine cannot
-// differentiate Slice).
-func AheadWindows(sums, counts *Node, dt2 int) (aheadSums, aheadCounts *Node) {
-	g := sums.Graph()
-	B, L, d := sums.Shape().Dim(0), sums.Shape().Dim(1), sums.Shape().Dim(2)
-	if dt2 >= L {
-		return ZerosLike(sums), ZerosLike(counts)
+// inputPositions is each input behavior's sequence position: its pooling window, or without
+// pooling its index in the row; -1 for padding.
+func inputPositions(enc *encoder.Encoder, window *Node) *Node {
+	if enc.Pool {
+		return window
 	}
+	g := window.Graph()
+	idx := Iota(g, window.Shape(), 1)
+	return Where(GreaterOrEqual(window, ScalarZero(g, dtypes.Int32)), idx, Neg(OnesLike(idx)))
+}
+
+// targetPositions places the target-only behaviors after the input: at their window T+j with
+// pooling, at the positions following the row's last real behavior without.
+func targetPositions(enc *encoder.Encoder, window, targetWindow *Node) *Node {
+	if enc.Pool {
+		return targetWindow
+	}
+	g := window.Graph()
+	zero := ScalarZero(g, dtypes.Int32)
+	length := ReduceSum(ConvertDType(GreaterOrEqual(window, zero), dtypes.Int32), 1)
+	idx := Add(Iota(g, targetWindow.Shape(), 1), InsertAxes(length, -1))
+	return Where(GreaterOrEqual(targetWindow, zero), idx, Neg(OnesLike(idx)))
+}
+
+// AheadWindows returns, at position k = 0..L-1, the sums and counts of windows k+1..k+dt2
+// (sums [B,L,d], counts [B,L]) from per-window sums [B,L+dt2,d] and counts [B,L+dt2], whose
+// last dt2 windows are the ones after the input. It slices, so call it on stop-gradient
+// inputs (the pure-Go engine cannot differentiate Slice).
+func AheadWindows(sums, counts *Node, dt2 int) (aheadSums, aheadCounts *Node) {
+	L := sums.Shape().Dim(1) - dt2
 	for o := 1; o <= dt2; o++ {
-		s := Concatenate([]*Node{Slice(sums, AxisRange(), AxisRangeToEnd(o)), Zeros(g, shapes.Make(sums.DType(), B, o, d))}, 1)
-		c := Concatenate([]*Node{Slice(counts, AxisRange(), AxisRangeToEnd(o)), Zeros(g, shapes.Make(counts.DType(), B, o))}, 1)
+		s := Slice(sums, AxisRange(), AxisRange(o, o+L))
+		c := Slice(counts, AxisRange(), AxisRange(o, o+L))
 		if aheadSums == nil {
 			aheadSums, aheadCounts = s, c
 		} else {
 			aheadSums, aheadCounts = Add(aheadSums, s), Add(aheadCounts, c)
 		}
 	}
-	// Only prefixes k ≤ L-1-dt2 have their whole prediction window inside the sequence.
-	k := Iota(g, shapes.Make(dtypes.Int32, B, L), 1)
-	fits := LessOrEqual(k, Scalar(g, dtypes.Int32, L-1-dt2))
-	return aheadSums, Where(fits, aheadCounts, ZerosLike(aheadCounts))
+	return aheadSums, aheadCounts
 }
 
 // Init implements Initializer: the teacher starts as a copy of the student (section 4.3).

@@ -79,8 +79,8 @@ func TestMaskedPrefixesDoNotContribute(t *testing.T) {
 	}
 }
 
-// AheadWindows: with ΔT2 = 2, position k sums windows k+1 and k+2; positions whose window
-// runs past the end are masked (count 0).
+// AheadWindows: with ΔT2 = 2 over L = 3 input windows and the 2 windows after them, position
+// k sums windows k+1 and k+2, the last input position the two windows after the input.
 func TestAheadWindows(t *testing.T) {
 	b := goBackend(t)
 	sums := [][][]float32{{{1}, {2}, {4}, {8}, {16}}}
@@ -90,16 +90,14 @@ func TestAheadWindows(t *testing.T) {
 		return []*Node{as, ac}
 	}, sums, counts)
 	as, ac := out[0].Value().([][][]float32), out[1].Value().([][]float32)
-	wantS := []float32{6, 12, 24}
-	wantC := []float32{1, 2, 3, 0, 0}
-	for k := range 3 {
-		if as[0][k][0] != wantS[k] {
-			t.Errorf("sum[%d]=%v want %v", k, as[0][k][0], wantS[k])
-		}
+	wantS := []float32{2 + 4, 4 + 8, 8 + 16}
+	wantC := []float32{1, 2, 3}
+	if len(as[0]) != 3 || len(ac[0]) != 3 {
+		t.Fatalf("got %d positions, want 3", len(as[0]))
 	}
-	for k := range 5 {
-		if ac[0][k] != wantC[k] {
-			t.Errorf("count[%d]=%v want %v", k, ac[0][k], wantC[k])
+	for k := range 3 {
+		if as[0][k][0] != wantS[k] || ac[0][k] != wantC[k] {
+			t.Errorf("position %d: sum %v count %v, want %v %v", k, as[0][k][0], ac[0][k], wantS[k], wantC[k])
 		}
 	}
 }

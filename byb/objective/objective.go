@@ -39,6 +39,13 @@ type StepUpdater interface {
 	AfterStep(ctx *context.Context, g *Graph)
 }
 
+// FutureReader is implemented by objectives whose targets need behaviors after the input
+// (BYB: the ΔT2 windows after the observation window, Algorithm 1's s_2). The pipeline then
+// adds FutureWindows() windows of target-only behaviors to every pretraining batch.
+type FutureReader interface {
+	FutureWindows() int
+}
+
 // Method is a registry entry.
 type Method struct {
 	Name string

@@ -64,7 +64,11 @@ func Finetune(o FinetuneOptions) (*FinetuneResult, error) {
 	}
 
 	// Sequence settings: the pretrained run's, then the user's.
-	ctx := newContext(train.SetDefaults)
+	ctx := newContext(finetune.SetDefaults)
+	settings, err := train.ExpandProtocol(o.Settings, finetune.PaperSettings)
+	if err != nil {
+		return nil, err
+	}
 	if o.Init != "" && o.Init != "none" {
 		cfg, err := train.ReadConfig(o.Init)
 		if err != nil {
@@ -75,7 +79,7 @@ func Finetune(o FinetuneOptions) (*FinetuneResult, error) {
 			ctx.SetParam(ParamDT1, v)
 		}
 	}
-	if _, err := encoder.ApplySettings(ctx, o.Settings); err != nil {
+	if _, err := encoder.ApplySettings(ctx, settings); err != nil {
 		return nil, fmt.Errorf("--set %q: %w", o.Settings, err)
 	}
 	seq, err := seqConfig(ctx, ds, ft)
@@ -90,7 +94,7 @@ func Finetune(o FinetuneOptions) (*FinetuneResult, error) {
 	}
 	// The finetuning package knows the model's hyper-parameters, not the sequence ones: those
 	// are recorded here instead.
-	settings := withoutSequenceSettings(o.Settings)
+	settings = withoutSequenceSettings(settings)
 	if o.Run != nil {
 		_ = o.Run.LogParams(map[string]string{ParamMaxLen: fmt.Sprint(seq.MaxLen), ParamDT1: context.GetParamOr(ctx, ParamDT1, "day")})
 	}

@@ -22,11 +22,15 @@ const (
 	ParamMaxLen = "max_len"
 	// ParamDT1 is the pooling window ΔT1: "day" (the paper's default), "hour" or "week".
 	ParamDT1 = "dt1"
+	// ParamTargetLen caps the target-only behaviors per pretraining sample (the prediction
+	// window after the observation window, for objectives that read it, like BYB); 0 = chosen
+	// from the data (the 95th percentile of the prediction windows' behavior counts).
+	ParamTargetLen = "target_len"
 )
 
 // SetSequenceDefaults puts the sequence hyper-parameters in ctx.
 func SetSequenceDefaults(ctx *context.Context) {
-	ctx.SetParams(map[string]any{ParamMaxLen: 0, ParamDT1: "day"})
+	ctx.SetParams(map[string]any{ParamMaxLen: 0, ParamDT1: "day", ParamTargetLen: 0})
 }
 
 // poolSeconds converts a ΔT1 name to seconds.
@@ -54,6 +58,40 @@ func seqConfig(ctx *context.Context, ds *data.Dataset, s *data.Samples) (data.Se
 		ctx.SetParam(ParamMaxLen, n)
 	}
 	return data.SeqConfig{MaxLen: n, Pool: pool}, nil
+}
+
+// addTargetWindows makes a pretraining sequence config carry the objective's prediction
+// window after the observation window (target-only behaviors), choosing target_len from the
+// data when it is 0. It returns the share of samples whose prediction window is empty (their
+// last position has no target).
+func addTargetWindows(ctx *context.Context, ds *data.Dataset, s *data.Samples, seq *data.SeqConfig, windows int) float64 {
+	seq.TargetWindows = windows
+	seq.Unpooled = !context.GetParamOr(ctx, encoder.ParamPool, true)
+	counts := ds.TargetCounts(s, *seq)
+	empty := 0
+	for _, c := range counts {
+		if c == 0 {
+			empty++
+		}
+	}
+	n := context.GetParamOr(ctx, ParamTargetLen, 0)
+	switch {
+	case seq.Unpooled:
+		n = windows // the next ΔT2 behaviors
+	case n <= 0:
+		sort.Ints(counts)
+		p := 0
+		if len(counts) > 0 {
+			p = counts[min(len(counts)*95/100, len(counts)-1)]
+		}
+		n = max(8, min(seq.MaxLen, (p+7)/8*8))
+	}
+	ctx.SetParam(ParamTargetLen, n)
+	seq.TargetLen = n
+	if len(counts) == 0 {
+		return 0
+	}
+	return float64(empty) / float64(len(counts))
 }
 
 // chooseMaxLen is the 95th percentile of the samples' observation lengths, rounded up to a
@@ -110,7 +148,7 @@ func withoutSequenceSettings(settings string) string {
 	for _, kv := range strings.Split(settings, ";") {
 		name, _, _ := strings.Cut(kv, "=")
 		name = strings.TrimSpace(name)
-		if name == "" || name == ParamMaxLen || name == ParamDT1 {
+		if name == "" || name == ParamMaxLen || name == ParamDT1 || name == ParamTargetLen {
 			continue
 		}
 		keep = append(keep, kv)

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"io"
+	"os"
 	"iter"
 
 	"github.com/byb-dev/byb/byb/data"
@@ -39,6 +40,14 @@ type PretrainResult struct {
 	SamplesPer float64 // samples per second
 }
 
+// warn prints a warning line on the progress writer (stderr by default).
+func warn(w io.Writer, format string, args ...any) {
+	if w == nil {
+		w = os.Stderr
+	}
+	_, _ = fmt.Fprintf(w, "warning: "+format+"\n", args...)
+}
+
 // Pretrain trains a method's objective on the dataset's pretraining split.
 func Pretrain(o PretrainOptions) (*PretrainResult, error) {
 	method, err := objective.Lookup(o.Method)
@@ -54,7 +63,11 @@ func Pretrain(o PretrainOptions) (*PretrainResult, error) {
 		return nil, err
 	}
 	ctx := newContext(train.SetDefaults, method.Defaults)
-	if _, err := encoder.ApplySettings(ctx, o.Settings); err != nil {
+	settings, err := train.ExpandProtocol(o.Settings, train.PaperPretrainSettings)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := encoder.ApplySettings(ctx, settings); err != nil {
 		return nil, fmt.Errorf("--set %q: %w", o.Settings, err)
 	}
 	seq, err := seqConfig(ctx, ds, samples)
@@ -80,6 +93,14 @@ func Pretrain(o PretrainOptions) (*PretrainResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	if fr, ok := obj.(objective.FutureReader); ok && fr.FutureWindows() > 0 {
+		// Algorithm 1: the last input position predicts the windows after the input, so the
+		// batches carry them as target-only behaviors.
+		if empty := addTargetWindows(ctx, ds, samples, &seq, fr.FutureWindows()); empty > 0.5 && o.Progress != io.Discard {
+			warn(o.Progress, "%.0f%% of the pretraining users have no behavior in the %d window(s) after the pretraining span %s: their last position has no target (does the data end there?)",
+				100*empty, fr.FutureWindows(), samples.Split.Obs)
+		}
+	}
 	batchSize := context.GetParamOr(ctx, train.ParamBatchSize, 64)
 	if batchSize > samples.Len() {
 		batchSize = samples.Len()
@@ -90,7 +111,7 @@ func Pretrain(o PretrainOptions) (*PretrainResult, error) {
 		return ds.Batches(samples, seq, batchSize, -1, seed, epoch, true)
 	}
 	tr, err := train.Train(ctx, enc, obj, batches, train.Options{
-		Backend: o.Backend, Run: o.Run, Dir: o.Out, Progress: o.Progress, Settings: o.Settings,
+		Backend: o.Backend, Run: o.Run, Dir: o.Out, Progress: o.Progress, Settings: settings,
 		StepsPerEpoch: samples.Len() / batchSize,
 		Config: train.RunConfig{Method: o.Method, Vocab: ds.Meta.VocabSizes(), Windows: windows,
 			MaxLen: seq.MaxLen, Engine: o.Engine.Config},

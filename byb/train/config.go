@@ -9,29 +9,70 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
 // Trainer hyper-parameters (paper section 5.1.4, batch size reduced for CPUs).
 const (
-	ParamBatchSize       = "batch_size"       // 64 (the paper's 512 is a GPU setting); the loader reads it
+	ParamBatchSize       = "batch_size"       // 64 (the paper's 512 is a GPU setting, see ProtocolAuto); the loader reads it
 	ParamEpochs          = "epochs"           // 2
-	ParamSteps           = "steps"            // stop after this many steps in total; 0 = run all epochs
-	ParamLearningRate    = "learning_rate"    // 1e-4 (the name GoMLX optimizers read)
+	ParamSteps           = "steps"            // exactly this many steps in total, whatever epochs is; 0 = epochs decide
+	ParamMinSteps        = "min_steps"        // at least this many steps when epochs decide: a few epochs of a few thousand users are too few steps to learn from
+	ParamProtocol        = "protocol"         // "auto" (these defaults) or "paper" (section 5.1.4's budget: see ProtocolAuto)
+	ParamLearningRate    = "learning_rate"    // 1e-3 (the paper: 1e-4, see ProtocolAuto; the name GoMLX optimizers read)
 	ParamWeightDecay     = "weight_decay"     // 1e-4
 	ParamCoupledWD       = "wd_coupled"       // true: PyTorch Adam(weight_decay) = L2 added to the gradient (the paper, the peer); false: AdamW
 	ParamSeed            = "seed"             // initialisation and shuffling seed
 	ParamCheckpointEvery = "checkpoint_every" // steps between checkpoints (and at the end of each epoch); 0 = only at the end
 )
 
-// SetDefaults puts the trainer's hyper-parameters in ctx.
+// Protocols. The defaults ("auto") are a budget that learns on the data a user has: the
+// paper's two epochs, but at least min_steps steps, at a learning rate of 1e-3 — the paper's
+// 1e-4 at batch 512 is meant for two epochs over millions of users, tens of thousands of
+// steps, and leaves an encoder near its initialisation after the few hundred steps that a
+// few thousand users give (the ci end-to-end test checks the defaults learn). "paper" is
+// section 5.1.4's protocol, for data of the paper's size.
+const (
+	ProtocolAuto  = "auto"
+	ProtocolPaper = "paper"
+)
+
+// PaperPretrainSettings are what protocol=paper stands for in pretraining.
+const PaperPretrainSettings = "batch_size=512;learning_rate=1e-4;epochs=2;min_steps=0"
+
+// ExpandProtocol returns settings ("name=value;...") with the settings that its protocol=NAME
+// stands for put first (paper is the stage's paperSettings), so that the user's other
+// settings still override them.
+func ExpandProtocol(settings, paperSettings string) (string, error) {
+	protocol := ProtocolAuto
+	for _, kv := range strings.Split(settings, ";") {
+		if name, value, ok := strings.Cut(kv, "="); ok && strings.TrimSpace(name) == ParamProtocol {
+			protocol = strings.TrimSpace(value)
+		}
+	}
+	switch protocol {
+	case ProtocolAuto:
+		return settings, nil
+	case ProtocolPaper:
+		if strings.TrimSpace(settings) == "" {
+			return paperSettings, nil
+		}
+		return paperSettings + ";" + settings, nil
+	}
+	return "", fmt.Errorf("%s=%q: use %s or %s", ParamProtocol, protocol, ProtocolAuto, ProtocolPaper)
+}
+
+// SetDefaults puts the trainer's hyper-parameters in ctx (protocol auto).
 func SetDefaults(ctx *context.Context) {
 	ctx.SetParams(map[string]any{
 		ParamBatchSize:       64,
 		ParamEpochs:          2,
 		ParamSteps:           0,
-		ParamLearningRate:    1e-4,
+		ParamMinSteps:        400,
+		ParamProtocol:        ProtocolAuto,
+		ParamLearningRate:    1e-3,
 		ParamWeightDecay:     1e-4,
 		ParamCoupledWD:       true,
 		ParamSeed:            0,

@@ -16,7 +16,7 @@ type progress struct {
 	samples int
 }
 
-func newProgress(opts Options, epochs int, maxSteps, done int64) *progress {
+func newProgress(opts Options, total, done int64) *progress {
 	w := opts.Progress
 	if w == nil {
 		w = os.Stderr
@@ -24,12 +24,8 @@ func newProgress(opts Options, epochs int, maxSteps, done int64) *progress {
 	if w == io.Discard {
 		return &progress{}
 	}
-	total := int64(-1)
-	switch {
-	case maxSteps > 0:
-		total = maxSteps
-	case opts.StepsPerEpoch > 0:
-		total = int64(epochs * opts.StepsPerEpoch)
+	if total <= 0 {
+		total = -1 // unknown: a spinner
 	}
 	bar := progressbar.NewOptions64(total,
 		progressbar.OptionSetWriter(w),

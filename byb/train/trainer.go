@@ -59,6 +59,11 @@ type Result struct {
 	Resumed    bool      // whether the run started from a checkpoint
 	Samples    int       // sequences seen by this call
 	Seconds    float64   // wall time of this call's steps (compilation included)
+	// Runs that select an epoch on a validation set (the frozen probe): the epoch kept and its
+	// validation score under BestMetric (0 / "" without validation).
+	BestEpoch  int
+	BestScore  float64
+	BestMetric string
 }
 
 // state variables that make a run resumable: where in the data the last step was.
@@ -86,8 +91,8 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 	}
 
 	epochs := context.GetParamOr(ctx, ParamEpochs, 2)
-	maxSteps := int64(context.GetParamOr(ctx, ParamSteps, 0))
 	every := int64(context.GetParamOr(ctx, ParamCheckpointEvery, 500))
+	total := TotalSteps(ctx, opts.StepsPerEpoch)
 
 	// Unchecked: the step reuses the variables the setup pass created and adds Adam's.
 	exec, err := context.NewExec(opts.Backend, ctx.Checked(false), StepGraph(enc, obj))
@@ -103,7 +108,7 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 	globalStep := optimizers.GetGlobalStep(ctx)
 
 	res := &Result{Resumed: resumed, FirstStep: globalStep + 1, GlobalStep: globalStep}
-	bar := newProgress(opts, epochs, maxSteps, globalStep)
+	bar := newProgress(opts, total, globalStep)
 	save := func(epoch, batchInEpoch int) error {
 		if ckpt == nil {
 			return nil
@@ -118,8 +123,11 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 
 	start := time.Now()
 	compiled := false
-	done := maxSteps > 0 && globalStep >= maxSteps
-	for epoch := startEpoch; epoch < epochs && !done; epoch++ {
+	// With a step budget the epochs are as many as the steps need; without one, the epochs
+	// run, and more of them while min_steps asks for more steps (total is then their max).
+	done := total > 0 && globalStep >= total
+	for epoch := startEpoch; !done && (epoch < epochs || total > 0); epoch++ {
+		ran := 0
 		i := 0
 		for b := range batches(epoch) {
 			if epoch == startEpoch && i < skip {
@@ -143,6 +151,7 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 			loss := float64(tensors.ToScalar[float32](out[0]))
 			globalStep++
 			i++
+			ran++
 			res.Losses = append(res.Losses, loss)
 			res.Samples += b.Size
 			_ = run.LogMetric("loss", loss, globalStep)
@@ -155,10 +164,14 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 					return nil, err
 				}
 			}
-			if maxSteps > 0 && globalStep >= maxSteps {
+			if total > 0 && globalStep >= total {
 				done = true
 				break
 			}
+		}
+		if ran == 0 && epoch > startEpoch {
+			// An empty epoch would loop for ever under a step budget.
+			return nil, fmt.Errorf("epoch %d has no batch: fewer training samples than batch_size", epoch+1)
 		}
 		if !done {
 			skip = 0
@@ -218,12 +231,27 @@ func Setup(ctx *context.Context, opts Options, run tracking.Run) (ckpt *checkpoi
 	return ckpt, resumed, nil
 }
 
-// StepGraph returns the graph function of one training step; its output is the loss.
-func StepGraph(enc *encoder.Encoder, obj objective.Objective) func(ctx *context.Context, ids, window, labels *Node) *Node {
-	return func(ctx *context.Context, ids, window, labels *Node) *Node {
-		g := ids.Graph()
+// TotalSteps is the number of optimizer steps a run makes: steps when set (whatever epochs
+// is), else epochs × stepsPerEpoch raised to min_steps; 0 = unknown (epochs without a known
+// epoch length and no min_steps).
+func TotalSteps(ctx *context.Context, stepsPerEpoch int) int64 {
+	if steps := int64(context.GetParamOr(ctx, ParamSteps, 0)); steps > 0 {
+		return steps
+	}
+	minSteps := int64(context.GetParamOr(ctx, ParamMinSteps, 0))
+	if stepsPerEpoch <= 0 {
+		return minSteps
+	}
+	return max(int64(context.GetParamOr(ctx, ParamEpochs, 2))*int64(stepsPerEpoch), minSteps)
+}
+
+// StepGraph returns the graph function of one training step over BatchTensors' inputs; its
+// output is the loss.
+func StepGraph(enc *encoder.Encoder, obj objective.Objective) func(ctx *context.Context, inputs []*Node) *Node {
+	return func(ctx *context.Context, inputs []*Node) *Node {
+		g := inputs[0].Graph()
 		ctx.SetTraining(g, true)
-		loss := obj.Loss(ctx, enc, encoder.Inputs{IDs: ids, Window: window, Labels: labels})
+		loss := obj.Loss(ctx, enc, encoder.InputsFrom(inputs))
 		ApplyAdam(ctx, g, loss)
 		if su, ok := obj.(objective.StepUpdater); ok {
 			su.AfterStep(ctx, g)
@@ -268,8 +296,8 @@ func ApplyAdam(ctx *context.Context, g *Graph, loss *Node) {
 // Exec.PreCompile of the step: in GoMLX v0.26.0 PreCompile already donates (and so empties)
 // the buffers of the variables the step updates.
 func firstStepSetup(ctx *context.Context, backend backends.Backend, enc *encoder.Encoder, obj objective.Objective, resumed bool, inputs []*tensors.Tensor) error {
-	_, err := context.ExecOnceN(backend, ctx.Checked(false), func(ctx *context.Context, ids, window, labels *Node) []*Node {
-		return []*Node{obj.Loss(ctx, enc, encoder.Inputs{IDs: ids, Window: window, Labels: labels})}
+	_, err := context.ExecOnceN(backend, ctx.Checked(false), func(ctx *context.Context, nodes []*Node) []*Node {
+		return []*Node{obj.Loss(ctx, enc, encoder.InputsFrom(nodes))}
 	}, anySlice(inputs)...)
 	if err != nil {
 		return fmt.Errorf("building the model: %w", err)

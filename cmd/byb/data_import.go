@@ -76,7 +76,7 @@ func runDataImport(args []string) error {
 	fs.StringVar(&o.Pretrain, "pretrain", "", "pretraining span START..END (YYYY-MM-DD, end exclusive)")
 	fs.StringVar(&o.Finetune, "finetune", "", "finetune observation window START..END")
 	fs.StringVar(&o.Test, "test", "", "test observation window START..END")
-	fs.IntVar(&o.PretrainDays, "pretrain-days", 0, "pretraining span in days, ending where the test window ends (0 = the format's default: 120 for tmall, all history otherwise)")
+	fs.IntVar(&o.PretrainDays, "pretrain-days", 0, "pretraining span in days, ending where the finetune observation window ends (0 = the format's default: 120 for tmall, all history otherwise)")
 	fs.IntVar(&o.ObsDays, "obs-days", 0, "finetune and test observation windows in days (0 = the format's default: 60 for tmall, all history otherwise)")
 	fs.Float64Var(&o.TestUsers, "test-users", 0, "share of users for test, disjoint from finetune, with one shared window (0 = the format's default: 0.3 for online-retail and external tasks, else off; -1 = off)")
 	fs.Var(&tasks, "task", "downstream task NAME=RULE:ARGS, repeated (default: the format's; none = no task)")

@@ -52,8 +52,9 @@ func TestImportTmall(t *testing.T) {
 		t.Fatalf("tasks %v", names)
 	}
 	// Paper windows: data end 2014-09-28, horizon 30: test obs 60 days to 08-29, finetune
-	// 60 days to 07-30, pretraining 120 days to 08-29.
-	want := map[string]string{data.Pretrain: "2014-05-01..2014-08-29", data.Finetune: "2014-05-31..2014-07-30", data.Test: "2014-06-30..2014-08-29"}
+	// 60 days to 07-30, pretraining up to 120 days to 07-30 (where finetune observation ends;
+	// the data start on 05-01).
+	want := map[string]string{data.Pretrain: "2014-05-01..2014-07-30", data.Finetune: "2014-05-31..2014-07-30", data.Test: "2014-06-30..2014-08-29"}
 	for _, s := range m.Splits {
 		if s.Obs.String() != want[s.Name] {
 			t.Errorf("%s window %s, want %s", s.Name, s.Obs, want[s.Name])
