@@ -24,6 +24,7 @@ const (
 	ParamLearningRate    = "learning_rate"    // 1e-3 (the paper: 1e-4, see ProtocolAuto; the name GoMLX optimizers read)
 	ParamWeightDecay     = "weight_decay"     // 1e-4
 	ParamCoupledWD       = "wd_coupled"       // true: PyTorch Adam(weight_decay) = L2 added to the gradient (the paper, the peer); false: AdamW
+	ParamAdamEpsilon     = "adam_epsilon"     // 1e-8, PyTorch's default (the paper's framework); GoMLX's own default is 1e-7
 	ParamSeed            = "seed"             // initialisation and shuffling seed
 	ParamCheckpointEvery = "checkpoint_every" // steps between checkpoints (and at the end of each epoch); 0 = only at the end
 )
@@ -75,6 +76,7 @@ func SetDefaults(ctx *context.Context) {
 		ParamLearningRate:    1e-3,
 		ParamWeightDecay:     1e-4,
 		ParamCoupledWD:       true,
+		ParamAdamEpsilon:     1e-8,
 		ParamSeed:            0,
 		ParamCheckpointEvery: 500,
 	})

@@ -13,7 +13,6 @@ import (
 	"github.com/byb-dev/byb/byb/objective"
 	"github.com/byb-dev/byb/tracking"
 	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX convention
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -258,36 +257,6 @@ func StepGraph(enc *encoder.Encoder, obj objective.Objective) func(ctx *context.
 		}
 		return loss
 	}
-}
-
-// ApplyAdam adds the Adam update of every trainable variable used by the graph. With
-// wd_coupled (the default, as PyTorch's Adam(weight_decay) used by the paper and the peer) the
-// weight decay is an L2 term added to the gradient before the moments; otherwise it is
-// GoMLX's decoupled AdamW decay.
-func ApplyAdam(ctx *context.Context, g *Graph, loss *Node) {
-	lr := context.GetParamOr(ctx, ParamLearningRate, 1e-4)
-	wd := context.GetParamOr(ctx, ParamWeightDecay, 1e-4)
-	coupled := context.GetParamOr(ctx, ParamCoupledWD, true)
-	cfg := optimizers.Adam().LearningRate(lr)
-	if !coupled {
-		cfg = cfg.WeightDecay(wd)
-	} else {
-		cfg = cfg.WeightDecay(0)
-	}
-	opt := cfg.Done().(interface {
-		UpdateGraphWithGradients(ctx *context.Context, grads []*Node, lossDType dtypes.DType)
-	})
-	grads := ctx.BuildTrainableVariablesGradientsGraph(loss)
-	if coupled && wd > 0 {
-		i := 0
-		for v := range ctx.IterVariables() {
-			if v.Trainable && v.InUseByGraph(g) {
-				grads[i] = Add(grads[i], MulScalar(v.ValueGraph(g), wd))
-				i++
-			}
-		}
-	}
-	opt.UpdateGraphWithGradients(ctx, grads, loss.DType())
 }
 
 // firstStepSetup creates the model's variables by running the objective's forward pass once
