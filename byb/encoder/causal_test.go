@@ -8,7 +8,10 @@ import (
 	"github.com/byb-dev/byb/byb/bench"
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
@@ -84,26 +87,56 @@ func clone(b *data.Batch) *data.Batch {
 }
 
 // A model trained on T windows runs on fewer (finetuning on a shorter observation span): the
-// positional table keeps its length and the last windows' positions are used.
+// positional table keeps its length and the last windows' positions are used, so the last
+// position, where E is read, keeps its encoding. The table is set to known, distinct rows and
+// the Transformer with no layers (x + positions) runs on zeros, so its output is exactly the
+// rows it used.
 func TestShorterSequenceUsesLastPositions(t *testing.T) {
 	vocab := []int{50, 10, 5}
+	const T, short = 8, 5
 	b := engines(t)[0].backend
 	ctx := smallContext(true)
-	long, _ := encoder.New(ctx, vocab, 8)
+	long, _ := encoder.New(ctx, vocab, T)
 	rng := rand.New(rand.NewPCG(1, 1))
-	in := encoder.BatchTensors(bench.RandomBatch(rng, 2, 16, 8, vocab))
+	in := encoder.BatchTensors(bench.RandomBatch(rng, 2, 16, T, vocab))
 	context.MustExecOnce(b, ctx, func(ctx *context.Context, ids, win *Node) *Node {
 		return long.Forward(ctx, encoder.Inputs{IDs: ids, Window: win}).E
 	}, in[0], in[1])
-	short, _ := encoder.New(ctx, vocab, 5)
-	in = encoder.BatchTensors(bench.RandomBatch(rng, 2, 16, 5, vocab))
+	shortEnc, _ := encoder.New(ctx, vocab, short)
+	in = encoder.BatchTensors(bench.RandomBatch(rng, 2, 16, short, vocab))
 	e := context.MustExecOnce(b, ctx.Reuse(), func(ctx *context.Context, ids, win *Node) *Node {
-		return short.Forward(ctx, encoder.Inputs{IDs: ids, Window: win}).E
+		return shortEnc.Forward(ctx, encoder.Inputs{IDs: ids, Window: win}).E
 	}, in[0], in[1]).Value().([][]float32)
 	if len(e) != 2 || len(e[0]) != 16 {
 		t.Fatalf("E shape %dx%d", len(e), len(e[0]))
 	}
-	if n := ctx.GetVariableByScopeAndName("/encoder/transformer", "positions").Shape().Dim(0); n != 8 {
-		t.Fatalf("positional table has %d rows, want 8", n)
+	positions := ctx.GetVariableByScopeAndName("/"+encoder.Scope+"/"+encoder.TransformerScope, "positions")
+	if n := positions.Shape().Dim(0); n != T {
+		t.Fatalf("positional table has %d rows, want %d", n, T)
+	}
+	d := positions.Shape().Dim(1)
+	table := make([]float32, T*d) // row r = r + j/100: every entry different
+	for r := range T {
+		for j := range d {
+			table[r*d+j] = float32(r) + float32(j)/100
+		}
+	}
+	positions.MustSetValue(tensors.FromFlatDataAndDimensions(table, T, d))
+	cfg := shortEnc.Config
+	cfg.Layers = 0
+	for _, L := range []int{short, 1, T} {
+		out := context.MustExecOnce(b, ctx.Reuse(), func(ctx *context.Context, x *Node) *Node {
+			out, _ := encoder.Transformer(ctx.In(encoder.Scope).In(encoder.TransformerScope), cfg, x)
+			return out
+		}, tensors.FromShape(shapes.Make(dtypes.Float32, 2, L, d))).Value().([][][]float32)
+		for r := range out {
+			for p := range L {
+				for j := range d {
+					if want := table[(T-L+p)*d+j]; out[r][p][j] != want {
+						t.Fatalf("L=%d: output[%d][%d][%d] = %g, want row %d of the positional table (%g)", L, r, p, j, out[r][p][j], T-L+p, want)
+					}
+				}
+			}
+		}
 	}
 }

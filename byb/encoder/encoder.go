@@ -22,6 +22,7 @@ type Encoder struct {
 
 // New reads the architecture from ctx's hyper-parameters.
 func New(ctx *context.Context, vocab []int, windows int) (*Encoder, error) {
+	_ = InstallDotGeneralVJP() // faster DotGeneral/Dot gradients; if refused, DotGeneralVJPStatus says why
 	cfg := ConfigFromContext(ctx)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
