@@ -57,3 +57,29 @@ func RandomPaddedBatch(rng *rand.Rand, B, n, T int, vocab []int) *data.Batch {
 	}
 	return b
 }
+
+// WithTargets adds nt target-only behaviors per row over the dt2 windows after the batch's T
+// (see data.Batch), each present with probability 3/4, as pretraining batches of BYB carry.
+func WithTargets(rng *rand.Rand, b *data.Batch, dt2, nt int, vocab []int) *data.Batch {
+	m := len(vocab)
+	b.TargetWindows, b.TargetLen = dt2, nt
+	b.TargetIDs = make([]int32, b.Size*nt*m)
+	b.TargetWindow = make([]int32, b.Size*nt)
+	for r := range b.Size {
+		w := b.TargetWindow[r*nt : (r+1)*nt]
+		for i := range w {
+			w[i] = int32(b.Windows + rng.IntN(dt2))
+		}
+		sort.Slice(w, func(i, j int) bool { return w[i] < w[j] })
+		for i := range nt {
+			if rng.IntN(4) == 0 {
+				w[i] = -1
+				continue
+			}
+			for j, v := range vocab {
+				b.TargetIDs[(r*nt+i)*m+j] = int32(2 + rng.IntN(v-2))
+			}
+		}
+	}
+	return b
+}

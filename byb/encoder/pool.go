@@ -24,13 +24,14 @@ func Group(cfg Config, x, window *Node, T int) (sums, counts *Node) {
 	return groupScatter(x, window, valid, T)
 }
 
-// GroupAt sums x [B,k,d] into L positions given per behavior (pos [B,k] in [0,L), -1 =
+// GroupAt sums x [B,k,d] into L positions given per behavior (pos [B,k]; outside [0,L) =
 // none) and counts the behaviors of each: sums [B,L,d], counts [B,L]. Group is GroupAt with
 // the pooling windows as positions; objectives use it to pool behaviors that are not the
 // model's input (BYB's target-only windows).
 func GroupAt(x, pos *Node, L int) (sums, counts *Node) {
-	valid := ConvertDType(GreaterOrEqual(pos, ScalarZero(pos.Graph(), pos.DType())), x.DType())
-	return groupScatter(x, pos, valid, L)
+	g := pos.Graph()
+	inside := And(GreaterOrEqual(pos, ScalarZero(g, pos.DType())), LessThan(pos, Scalar(g, pos.DType(), L)))
+	return groupScatter(x, Where(inside, pos, ZerosLike(pos)), ConvertDType(inside, x.DType()), L)
 }
 
 // groupScatter adds each behavior into row b·T+window of a [B·T, d] buffer: B·n·d additions,

@@ -1,6 +1,7 @@
 package finetune
 
 import (
+	"fmt"
 	"io"
 	"iter"
 	"path/filepath"
@@ -23,7 +24,7 @@ func TestProbeResumesToTheSameResult(t *testing.T) {
 	probe := func(dir string, epochs string) *Result {
 		t.Helper()
 		res, err := Run(Options{Backend: b, Init: "none", Freeze: true, NumClasses: ds.Classes, Vocab: ds.Vocab, Windows: ds.Days,
-			Settings: "d=16;layers=1;heads=2;ff=16;batch_size=8;learning_rate=1e-2;seed=5;epochs=" + epochs, Progress: io.Discard,
+			Settings: "d=16;layers=1;heads=2;ff=16;batch_size=8;learning_rate=1e-2;seed=5;ft_val=0;epochs=" + epochs, Progress: io.Discard,
 			Train:     func(epoch int) iter.Seq[*data.Batch] { return ds.Batches(0, 44, 8, true, 2, epoch) },
 			TrainOnce: ds.Batches(0, 44, 8, false, 0, 0), Test: ds.Batches(44, 64, 8, false, 0, 0), Dir: dir})
 		if err != nil {
@@ -54,6 +55,59 @@ func TestProbeResumesToTheSameResult(t *testing.T) {
 			if whole.Probs[i][c] != second.Probs[i][c] || whole.Probs[i][c] != again.Probs[i][c] {
 				t.Fatalf("test row %d class %d: %g uninterrupted, %g resumed, %g re-run", i, c,
 					whole.Probs[i][c], second.Probs[i][c], again.Probs[i][c])
+			}
+		}
+	}
+}
+
+// The default probe (epochs=0) holds out a validation part, stops once ft_patience epochs
+// bring no better validation score, and keeps the head of its best epoch: the test
+// predictions are those of that epoch, the same whether the run went straight through or was
+// resumed from its run directory; with explicit epochs it trains them all and still keeps
+// the best one.
+func TestProbeKeepsBestValidationEpoch(t *testing.T) {
+	b, _, err := engine.OpenConfig(engine.PureGo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := bench.NewSynthetic(7, 160, 14, 7, 32)
+	probe := func(dir, settings string) *Result {
+		t.Helper()
+		res, err := Run(Options{Backend: b, Init: "none", Freeze: true, NumClasses: ds.Classes, Vocab: ds.Vocab, Windows: ds.Days,
+			Settings: "d=16;layers=1;heads=2;ff=16;batch_size=16;learning_rate=3e-2;seed=5;ft_patience=3;" + settings, Progress: io.Discard,
+			Train:     func(epoch int) iter.Seq[*data.Batch] { return ds.Batches(0, 120, 16, true, 2, epoch) },
+			TrainOnce: ds.Batches(0, 120, 16, false, 0, 0), Test: ds.Batches(120, 160, 16, false, 0, 0), Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	early := probe(filepath.Join(t.TempDir(), "early"), "ft_max_epochs=60")
+	tr := early.Train
+	// 120 samples, 24 held out: 96 in 6 steps per epoch.
+	epochs := len(tr.Losses) / 6
+	t.Logf("stopped after %d epochs, kept epoch %d (%s %.4f)", epochs, tr.BestEpoch, tr.BestMetric, tr.BestScore)
+	if tr.BestEpoch < 1 || tr.BestMetric == "" || len(tr.Losses)%6 != 0 {
+		t.Fatalf("best epoch %d metric %q after %d steps", tr.BestEpoch, tr.BestMetric, len(tr.Losses))
+	}
+	if epochs >= 60 || epochs != tr.BestEpoch+3 {
+		t.Fatalf("stopped after %d epochs with the best at %d: want best + patience (3), before the cap", epochs, tr.BestEpoch)
+	}
+	// Training exactly that many epochs and keeping the best gives the same head.
+	fixed := probe(filepath.Join(t.TempDir(), "fixed"), fmt.Sprintf("epochs=%d", epochs))
+	// Resuming: first part of the epochs, then the rest in the same directory.
+	dir := filepath.Join(t.TempDir(), "resumed")
+	probe(dir, fmt.Sprintf("epochs=%d", tr.BestEpoch-1+1))
+	resumed := probe(dir, fmt.Sprintf("epochs=%d", epochs))
+	for _, other := range []*Result{fixed, resumed} {
+		if other.Train.BestEpoch != tr.BestEpoch {
+			t.Fatalf("best epoch %d, want %d", other.Train.BestEpoch, tr.BestEpoch)
+		}
+		for i := range early.Probs {
+			for c := range early.Probs[i] {
+				if early.Probs[i][c] != other.Probs[i][c] {
+					t.Fatalf("test row %d class %d: %g early-stopped, %g other", i, c, early.Probs[i][c], other.Probs[i][c])
+				}
 			}
 		}
 	}

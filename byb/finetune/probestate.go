@@ -61,7 +61,11 @@ func (p probeState) keepBest(ctx *context.Context, epoch int, score float64) {
 	p.ctx.GetVariable(probeBestScore).MustSetValue(tensors.FromScalar(score))
 	for _, v := range headVariables(ctx) {
 		value, _ := v.MustValue().LocalClone()
-		ctx.InAbsPath(probeBestScope+v.Scope()).Checked(false).VariableWithValue(v.Name(), value).SetTrainable(false).MustSetValue(value)
+		if best := ctx.GetVariableByScopeAndName(probeBestScope+v.Scope(), v.Name()); best != nil {
+			best.MustSetValue(value)
+		} else {
+			ctx.InAbsPath(probeBestScope+v.Scope()).VariableWithValue(v.Name(), value).SetTrainable(false)
+		}
 	}
 }
 

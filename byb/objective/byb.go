@@ -149,8 +149,11 @@ func (b *BYB) Targets(ctx *context.Context, enc *encoder.Encoder, in encoder.Inp
 	default:
 		emb = out.Behaviors
 	}
-	sums, counts := encoder.GroupAt(StopGradient(emb), pos, L+b.DT2)
-	tSums, tCounts := AheadWindows(sums, counts, b.DT2)
+	// The stop-gradient goes right before AheadWindows' slices: GoMLX v0.26.0 still
+	// differentiates the nodes after a StopGradient when they lie on a path from a trainable
+	// variable (byb_ema=false), and the pure-Go engine cannot differentiate Slice.
+	sums, counts := encoder.GroupAt(emb, pos, L+b.DT2)
+	tSums, tCounts := AheadWindows(StopGradient(sums), StopGradient(counts), b.DT2)
 	valid = GreaterThan(tCounts, ZerosLike(tCounts))
 	if !enc.Pool {
 		valid = And(valid, GreaterThan(out.Counts, ZerosLike(out.Counts))) // padding positions

@@ -30,7 +30,7 @@ func model(t *testing.T, settings string) (*context.Context, *encoder.Encoder, o
 	objective.BYBDefaults(ctx)
 	train.SetDefaults(ctx)
 	ctx.SetParams(map[string]any{encoder.ParamDim: 16, encoder.ParamLayers: 1, encoder.ParamHeads: 2,
-		encoder.ParamFF: 16, train.ParamLearningRate: 1e-3, train.ParamSeed: 7})
+		encoder.ParamFF: 16, train.ParamLearningRate: 1e-3, train.ParamSeed: 7, train.ParamMinSteps: 0})
 	if _, err := encoder.ApplySettings(ctx, settings); err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func randomBatches(epoch int) iter.Seq[*data.Batch] {
 	return func(yield func(*data.Batch) bool) {
 		rng := rand.New(rand.NewPCG(11, uint64(epoch)))
 		for range batchesPerEpoch {
-			if !yield(bench.RandomPaddedBatch(rng, batchSize, nBeh, nWin, vocab)) {
+			if !yield(bench.WithTargets(rng, bench.RandomPaddedBatch(rng, batchSize, nBeh, nWin, vocab), 3, 6, vocab)) {
 				return
 			}
 		}
@@ -203,4 +203,46 @@ func values(ctx *context.Context, scope string) map[string][]float32 {
 		out[v.Scope()[len(scope):]+"/"+v.Name()] = data
 	}
 	return out
+}
+
+// Every ablation switch of Table 5 (and ΔT2 > 1) builds and trains: finite losses that move.
+// (Their loss values are checked against a hand computation in the objective package.)
+func TestAblationSwitchesTrain(t *testing.T) {
+	b := backend(t, "go:ops_sequential")
+	for _, settings := range []string{"byb_ema=false", "byb_predictor=false", "byb_loss=mse", "byb_dt2=3", "pool=false"} {
+		t.Run(settings, func(t *testing.T) {
+			losses := run(t, b, "", settings+";steps=4")
+			if len(losses) != 4 {
+				t.Fatalf("%d steps, want 4", len(losses))
+			}
+			for i, l := range losses {
+				if math.IsNaN(l) || math.IsInf(l, 0) || l <= 0 {
+					t.Fatalf("step %d: loss %v", i+1, l)
+				}
+			}
+			if losses[0] == losses[3] {
+				t.Fatalf("loss did not change over 4 steps: %v", losses)
+			}
+		})
+	}
+}
+
+// steps=N runs exactly N steps whatever epochs is; epochs with min_steps run at least
+// min_steps steps, over as many epochs as needed.
+func TestStepsAndEpochsDoWhatTheySay(t *testing.T) {
+	b := backend(t, "go:ops_sequential")
+	for _, tc := range []struct {
+		settings string
+		want     int
+	}{
+		{"epochs=1;steps=7;min_steps=0", 7}, // more steps than one epoch has
+		{"epochs=5;steps=2;min_steps=0", 2},
+		{"epochs=1;min_steps=0", batchesPerEpoch},
+		{"epochs=1;min_steps=5", 5},
+		{"epochs=3;min_steps=5", 3 * batchesPerEpoch},
+	} {
+		if got := len(run(t, b, "", tc.settings)); got != tc.want {
+			t.Errorf("%s: %d steps, want %d", tc.settings, got, tc.want)
+		}
+	}
 }

@@ -123,9 +123,17 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 	start := time.Now()
 	compiled := false
 	// With a step budget the epochs are as many as the steps need; without one, the epochs
-	// run, and more of them while min_steps asks for more steps (total is then their max).
-	done := total > 0 && globalStep >= total
-	for epoch := startEpoch; !done && (epoch < epochs || total > 0); epoch++ {
+	// run, and then more of them until min_steps steps are done.
+	steps := int64(context.GetParamOr(ctx, ParamSteps, 0))
+	minSteps := int64(context.GetParamOr(ctx, ParamMinSteps, 0))
+	finished := func(epoch int) bool {
+		if steps > 0 {
+			return globalStep >= steps
+		}
+		return epoch >= epochs && globalStep >= minSteps
+	}
+	done := finished(startEpoch)
+	for epoch := startEpoch; !done; epoch++ {
 		ran := 0
 		i := 0
 		for b := range batches(epoch) {
@@ -163,7 +171,7 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 					return nil, err
 				}
 			}
-			if total > 0 && globalStep >= total {
+			if steps > 0 && globalStep >= steps || steps == 0 && epoch >= epochs && globalStep >= minSteps { // mid-epoch stops
 				done = true
 				break
 			}
@@ -178,6 +186,7 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 			if err := save(epoch+1, 0); err != nil {
 				return nil, err
 			}
+			done = finished(epoch + 1)
 		} else if err := save(epoch, i); err != nil {
 			return nil, err
 		}
