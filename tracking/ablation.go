@@ -120,12 +120,15 @@ func sortValues(vs []string) {
 	})
 }
 
-// preferredAblationParams are the knobs the paper ablates, offered first.
-var preferredAblationParams = []string{"method", "ema", "loss", "predictor", "dt2", "scale"}
+// preferredAblationParams are the knobs the paper ablates, offered first: BYB's
+// hyper-parameters as the trainer records them (byb_*), the demo's short names, the scale.
+var preferredAblationParams = []string{"method", "byb_ema", "byb_loss", "byb_predictor", "byb_dt2",
+	"ema", "loss", "predictor", "dt2", "scale"}
 
 // AblationParams returns the params worth grouping by: those with at least two distinct
 // values among runs, the paper's ablation knobs first. Seed and task are the other two axes
-// of the table and are left out, as are identifiers like data and out.
+// of the table and are left out, as are the run-specific paths out and init (data is kept:
+// runs on two datasets can be grouped by it).
 func AblationParams(runs []RunInfo) []string {
 	distinct := map[string]map[string]bool{}
 	for _, r := range runs {

@@ -95,7 +95,8 @@ func (m Model) ablationView() string {
 	return m.frame(title, b.String(), "←/→ param · m metric · esc back · ? help · q quit")
 }
 
-// fixed prints 4 decimals for the usual metric range, else 4 significant digits.
+// fixed prints 4 decimals for the usual metric range, else tracking.FormatValue's 5
+// significant digits.
 func fixed(v float64) string {
 	if math.Abs(v) < 100 {
 		return fmt.Sprintf("%.4f", v)

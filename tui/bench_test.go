@@ -16,7 +16,7 @@ import (
 //
 //	go test ./tui -run '^$' -bench . -benchtime 20x
 //
-// The database (about 0.5 GB) is generated once per test binary, which takes a while;
+// The database (its size is logged) is generated once per test binary, which takes a while;
 // BYB_BENCH_DB=/path/big.db keeps it between invocations.
 
 var (
@@ -47,7 +47,11 @@ func bigDB(b *testing.B) string {
 		}
 		_, bigErr = tracking.FillDemo(s, 1000, 10000, 1)
 		s.Close()
-		b.Logf("generated 1,000 runs × 10,000 points in %v", time.Since(start).Round(time.Second))
+		var size int64
+		if fi, err := os.Stat(bigPath); err == nil {
+			size = fi.Size()
+		}
+		b.Logf("generated 1,000 runs × 10,000 points in %v: %.2f GB", time.Since(start).Round(time.Second), float64(size)/1e9)
 	})
 	if bigErr != nil {
 		b.Fatal(bigErr)

@@ -11,8 +11,9 @@ import (
 // the resolution of block characters, enough to see a loss curve's shape in 80 columns.
 var brailleBits = [4][2]rune{{0x01, 0x08}, {0x02, 0x10}, {0x04, 0x20}, {0x40, 0x80}}
 
-// lineChart draws pts (sorted by step) in width×height cells including a 9-cell y axis on
-// the left and one line of step labels below. NaN and infinite values are skipped.
+// lineChart draws pts (sorted by step) width cells wide, a 10-cell y axis on the left
+// included: height rows of plot, then one more line of step labels. NaN and infinite values
+// are skipped.
 func lineChart(pts []tracking.Point, width, height int) string {
 	const axisW = 10
 	pw := width - axisW

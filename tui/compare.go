@@ -103,7 +103,7 @@ func (m Model) compareView() string {
 }
 
 // deltaCell is "value (+delta)" with the delta green when better than the baseline and red
-// when worse, according to whether the metric is a loss.
+// when worse, according to tracking.LowerIsBetter (losses, errors, times).
 func deltaCell(r, base tracking.RunInfo, key string) string {
 	v, ok := r.Metrics[key]
 	if !ok {

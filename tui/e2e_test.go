@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/byb-dev/byb/internal/testenv"
 	"github.com/byb-dev/byb/tracking"
 )
 
@@ -24,9 +25,7 @@ var (
 // bybBinary builds the real byb command once per test run.
 func bybBinary(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the byb binary; skipped with -short")
-	}
+	testenv.SkipShort(t, "builds the byb binary")
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "byb-e2e-")
 		if err != nil {
@@ -106,9 +105,9 @@ func (s tmuxSession) waitScreen(texts ...string) string {
 // TestTUIEndToEndInTmux drives the real `byb tui` in a 100×30 tmux pane over a database the
 // test fills, with one run still writing while the TUI is open.
 func TestTUIEndToEndInTmux(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed: the end-to-end TUI test needs it (apt-get install tmux)")
-	}
+	_, err := exec.LookPath("tmux")
+	testenv.Require(t, err == nil, "tmux (the end-to-end TUI test drives the binary in it)",
+		"`just setup`, or apt-get install tmux")
 	bin := bybBinary(t)
 	path := filepath.Join(t.TempDir(), "e2e.db")
 	s, err := tracking.Open(path)

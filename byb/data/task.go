@@ -41,7 +41,7 @@ type Task struct {
 	Rule    string   `json:"rule"`
 	Kind    string   `json:"kind"`
 	Field   string   `json:"field,omitempty"`
-	Values  []string `json:"values,omitempty"` // raw values, for any_of
+	Values  []string `json:"values,omitempty"` // raw values, for any_of and none_of
 	Days    int      `json:"days,omitempty"`
 	Path    string   `json:"path,omitempty"` // external labels file
 	Classes []string `json:"classes"`        // class names; len = number of classes
@@ -120,8 +120,8 @@ func Horizon(tasks []Task) int {
 // labeler computes one task's label from a user's time-sorted behaviors.
 type labeler struct {
 	task     Task
-	field    int            // ID slot, for most_frequent and any_of
-	idSet    map[int32]bool // vocabulary indices, for any_of
+	field    int            // ID slot, for most_frequent, any_of and none_of
+	idSet    map[int32]bool // vocabulary indices, for any_of and none_of
 	external map[string]int32
 }
 

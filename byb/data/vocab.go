@@ -88,7 +88,7 @@ func (v *Vocab) Value(id int32) string {
 	return fmt.Sprintf("<bad id %d>", id)
 }
 
-// The TSV escapes backslash, tab and newline inside raw values.
+// The TSV escapes backslash, tab, newline and carriage return inside raw values.
 var (
 	tsvEscape   = strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`)
 	tsvUnescape = strings.NewReplacer(`\\`, `\`, `\t`, "\t", `\n`, "\n", `\r`, "\r")

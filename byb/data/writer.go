@@ -50,8 +50,8 @@ type Writer struct {
 	buf                        []byte
 }
 
-// Create starts a dataset at dir. meta must have Fields (with vocabulary sizes), Splits and
-// Tasks; vocabs[i] is field i's vocabulary; external maps an external task's name to its
+// Create starts a dataset at dir. meta must have Fields, Splits and Tasks; vocabs[i] is field
+// i's vocabulary (it sets the field's VocabSize); external maps an external task's name to its
 // labels (raw user → class index). Resolving tasks fills their Classes in meta.
 func Create(dir string, meta *Meta, vocabs []*Vocab, external map[string]map[string]int32) (*Writer, error) {
 	if len(vocabs) != len(meta.Fields) {

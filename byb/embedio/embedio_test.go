@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/byb-dev/byb/internal/testenv"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -309,17 +310,14 @@ print(repr(float(np.float32(emb[5, 3]))))
 // TestPandasReads checks that pandas reads the files into the documented
 // layout, when python3 with pandas and pyarrow is available.
 func TestPandasReads(t *testing.T) {
-	if testing.Short() {
-		t.Skip("skipping pandas interoperability check in -short mode")
-	}
+	testenv.SkipShort(t, "pandas interoperability check")
 	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("skipping pandas interoperability check: python3 not in PATH")
-	}
-	if out, err := exec.Command(py, "-c", "import numpy, pandas, pyarrow").CombinedOutput(); err != nil {
-		t.Skipf("skipping pandas interoperability check: python3 cannot import numpy/pandas/pyarrow (pip install pandas pyarrow): %v: %s",
-			err, strings.TrimSpace(string(out)))
-	}
+	testenv.Require(t, err == nil, "python3 in PATH (for the pandas interoperability check)",
+		"`just setup` (`just test` puts its venv first in PATH)")
+	out, err := exec.Command(py, "-c", "import numpy, pandas, pyarrow").CombinedOutput()
+	testenv.Require(t, err == nil,
+		fmt.Sprintf("numpy, pandas and pyarrow for %s (%v: %s)", py, err, testenv.LastLine(out)),
+		"`just setup`, or pip install pandas pyarrow")
 	t.Run("read_pandas_written", func(t *testing.T) {
 		// A file written by pandas: nullable float64 columns, a NaN, and an
 		// extra index column that Read must ignore.

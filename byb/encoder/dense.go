@@ -13,7 +13,7 @@ import (
 // Dense is layers.Dense (weights and bias, under ctx/dense) initialised as PyTorch's
 // nn.Linear: weights and bias uniform in ±1/√fan_in. GoMLX's default (He normal, zero bias)
 // has √6 times the spread, which makes BYB's τ=0.1 softmax targets nearly one-hot at
-// initialisation (CE ≈ 20 instead of ≈ log d) and slows pretraining; the paper's and the
+// initialisation (a cross-entropy far above the log d of uniform targets) and slows pretraining; the paper's and the
 // peer's models are PyTorch ones. Every linear layer of byb (encoder, predictor, heads, and
 // the baselines) should use it.
 func Dense(ctx *context.Context, x *Node, out int) *Node {

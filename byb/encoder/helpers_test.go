@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/byb-dev/byb/byb/engine"
+	"github.com/byb-dev/byb/internal/testenv"
 	"github.com/gomlx/gomlx/backends"
 )
 
@@ -12,7 +13,8 @@ type engineCase struct {
 	backend backends.Backend
 }
 
-// engines returns the pure-Go engine and, when its plugin is installed, XLA CPU.
+// engines returns the pure-Go engine and, when its plugin is installed, XLA CPU (under
+// BYB_CI=1 a missing plugin fails the test).
 func engines(t *testing.T) []engineCase {
 	t.Helper()
 	goB, _, err := engine.OpenConfig(engine.PureGo)
@@ -20,8 +22,8 @@ func engines(t *testing.T) []engineCase {
 		t.Fatal(err)
 	}
 	out := []engineCase{{"go", goB}}
-	if engine.XLACPUPluginPath() == "" {
-		t.Log("XLA CPU plugin not installed: testing the pure-Go engine only")
+	if !testenv.Have(t, engine.XLACPUPluginPath() != "", "the XLA CPU plugin (to run these tests on XLA too)",
+		"`just setup` (links pjrt_c_api_cpu_plugin.so into ~/.local/lib/go-xla)") {
 		return out
 	}
 	xB, _, err := engine.OpenConfig("xla:cpu")

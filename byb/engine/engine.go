@@ -65,8 +65,8 @@ type Error struct{ Msg string }
 func (e *Error) Error() string { return e.Msg }
 
 // XLACPUPluginPath returns the path of an installed XLA CPU PJRT plugin, or "" when none is found.
-// It looks where GoMLX looks: the PJRT_PLUGIN_LIBRARY_PATH directories, ~/.local/lib/go-xla and
-// /usr/local/lib/go-xla, for pjrt_c_api_cpu_plugin.so.
+// It looks for pjrt_c_api_cpu_plugin.so where GoMLX looks: in the PJRT_PLUGIN_LIBRARY_PATH
+// directories when that variable is set, else in ~/.local/lib/go-xla and /usr/local/lib/go-xla.
 func XLACPUPluginPath() string {
 	var dirs []string
 	if p := os.Getenv("PJRT_PLUGIN_LIBRARY_PATH"); p != "" {

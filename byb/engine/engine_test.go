@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/byb-dev/byb/internal/testenv"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 )
 
@@ -70,9 +71,8 @@ func TestMissingPluginIsOneClearLine(t *testing.T) {
 // TestEnginesAgree runs the same small graph (matmul, softmax, reductions, gather) on both
 // engines and compares the numbers.
 func TestEnginesAgree(t *testing.T) {
-	if XLACPUPluginPath() == "" {
-		t.Skip("XLA CPU plugin not installed (run `just setup`): only the pure-Go engine is available")
-	}
+	testenv.Require(t, XLACPUPluginPath() != "", "the XLA CPU plugin (to compare the pure-Go engine with)",
+		"`just setup` (links pjrt_c_api_cpu_plugin.so into ~/.local/lib/go-xla)")
 	goB, _, err := OpenConfig(PureGo)
 	if err != nil {
 		t.Fatal(err)

@@ -253,7 +253,8 @@ func checkSameData(cfg train.RunConfig, vocab []int, windows int) error {
 		return fmt.Errorf("finetune: the data's vocab sizes %v differ from the pretrained model's %v", vocab, cfg.Vocab)
 	}
 	// Shorter observation windows than pretraining's are fine (Tmall: 120-day pretraining,
-	// 60-day observation): they use the first positions of the learned positional table.
+	// 60-day observation): they use the last rows of the learned positional table, so the
+	// last position, where E is read, keeps its encoding (encoder.Transformer).
 	if windows > cfg.Windows {
 		return fmt.Errorf("finetune: the data has T=%d windows, more than the %d the model was pretrained on", windows, cfg.Windows)
 	}

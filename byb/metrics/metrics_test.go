@@ -3,6 +3,7 @@ package metrics
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/byb-dev/byb/internal/testenv"
 )
 
 const tol = 1e-12
@@ -245,7 +248,8 @@ func TestInputsNotModified(t *testing.T) {
 
 // Brute-force O(n²) pair counting must agree with the sort-based AUROC.
 func TestAUROCMatchesPairCounting(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
+	seed := testenv.Seed(t, 1)
+	r := rand.New(rand.NewPCG(seed, 2))
 	for trial := range 50 {
 		n := 2 + r.IntN(300)
 		s := make([]float64, n)
@@ -278,7 +282,7 @@ func TestAUROCMatchesPairCounting(t *testing.T) {
 			t.Fatal(err)
 		}
 		if want := num / (np * nn); !near(auc, want) {
-			t.Fatalf("trial %d: AUROC %v, pair counting %v", trial, auc, want)
+			t.Fatalf("seed %d trial %d: AUROC %v, pair counting %v", seed, trial, auc, want)
 		}
 	}
 }
@@ -311,19 +315,15 @@ print(json.dumps({
 // TestLiveSklearn compares against scikit-learn on fresh random data when
 // python3 with numpy and scikit-learn is available.
 func TestLiveSklearn(t *testing.T) {
-	if testing.Short() {
-		t.Skip("skipping live scikit-learn comparison in -short mode")
-	}
+	testenv.SkipShort(t, "live scikit-learn comparison (the fixtures still cover sklearn parity)")
 	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("skipping live scikit-learn comparison: python3 not in PATH (fixtures still cover sklearn parity)")
-	}
-	if out, err := exec.Command(py, "-c", "import numpy, sklearn").CombinedOutput(); err != nil {
-		t.Skipf("skipping live scikit-learn comparison: python3 cannot import numpy/sklearn (pip install scikit-learn numpy): %v: %s",
-			err, strings.TrimSpace(string(out)))
-	}
-	seed := rand.Uint64()
-	t.Logf("seed %d", seed)
+	testenv.Require(t, err == nil, "python3 in PATH (for the live scikit-learn comparison; the fixtures still cover sklearn parity)",
+		"`just setup` (`just test` puts its venv first in PATH)")
+	out, err := exec.Command(py, "-c", "import numpy, sklearn").CombinedOutput()
+	testenv.Require(t, err == nil,
+		fmt.Sprintf("numpy and scikit-learn for %s (%v: %s)", py, err, testenv.LastLine(out)),
+		"`just setup`, or pip install scikit-learn numpy")
+	seed := testenv.Seed(t, 20240611)
 	r := rand.New(rand.NewPCG(seed, 7))
 	const n, c = 2000, 4
 	bs := make([]float64, n)
@@ -355,13 +355,13 @@ func TestLiveSklearn(t *testing.T) {
 	})
 	cmd := exec.Command(py, "-c", liveScript)
 	cmd.Stdin = strings.NewReader(string(in))
-	out, err := cmd.Output()
+	out, err = cmd.Output()
 	if err != nil {
-		t.Fatalf("python: %v", err)
+		t.Fatalf("seed %d: python: %v", seed, err)
 	}
 	var want struct{ AUROC, KS, Macro float64 }
 	if err := json.Unmarshal(out, &want); err != nil {
-		t.Fatalf("parsing %q: %v", out, err)
+		t.Fatalf("seed %d: parsing %q: %v", seed, out, err)
 	}
 	auc, ks, err := AUROCAndKS(bs, bl)
 	if err != nil {
@@ -372,7 +372,7 @@ func TestLiveSklearn(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !near(auc, want.AUROC) || !near(ks, want.KS) || !near(macro, want.Macro) || used != c {
-		t.Errorf("Go auroc=%.17g ks=%.17g macro=%.17g (%d classes); sklearn %+v", auc, ks, macro, used, want)
+		t.Errorf("seed %d: Go auroc=%.17g ks=%.17g macro=%.17g (%d classes); sklearn %+v", seed, auc, ks, macro, used, want)
 	}
 }
 

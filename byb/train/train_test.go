@@ -13,6 +13,7 @@ import (
 	"github.com/byb-dev/byb/byb/engine"
 	"github.com/byb-dev/byb/byb/objective"
 	"github.com/byb-dev/byb/byb/train"
+	"github.com/byb-dev/byb/internal/testenv"
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -127,9 +128,8 @@ func TestResumeGivesSameLosses(t *testing.T) {
 // reductions run in different orders; the gap grows slowly with the steps). The engines'
 // random generators differ, so the XLA run starts from the pure-Go run's initial weights.
 func TestEnginesAgree(t *testing.T) {
-	if engine.XLACPUPluginPath() == "" {
-		t.Skip("XLA CPU plugin not installed (pjrt_c_api_cpu_plugin.so): nothing to compare the pure-Go engine with")
-	}
+	testenv.Require(t, engine.XLACPUPluginPath() != "", "the XLA CPU plugin (to compare the pure-Go engine with)",
+		"`just setup` (links pjrt_c_api_cpu_plugin.so into ~/.local/lib/go-xla)")
 	for _, settings := range []string{"epochs=1", "epochs=1;pool=false", "epochs=1;byb_loss=mse;byb_dt2=2"} {
 		initial := map[string]*tensors.Tensor{}
 		g := runInit(t, backend(t, engine.PureGo), "", settings, func(ctx *context.Context) {
@@ -158,7 +158,8 @@ func TestEnginesAgree(t *testing.T) {
 // initial student.
 func TestEMAUpdate(t *testing.T) {
 	for _, cfg := range []string{engine.PureGo, "xla:cpu"} {
-		if cfg == "xla:cpu" && engine.XLACPUPluginPath() == "" {
+		if cfg == "xla:cpu" && !testenv.Have(t, engine.XLACPUPluginPath() != "", "the XLA CPU plugin (Eq. 12 on XLA)",
+			"`just setup` (links pjrt_c_api_cpu_plugin.so into ~/.local/lib/go-xla)") {
 			continue
 		}
 		b := backend(t, cfg)

@@ -3,7 +3,7 @@
 // installed — the PyTorch peer (../shared/peers/torch_byb/byb_ref.py) on the same shapes, and
 // prints a Markdown table with the ratios.
 //
-//	go run ./cmd/byb-bench                      # all configs (several minutes on 2 cores)
+//	go run ./cmd/byb-bench                      # all configs (slow: every shape on every engine)
 //	go run ./cmd/byb-bench -configs a -engines xla:cpu -steps 5
 //
 // Every measurement runs in a fresh child process (this binary with -one), so each peak RSS
@@ -90,7 +90,7 @@ func main() {
 				if *steps > 0 {
 					n = *steps
 				} else if eng != "xla:cpu" && !pool && sh.name == "b" {
-					n = 1 // minutes per step
+					n = 1 // pure Go, unpooled b: by far the slowest step
 				}
 				cfg := bench.Config{Name: sh.name, Engine: eng, B: sh.B, N: sh.n, T: sh.T, Vocab: vocab, Pool: pool,
 					Warmup: *warmup, Steps: n, Settings: *settings}
@@ -173,7 +173,7 @@ func runPeer(python, script string, sh shape, pool bool) (*peerResult, string, e
 	if !pool {
 		args = append(args, "--no-pool")
 		if sh.name == "b" {
-			args[len(args)-2] = "3" // ~7 s per step
+			args[len(args)-2] = "3" // fewer peer steps: unpooled shape b is the slowest to run
 		}
 	}
 	abs, _ := filepath.Abs(script)

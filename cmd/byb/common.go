@@ -12,7 +12,8 @@ import (
 	"github.com/gomlx/gomlx/backends"
 )
 
-// commonFlags are the flags every command takes (DESIGN.md's command-line contract).
+// commonFlags are the flags every command takes: --json, --tracking and, for the commands
+// that run graphs, --backend.
 type commonFlags struct {
 	json     bool
 	tracking string

@@ -34,14 +34,15 @@ Formats and their defaults:
                  tasks 5-day, 10-day, 15-day, 30-day = most_frequent:category:N (the paper's)
   online-retail  UCI Online Retail: fields item, action (purchase|cancel), quantity (log2
                  bucket); lines without a CustomerID are left out by design; task
-                 churn=inactive:100 (no behavior 2011-09-01..2011-12-09 among customers active
-                 before), finetune and test split by user (--test-users 0.3)
+                 churn=none_of:action:purchase:100 (no purchase 2011-09-01..2011-12-09 among
+                 customers active before; cancellations do not count), finetune and test
+                 split by user (--test-users 0.3)
   recbole        RecBole atomic .inter (tab-separated name:type header): user_id, timestamp,
                  the other :token columns as fields
 
-Times (--time-format): auto (default for csv/parquet: tries unix seconds or milliseconds by
-magnitude, rfc3339, datetime = YYYY-MM-DD[ HH:MM:SS], mmdd), unix, unix_ms, rfc3339, datetime,
-mmdd, or a Go layout such as "02/01/2006 15:04".
+Times (--time-format): auto (default for csv/parquet: tries mmdd for four digits, then unix
+seconds or milliseconds by magnitude, rfc3339, datetime = YYYY-MM-DD[ HH:MM:SS]), unix,
+unix_ms, rfc3339, datetime, mmdd, or a Go layout such as "02/01/2006 15:04".
 
 Windows: explicit --pretrain, --finetune, --test START..END (YYYY-MM-DD, end exclusive), or
 placed at the end of the data from --pretrain-days, --obs-days and the tasks' longest horizon;
@@ -49,7 +50,8 @@ placed at the end of the data from --pretrain-days, --obs-days and the tasks' lo
 
 Tasks (--task, repeated; --task none for no task):
   NAME=most_frequent:FIELD:DAYS   NAME=active:DAYS   NAME=inactive:DAYS
-  NAME=any_of:FIELD:V1|V2:DAYS    NAME=external:labels.csv  (user_id,label lines)
+  NAME=any_of:FIELD:V1|V2:DAYS    NAME=none_of:FIELD:V1|V2:DAYS
+  NAME=external:labels.csv  (user_id,label lines)
 
 Example:
   byb data import --format online-retail --in ../shared/data/online-retail/online_retail.csv.gz --out data/retail

@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "pretrain", summary: "pretrain an encoder with BYB or a baseline on a dataset's pretraining split", run: runPretrain})
+	register(&command{name: "pretrain", summary: "pretrain an encoder with a self-supervised objective (BYB) on a dataset's pretraining split", run: runPretrain})
 }
 
 func runPretrain(args []string) error {
@@ -25,7 +25,8 @@ Hyper-parameters (--set "name=value;..."; all recorded with the run), paper defa
   d=128 layers=4 heads=4 ff=128 dropout=0 pool=true norm_first=false
   batch_size=64 epochs=2 steps=0 learning_rate=1e-4 weight_decay=1e-4 seed=0
   max_len=0 (n; 0 = 95th percentile of lengths)  dt1=day (ΔT1: day|hour|week)
-  BYB: ema=true ema_momentum=0.995 predictor=true loss=ce tau=0.1 dt2=1 (ΔT2 in ΔT1 windows)`)
+  BYB: byb_ema=true byb_momentum=0.995 byb_predictor=true byb_loss=ce byb_tau=0.1
+       byb_dt2=1 (ΔT2 in ΔT1 windows)`)
 	var cf commonFlags
 	cf.register(fs, true)
 	dataDir := fs.String("data", "", "dataset directory (byb data gen / import)")

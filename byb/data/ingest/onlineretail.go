@@ -16,8 +16,8 @@ import (
 // (purchase, or cancel when InvoiceNo starts with C) and quantity, the log2 bucket of
 // |Quantity| ("0" for 0, "k" for 2^(k-1) ≤ |Quantity| < 2^k), so that 1, 2-3, 4-7, 12 and
 // 100 units are different behaviors without an ID per quantity. Lines without a CustomerID
-// (NA or empty: 135,080 of 541,909) cannot belong to a user: they are skipped by design and counted, not
-// errors.
+// (NA or empty; TestImportOnlineRetailReal checks how many) cannot belong to a user: they are
+// skipped by design and counted, not errors.
 //
 // The default task is the README's churn: among customers active before 2011-09-01, 1 when
 // they make no purchase from 2011-09-01 to the end of the log (2011-12-09); cancellations do

@@ -19,7 +19,7 @@ type parquetSource struct {
 	f       *os.File
 	r       *parquet.Reader
 	header  []string
-	scale   []int64 // per column: >0 divides a timestamp to seconds; -1 multiplies DATE days
+	scale   []int64 // per column: >0 = nanoseconds per TIMESTAMP unit; -1 = DATE (days); 0 = as is
 	buf     []parquet.Row
 	n, i    int
 	row     int
@@ -66,8 +66,9 @@ func openParquet(path string) (*parquetSource, error) {
 	return s, nil
 }
 
-// timeScale says how to turn a column's integers into unix seconds: a divisor for
-// TIMESTAMP units, -1 for DATE (days), 0 for anything else (left as is).
+// timeScale says how to turn a column's integers into unix seconds: for TIMESTAMP the
+// nanoseconds per unit (valueString divides by 1e9/scale), -1 for DATE (days), 0 for anything
+// else (left as is).
 func timeScale(lt *format.LogicalType) int64 {
 	if lt == nil {
 		return 0

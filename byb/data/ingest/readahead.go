@@ -3,8 +3,7 @@ package ingest
 import "io"
 
 // readahead reads its source in a goroutine, a few 1 MiB blocks ahead, so that gunzip and
-// CSV parsing run on two cores at once (decompression is a third of an Online Retail
-// import).
+// CSV parsing run on two cores at once.
 type readahead struct {
 	filled chan []byte
 	free   chan []byte

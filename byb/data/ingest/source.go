@@ -17,7 +17,7 @@ type source interface {
 	// Next returns the next row and its position; io.EOF at the end. A malformed row is a
 	// *RowError and the source stays usable.
 	Next() ([]string, int, error)
-	// Position reports whether positions are rows (Parquet) rather than text lines.
+	// RowPositions reports whether positions are rows (Parquet) rather than text lines.
 	RowPositions() bool
 	Close() error
 }

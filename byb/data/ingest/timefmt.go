@@ -10,7 +10,7 @@ import (
 // Time formats accepted by Options.TimeFormat. Any other value containing "2006" is used as
 // a Go time layout (e.g. "02/01/2006 15:04").
 const (
-	TimeAuto     = "auto"     // decide from the first non-empty value, in the order below
+	TimeAuto     = "auto"     // decide from the first value (detectTime: mmdd first, then the order below)
 	TimeUnix     = "unix"     // seconds since 1970 (a fractional part is ignored)
 	TimeUnixMs   = "unix_ms"  // milliseconds since 1970
 	TimeRFC3339  = "rfc3339"  // 2006-01-02T15:04:05Z07:00
