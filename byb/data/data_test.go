@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -70,6 +71,13 @@ func TestDefaultSplits(t *testing.T) {
 	}
 	if !reflect.DeepEqual(s, want) {
 		t.Fatalf("splits\n%+v\nwant\n%+v", s, want)
+	}
+	// Pretraining overlaps both observation windows (as the paper's Tmall split does), never a
+	// label window.
+	over := Overlaps(s, 30)
+	if len(over) != 2 || !strings.Contains(over[0], "finetune observation window") ||
+		!strings.Contains(over[1], "test observation window 2013-07-03..2013-09-01 by 30 days") {
+		t.Fatalf("overlaps %q", over)
 	}
 	u, err := DefaultSplits(first, last, SplitOptions{ObsDays: 60, HorizonDays: 30, TestUsers: 0.25})
 	if err != nil {
@@ -251,6 +259,46 @@ func TestBatchTruncatesAndPools(t *testing.T) {
 	hourly := d.Batch(s, []int{1}, SeqConfig{MaxLen: 2, Pool: 3600}, -1)
 	if hourly.Windows != 240 || hourly.Window[0] != 33 {
 		t.Errorf("hourly pooling: T=%d window=%d, want 240 and 33", hourly.Windows, hourly.Window[0])
+	}
+}
+
+// Target-only behaviors are those of the TargetWindows windows after the observation window,
+// numbered from T; over the cap they are spread evenly over the prediction window (pooled),
+// or the first ones (unpooled: the next behaviors). A user with nothing there gets padding.
+func TestBatchTargetWindows(t *testing.T) {
+	d, _ := smallBuild(t)
+	s, err := d.Samples(Test) // Apr 1..6, T = 5: u1 and u2
+	if err != nil {
+		t.Fatal(err)
+	}
+	// u1 after Apr 6: Apr 6 (i3,B), Apr 7 (i1,A), Apr 8 (i2,B); u2: only Apr 20, outside.
+	pooled := d.Batch(s, []int{0, 1}, SeqConfig{MaxLen: 4, TargetWindows: 3, TargetLen: 2}, -1)
+	if pooled.Windows != 5 || pooled.TargetWindows != 3 || pooled.TargetLen != 2 {
+		t.Fatalf("T %d, target windows %d, target len %d", pooled.Windows, pooled.TargetWindows, pooled.TargetLen)
+	}
+	if want := []int32{5, 7, -1, -1}; !reflect.DeepEqual(pooled.TargetWindow, want) {
+		t.Fatalf("pooled target windows %v, want %v (Apr 6 and Apr 8 of three)", pooled.TargetWindow, want)
+	}
+	if want := []int32{4, 3, 3, 3, 0, 0, 0, 0}; !reflect.DeepEqual(pooled.TargetIDs, want) {
+		t.Fatalf("pooled target ids %v, want %v", pooled.TargetIDs, want)
+	}
+	next := d.Batch(s, []int{0, 1}, SeqConfig{MaxLen: 4, TargetWindows: 3, TargetLen: 2, Unpooled: true}, -1)
+	if want := []int32{5, 6, -1, -1}; !reflect.DeepEqual(next.TargetWindow, want) {
+		t.Fatalf("unpooled target windows %v, want %v (the next two behaviors)", next.TargetWindow, want)
+	}
+	if want := []int32{4, 3, 2, 2, 0, 0, 0, 0}; !reflect.DeepEqual(next.TargetIDs, want) {
+		t.Fatalf("unpooled target ids %v, want %v", next.TargetIDs, want)
+	}
+	// The input never holds a target-only behavior: u1's inputs end on Apr 3 (window 2).
+	if want := []int32{0, 0, 2, -1}; !reflect.DeepEqual(pooled.Window[:4], want) {
+		t.Fatalf("u1 input windows %v, want %v", pooled.Window[:4], want)
+	}
+	if c := d.TargetCounts(s, SeqConfig{TargetWindows: 3}); !reflect.DeepEqual(c, []int{3, 0}) {
+		t.Fatalf("target counts %v, want [3 0]", c)
+	}
+	padded := pooled.pad(3)
+	if len(padded.TargetWindow) != 6 || padded.TargetWindow[5] != -1 || len(padded.TargetIDs) != 12 {
+		t.Fatalf("padding a batch must pad its targets: %v", padded.TargetWindow)
 	}
 }
 

@@ -236,7 +236,7 @@ func (d *Dataset) addTargets(b *Batch, s *Samples, rows []int, cfg SeqConfig) {
 		for k := range min(count, nt) {
 			e := lo + k
 			if count > nt && !cfg.Unpooled {
-				e = lo + k*count/nt
+				e = lo + (2*k+1)*count/(2*nt) // the middle of the k-th of nt equal parts
 			}
 			b.TargetWindow[r*nt+k] = int32(b.Windows + int((times[e]-span.Start)/pool))
 			copy(b.TargetIDs[(r*nt+k)*m:(r*nt+k+1)*m], ids[e*m:(e+1)*m])

@@ -35,6 +35,7 @@ const (
 	ParamMaxPositions = "max_positions" // positional table size; 0 = the sequence length (T pooled, n unpooled)
 	ParamEmbedStd     = "embed_std"     // N(0, σ) init of the ID embedding table (PyTorch nn.Embedding: 1)
 	ParamPosStd       = "pos_std"       // N(0, σ) init of slot and sequence positions: 0.02
+	ParamCausal       = "causal"        // causal attention (position k sees ≤ k; BYB, NBP, Supervised), or bidirectional (masked modeling)
 )
 
 // SetDefaults puts the encoder's default hyper-parameters in ctx (root scope). Values already
@@ -52,17 +53,18 @@ func SetDefaults(ctx *context.Context) {
 		ParamMaxPositions: 0,
 		ParamEmbedStd:     1.0,
 		ParamPosStd:       0.02,
+		ParamCausal:       true,
 	})
 }
 
 // Config is the encoder's architecture, read once from the context.
 type Config struct {
-	Dim, Layers, Heads, FF int
-	Dropout                float64
-	Pool, NormFirst        bool
-	PoolImpl               string
-	MaxPositions           int
-	EmbedStd, PosStd       float64
+	Dim, Layers, Heads, FF  int
+	Dropout                 float64
+	Pool, NormFirst, Causal bool
+	PoolImpl                string
+	MaxPositions            int
+	EmbedStd, PosStd        float64
 }
 
 // ConfigFromContext reads the encoder hyper-parameters (falling back to the paper defaults).
@@ -79,6 +81,7 @@ func ConfigFromContext(ctx *context.Context) Config {
 		MaxPositions: context.GetParamOr(ctx, ParamMaxPositions, 0),
 		EmbedStd:     context.GetParamOr(ctx, ParamEmbedStd, 1.0),
 		PosStd:       context.GetParamOr(ctx, ParamPosStd, 0.02),
+		Causal:       context.GetParamOr(ctx, ParamCausal, true),
 	}
 }
 

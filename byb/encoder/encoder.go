@@ -42,6 +42,9 @@ type Inputs struct {
 	// TargetWindow); nil when the batch has none. Only objectives read them, never Forward.
 	TargetIDs    *Node // [B,nt,m] int32
 	TargetWindow *Node // [B,nt] int32 in [T, T+ΔT2), -1 = padding
+	// Extra are the objective's own inputs from its host-side batch transform
+	// (objective.BatchTransformer), in the order it returned them.
+	Extra []*Node
 }
 
 // BatchTensors converts a batch to the tensors that become Inputs, in the order InputsFrom
@@ -121,7 +124,12 @@ func (e *Encoder) Forward(ctx *context.Context, in Inputs) *Output {
 	}
 	out := &Output{Behaviors: e.BehaviorEncoder(ctx, in.IDs)}
 	out.Sums, out.Counts = e.Group(out.Behaviors, in.Window)
-	out.Hidden, out.Attention = e.Sequence(ctx, Mean(out.Sums, out.Counts))
+	if !e.Causal && !e.Pool {
+		keys := ConvertDType(GreaterThan(out.Counts, ZerosLike(out.Counts)), out.Counts.DType())
+		out.Hidden, out.Attention = TransformerWithKeys(ctx.In(Scope).In(TransformerScope), e.Config, Mean(out.Sums, out.Counts), keys)
+	} else {
+		out.Hidden, out.Attention = e.Sequence(ctx, Mean(out.Sums, out.Counts))
+	}
 	out.E = e.Last(out.Hidden, in.Window)
 	return out
 }

@@ -16,7 +16,8 @@ import (
 // encoding is added, then cfg.Layers layers of multi-head self-attention and a ReLU
 // feed-forward block. Post-LN (x = LN(x + f(x))) by default, as PyTorch's
 // nn.TransformerEncoderLayer that the peer uses; norm_first=true gives pre-LN without a final
-// norm (also as PyTorch). Position k attends to positions ≤ k only.
+// norm (also as PyTorch). With cfg.Causal (the default) position k attends to positions ≤ k
+// only; otherwise every position attends to every other (masked behavior modeling).
 //
 // It returns the outputs [B,L,d] and, per layer, the attention weights [B,heads,L,L] (rows =
 // queries) so callers can fetch and plot them.
@@ -24,6 +25,13 @@ import (
 // Attention is written here rather than taken from layers.MultiHeadAttention, which applies
 // its 1/√d scaling twice in GoMLX v0.26.0.
 func Transformer(ctx *context.Context, cfg Config, x *Node) (out *Node, attention []*Node) {
+	return TransformerWithKeys(ctx, cfg, x, nil)
+}
+
+// TransformerWithKeys is Transformer with the keys that may be attended to: keyValid [B,L]
+// (float 0/1) hides padding positions from every query, which bidirectional attention over
+// unpooled, right-padded sequences needs (causal attention never reaches them). nil = all.
+func TransformerWithKeys(ctx *context.Context, cfg Config, x, keyValid *Node) (out *Node, attention []*Node) {
 	g := x.Graph()
 	L, d := x.Shape().Dim(1), x.Shape().Dim(2)
 	tableLen := cfg.MaxPositions
@@ -46,7 +54,19 @@ func Transformer(ctx *context.Context, cfg Config, x *Node) (out *Node, attentio
 		pos = Gather(pos, AddScalar(Iota(g, shapes.Make(dtypes.Int32, L, 1), 0), float64(tableLen-L)))
 	}
 	x = Add(x, InsertAxes(pos, 0))
-	bias := causalBias(g, x.DType(), L)
+	var bias *Node // bidirectional: no mask
+	if cfg.Causal {
+		bias = causalBias(g, x.DType(), L)
+	}
+	if keyValid != nil {
+		B := x.Shape().Dim(0)
+		keys := Reshape(MulScalar(OneMinus(keyValid), -1e9), B, 1, 1, L)
+		if bias == nil {
+			bias = keys
+		} else {
+			bias = Add(bias, keys)
+		}
+	}
 	for i := range cfg.Layers {
 		lctx := ctx.Inf("layer_%d", i)
 		var attn *Node
@@ -91,7 +111,10 @@ func selfAttention(ctx *context.Context, cfg Config, x, bias *Node) (out, weight
 	q, k, v := split("query"), split("key"), split("value")
 	q = MulScalar(q, 1/math.Sqrt(float64(dh)))
 	scores := DotGeneral(q, []int{3}, []int{0, 1}, k, []int{3}, []int{0, 1}) // [B,h,Lq,Lk]
-	weights = Softmax(Add(scores, bias), -1)
+	if bias != nil {
+		scores = Add(scores, bias)
+	}
+	weights = Softmax(scores, -1)
 	ctxv := DotGeneral(weights, []int{3}, []int{0, 1}, v, []int{2}, []int{0, 1}) // [B,h,Lq,dh]
 	ctxv = Reshape(TransposeAllAxes(ctxv, 0, 2, 1, 3), B, L, d)
 	return Dense(ctx.In("output"), ctxv, d), weights

@@ -263,7 +263,7 @@ func checkSameData(cfg train.RunConfig, vocab []int, windows int) error {
 
 // encoderParams are the architecture hyper-parameters a pretrained encoder fixes.
 var encoderParams = []string{encoder.ParamDim, encoder.ParamLayers, encoder.ParamHeads, encoder.ParamFF,
-	encoder.ParamDropout, encoder.ParamPool, encoder.ParamNormFirst, encoder.ParamPoolImpl, encoder.ParamMaxPositions}
+	encoder.ParamDropout, encoder.ParamPool, encoder.ParamNormFirst, encoder.ParamPoolImpl, encoder.ParamMaxPositions, encoder.ParamCausal}
 
 // copyEncoder copies the encoder's architecture and variables (only those under encoder/:
 // not the teacher, the predictor or the optimizer state) from a pretrained context.

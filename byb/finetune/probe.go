@@ -56,7 +56,6 @@ func encode(exec *context.Exec, batches iter.Seq[*data.Batch]) (*features, error
 	return f, nil
 }
 
-
 // runProbe trains the head on the frozen encoder's cached E and returns the test split's
 // softmax probabilities (one row per labeled test sample, in features order).
 func runProbe(ctx *context.Context, enc *encoder.Encoder, head *Head, opts Options, cfg train.RunConfig) (*train.Result, *features, [][]float32, error) {

@@ -7,7 +7,7 @@ import (
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX convention
-		"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/layers/activations"
 )
 
@@ -28,7 +28,7 @@ const (
 )
 
 func init() {
-	Register(Method{Name: "byb", Defaults: BYBDefaults, New: func(ctx *context.Context) (Objective, error) { return NewBYB(ctx) }})
+	Register(Method{Name: "byb", Defaults: BYBDefaults, New: func(ctx *context.Context, _ Facts) (Objective, error) { return NewBYB(ctx) }})
 }
 
 // BYBDefaults puts BYB's hyper-parameters in ctx.
@@ -96,13 +96,39 @@ func (b *BYB) Name() string { return "byb" }
 
 // Loss implements Objective.
 func (b *BYB) Loss(ctx *context.Context, enc *encoder.Encoder, in encoder.Inputs) *Node {
+	loss, _ := b.LossWithDiagnostics(ctx, enc, in)
+	return loss
+}
+
+// LossWithDiagnostics implements Diagnosing: besides the loss, E (whose spread and effective
+// rank show a collapse), the share of valid prefixes, and with EMA the teacher's relative
+// distance from the student, ‖θ_t − θ_s‖ / ‖θ_s‖ over the behavior encoder's parameters.
+func (b *BYB) LossWithDiagnostics(ctx *context.Context, enc *encoder.Encoder, in encoder.Inputs) (*Node, map[string]*Node) {
 	out := enc.Forward(ctx, in)
 	target, valid := b.Targets(ctx, enc, in, out)
 	pred := out.Hidden
 	if b.Predictor {
 		pred = Predict(ctx.In(PredictorScope), pred)
 	}
-	return b.PositionLoss(pred, target, valid)
+	diag := map[string]*Node{DiagE: out.E, "valid_prefixes": ReduceAllMean(valid)}
+	if b.EMA {
+		g := in.IDs.Graph()
+		var diff, norm *Node
+		_ = forTeacherPairs(ctx, func(teacher, student *context.Variable) error {
+			t, s := teacher.ValueGraph(g), student.ValueGraph(g)
+			d, n := ReduceAllSum(Square(Sub(t, s))), ReduceAllSum(Square(s))
+			if diff == nil {
+				diff, norm = d, n
+			} else {
+				diff, norm = Add(diff, d), Add(norm, n)
+			}
+			return nil
+		})
+		if diff != nil {
+			diag["teacher_student_dist"] = Sqrt(Div(diff, Max(norm, ScalarOne(g, norm.DType()))))
+		}
+	}
+	return b.PositionLoss(pred, target, valid), diag
 }
 
 // PositionLoss is the loss of Eq. 9 averaged over the valid positions: pred, target [B,L,d],

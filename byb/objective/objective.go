@@ -7,11 +7,14 @@ package objective
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"sort"
 	"sync"
 
+	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX convention
+	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
@@ -52,9 +55,44 @@ type Method struct {
 	Name string
 	// Defaults puts the method's hyper-parameters (with their default values) in ctx.
 	Defaults func(ctx *context.Context)
-	// New reads the hyper-parameters from ctx and returns the objective.
-	New func(ctx *context.Context) (Objective, error)
+	// New reads the hyper-parameters from ctx and returns the objective, knowing the facts
+	// of the dataset it will train on.
+	New func(ctx *context.Context, facts Facts) (Objective, error)
 }
+
+// Facts are what a method knows of the dataset when it is built: its ID fields, their
+// vocabularies and pretraining-span counts (NBP sizes its softmaxes from them, MSDP picks its
+// top-K behaviors), and the shape of the pretraining sequences.
+type Facts struct {
+	Fields  []string  // ID field names, one per slot
+	Vocab   []int     // vocabulary size per slot, the reserved indices 0 (none) and 1 (OOV) included
+	Counts  [][]int64 // per slot, the pretraining-span count of each vocabulary index (0 for 0 and 1)
+	Windows int       // T: pooling windows of the pretraining observation span
+	MaxLen  int       // n: behaviors per sequence
+}
+
+// BatchTransformer is implemented by objectives that transform each training batch on the
+// host — masks, a second view, sampled windows — and feed the result to their step graph.
+type BatchTransformer interface {
+	// Transform returns the extra inputs of training batch b, drawn from rng. They reach Loss
+	// as Inputs.Extra, in order, and must have the same shapes for every batch of a run. The
+	// trainer seeds rng from the run's seed and the global step, so a resumed run draws the
+	// transforms an uninterrupted one does.
+	Transform(b *data.Batch, rng *rand.Rand) ([]*tensors.Tensor, error)
+}
+
+// Diagnosing is implemented by objectives that report named scalars besides their loss (BYB:
+// the spread of E and the teacher-student distance; a baseline: its accuracy on its own
+// pretext task). The trainer logs them every diag_every steps.
+type Diagnosing interface {
+	// LossWithDiagnostics is Loss plus the diagnostics, built in the same graph: scalars by
+	// name, and under DiagE the batch's representations E [B,d], of which the trainer logs
+	// the per-dimension standard deviation and the effective rank.
+	LossWithDiagnostics(ctx *context.Context, enc *encoder.Encoder, in encoder.Inputs) (*Node, map[string]*Node)
+}
+
+// DiagE is the diagnostics key of the batch's representations E [B,d].
+const DiagE = "E"
 
 var (
 	registryMu sync.Mutex

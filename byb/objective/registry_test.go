@@ -15,7 +15,7 @@ func TestRegistryHasBYB(t *testing.T) {
 	ctx := context.New()
 	m.Defaults(ctx)
 	ctx.SetParam(objective.ParamLoss, "mse")
-	obj, err := m.New(ctx)
+	obj, err := m.New(ctx, objective.Facts{})
 	if err != nil || obj.Name() != "byb" || obj.(*objective.BYB).LossKind != "mse" {
 		t.Fatalf("byb from the registry: %v, %v", obj, err)
 	}
@@ -23,7 +23,7 @@ func TestRegistryHasBYB(t *testing.T) {
 		t.Fatal("unknown method accepted")
 	}
 	ctx.SetParam(objective.ParamLoss, "l1")
-	if _, err := m.New(ctx); err == nil {
+	if _, err := m.New(ctx, objective.Facts{}); err == nil {
 		t.Fatal("byb_loss=l1 accepted")
 	}
 }

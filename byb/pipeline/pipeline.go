@@ -11,6 +11,7 @@ import (
 
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
+	"github.com/byb-dev/byb/byb/objective"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
@@ -154,4 +155,21 @@ func withoutSequenceSettings(settings string) string {
 		keep = append(keep, kv)
 	}
 	return strings.Join(keep, ";")
+}
+
+// datasetFacts are the facts a method is built with (objective.Facts): fields, vocabularies
+// and their pretraining-span counts, and the pretraining sequences' shape.
+func datasetFacts(ds *data.Dataset, windows, maxLen int) (objective.Facts, error) {
+	f := objective.Facts{Vocab: ds.Meta.VocabSizes(), Windows: windows, MaxLen: maxLen}
+	for _, field := range ds.Meta.Fields {
+		v, err := data.LoadVocab(ds.Dir, field.Name)
+		if err != nil {
+			return f, fmt.Errorf("dataset %s: %w", ds.Dir, err)
+		}
+		counts := make([]int64, v.Size())
+		copy(counts[data.FirstValue:], v.Counts)
+		f.Fields = append(f.Fields, field.Name)
+		f.Counts = append(f.Counts, counts)
+	}
+	return f, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/byb-dev/byb/byb/data/synth"
 	"github.com/byb-dev/byb/byb/embedio"
 	"github.com/byb-dev/byb/byb/engine"
+	"github.com/byb-dev/byb/internal/testenv"
 	"github.com/byb-dev/byb/tracking"
 	"github.com/gomlx/gomlx/backends"
 )
@@ -33,16 +34,8 @@ type testEngine struct {
 
 func xlaOrSkip(t *testing.T) *testEngine {
 	t.Helper()
-	if engine.XLACPUPluginPath() == "" {
-		// internal/testenv.Require's rule, written out so that this file's imports stay as
-		// they are: skip, or fail under BYB_CI=1.
-		const what = "the XLA CPU plugin (the pure-Go engine is too slow for this end-to-end test)"
-		const how = "`just setup` (links pjrt_c_api_cpu_plugin.so into ~/.local/lib/go-xla)"
-		if os.Getenv("BYB_CI") == "1" {
-			t.Fatalf("%s is required under BYB_CI=1 but missing; to install it: %s", what, how)
-		}
-		t.Skipf("skipping: %s is missing (to install it: %s; under BYB_CI=1 this fails)", what, how)
-	}
+	testenv.Require(t, engine.XLACPUPluginPath() != "", "the XLA CPU plugin (the pure-Go engine is too slow for this end-to-end test)",
+		"`just setup` (links pjrt_c_api_cpu_plugin.so into ~/.local/lib/go-xla)")
 	b, info, err := engine.OpenConfig("xla:cpu")
 	if err != nil {
 		t.Fatal(err)

@@ -3,8 +3,8 @@ package pipeline
 import (
 	"fmt"
 	"io"
-	"os"
 	"iter"
+	"os"
 
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
@@ -89,7 +89,11 @@ func Pretrain(o PretrainOptions) (*PretrainResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	obj, err := method.New(ctx)
+	facts, err := datasetFacts(ds, windows, seq.MaxLen)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := method.New(ctx, facts)
 	if err != nil {
 		return nil, err
 	}

@@ -26,7 +26,8 @@ const (
 	ParamCoupledWD       = "wd_coupled"       // true: PyTorch Adam(weight_decay) = L2 added to the gradient (the paper, the peer); false: AdamW
 	ParamAdamEpsilon     = "adam_epsilon"     // 1e-8, PyTorch's default (the paper's framework); GoMLX's own default is 1e-7
 	ParamSeed            = "seed"             // initialisation and shuffling seed
-	ParamCheckpointEvery = "checkpoint_every" // steps between checkpoints (and at the end of each epoch); 0 = only at the end
+	ParamCheckpointEvery = "checkpoint_every" // steps between checkpoints (and one at the end); 0 = only at the end
+	ParamDiagEvery       = "diag_every"       // steps between logged diagnostics (the objective's, and the spread and effective rank of E); 0 = none
 )
 
 // Protocols. The defaults ("auto") are a budget that learns on the data a user has: the
@@ -79,6 +80,7 @@ func SetDefaults(ctx *context.Context) {
 		ParamAdamEpsilon:     1e-8,
 		ParamSeed:            0,
 		ParamCheckpointEvery: 500,
+		ParamDiagEvery:       10,
 	})
 }
 

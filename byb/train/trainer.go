@@ -91,10 +91,13 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 
 	epochs := context.GetParamOr(ctx, ParamEpochs, 2)
 	every := int64(context.GetParamOr(ctx, ParamCheckpointEvery, 500))
+	diagEvery := int64(context.GetParamOr(ctx, ParamDiagEvery, 10))
+	seed := uint64(context.GetParamOr(ctx, ParamSeed, 0))
 	total := TotalSteps(ctx, opts.StepsPerEpoch)
 
 	// Unchecked: the step reuses the variables the setup pass created and adds Adam's.
-	exec, err := context.NewExec(opts.Backend, ctx.Checked(false), StepGraph(enc, obj))
+	step := NewStep(enc, obj)
+	exec, err := context.NewExec(opts.Backend, ctx.Checked(false), step.Graph)
 	if err != nil {
 		return nil, err
 	}
@@ -141,9 +144,12 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 				i++
 				continue
 			}
-			inputs := encoder.BatchTensors(b)
+			inputs, err := step.Inputs(b, seed, globalStep+1)
+			if err != nil {
+				return nil, fmt.Errorf("training step %d: %w", globalStep+1, err)
+			}
 			if !compiled {
-				if err := firstStepSetup(ctx, opts.Backend, enc, obj, resumed, inputs); err != nil {
+				if err := firstStepSetup(ctx, opts.Backend, enc, obj, resumed, step, inputs); err != nil {
 					return nil, err
 				}
 				compiled = true
@@ -158,6 +164,9 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 			loss := float64(tensors.ToScalar[float32](out[0]))
 			globalStep++
 			i++
+			if diagEvery > 0 && globalStep%diagEvery == 0 {
+				step.logDiagnostics(run, out, globalStep)
+			}
 			ran++
 			res.Losses = append(res.Losses, loss)
 			res.Samples += b.Size
@@ -183,10 +192,13 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 		if !done {
 			skip = 0
 			_ = run.LogMetric("epoch", float64(epoch+1), globalStep)
-			if err := save(epoch+1, 0); err != nil {
-				return nil, err
+			// No checkpoint per epoch: with min_steps an epoch of a small dataset is a few
+			// steps, and checkpoint_every already bounds the work an interruption loses.
+			if done = finished(epoch + 1); done {
+				if err := save(epoch+1, 0); err != nil {
+					return nil, err
+				}
 			}
-			done = finished(epoch + 1)
 		} else if err := save(epoch, i); err != nil {
 			return nil, err
 		}
@@ -253,29 +265,14 @@ func TotalSteps(ctx *context.Context, stepsPerEpoch int) int64 {
 	return max(int64(context.GetParamOr(ctx, ParamEpochs, 2))*int64(stepsPerEpoch), minSteps)
 }
 
-// StepGraph returns the graph function of one training step over BatchTensors' inputs; its
-// output is the loss.
-func StepGraph(enc *encoder.Encoder, obj objective.Objective) func(ctx *context.Context, inputs []*Node) *Node {
-	return func(ctx *context.Context, inputs []*Node) *Node {
-		g := inputs[0].Graph()
-		ctx.SetTraining(g, true)
-		loss := obj.Loss(ctx, enc, encoder.InputsFrom(inputs))
-		ApplyAdam(ctx, g, loss)
-		if su, ok := obj.(objective.StepUpdater); ok {
-			su.AfterStep(ctx, g)
-		}
-		return loss
-	}
-}
-
 // firstStepSetup creates the model's variables by running the objective's forward pass once
 // (which also gives fresh variables their initial values), then lets the objective set up its
 // state (BYB: teacher := student) before the first training step. A forward pass rather than
 // Exec.PreCompile of the step: in GoMLX v0.26.0 PreCompile already donates (and so empties)
 // the buffers of the variables the step updates.
-func firstStepSetup(ctx *context.Context, backend backends.Backend, enc *encoder.Encoder, obj objective.Objective, resumed bool, inputs []*tensors.Tensor) error {
+func firstStepSetup(ctx *context.Context, backend backends.Backend, enc *encoder.Encoder, obj objective.Objective, resumed bool, step *Step, inputs []*tensors.Tensor) error {
 	_, err := context.ExecOnceN(backend, ctx.Checked(false), func(ctx *context.Context, nodes []*Node) []*Node {
-		return []*Node{obj.Loss(ctx, enc, encoder.InputsFrom(nodes))}
+		return []*Node{obj.Loss(ctx, enc, step.inputsFrom(nodes))}
 	}, anySlice(inputs)...)
 	if err != nil {
 		return fmt.Errorf("building the model: %w", err)

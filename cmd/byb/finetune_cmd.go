@@ -23,10 +23,13 @@ standardised with the training samples' mean and std, and the head trains on it,
 epochs cost little. Without --freeze the encoder is trained too (BYB(unfreeze)). --init none
 trains from scratch: without --freeze that is the paper's Supervised baseline. Pretraining's optimizer state is not carried over.
 
-Hyper-parameters (--set): epochs=1 learning_rate=1e-4 weight_decay=1e-4 batch_size=64
-ft_hidden=64 seed=0; from scratch also the encoder's (d, layers, ...). One epoch is the paper's
-setting for millions of labelled users; with hundreds or thousands, a frozen head needs tens
-(e.g. --set "epochs=30;learning_rate=1e-3", what byb reproduce uses at the CPU scales).`)
+Hyper-parameters (--set), defaults:
+  epochs=0 (frozen: train until the validation score stops improving; unfrozen: 2 epochs)
+  ft_val=0.2 (share of the labelled finetune users held out to choose the frozen head's
+  epoch; 0 = none) ft_patience=10 ft_max_epochs=200 learning_rate=1e-3 weight_decay=1e-4
+  adam_epsilon=1e-8 batch_size=64 ft_hidden=64 seed=0; from scratch also the encoder's
+  (d, layers, ...). protocol=paper is the paper's protocol for millions of labelled users:
+  one epoch at batch 512 and learning_rate 1e-4, no validation part.`)
 	var cf commonFlags
 	cf.register(fs, true)
 	dataDir := fs.String("data", "", "dataset directory")
