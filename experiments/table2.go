@@ -12,8 +12,8 @@ import (
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/data/synth"
 	"github.com/byb-dev/byb/byb/metrics"
-	"github.com/byb-dev/byb/byb/objective"
 	"github.com/byb-dev/byb/byb/pipeline"
+	"github.com/byb-dev/byb/methods"
 )
 
 func init() {
@@ -155,7 +155,7 @@ func table2Seed(c Config, tr *tracker, budget scaleBudget, preset, dataDir, out 
 		if row.Method == "" || pretrained[row.Method] != "" {
 			continue
 		}
-		if _, err := objective.Lookup(row.Method); err != nil {
+		if _, err := methods.Lookup(row.Method); err != nil {
 			continue // not implemented yet: the cells say so
 		}
 		settings := fmt.Sprintf("%s;seed=%d", budget.pretrain, seed)

@@ -282,7 +282,7 @@ func TestBatchTargetWindows(t *testing.T) {
 	if want := []int32{4, 3, 3, 3, 0, 0, 0, 0}; !reflect.DeepEqual(pooled.TargetIDs, want) {
 		t.Fatalf("pooled target ids %v, want %v", pooled.TargetIDs, want)
 	}
-	next := d.Batch(s, []int{0, 1}, SeqConfig{MaxLen: 4, TargetWindows: 3, TargetLen: 2, Unpooled: true}, -1)
+	next := d.Batch(s, []int{0, 1}, SeqConfig{MaxLen: 4, TargetWindows: 3, TargetLen: 2, NextOnly: true}, -1)
 	if want := []int32{5, 6, -1, -1}; !reflect.DeepEqual(next.TargetWindow, want) {
 		t.Fatalf("unpooled target windows %v, want %v (the next two behaviors)", next.TargetWindow, want)
 	}

@@ -161,9 +161,10 @@ type SeqConfig struct {
 	// TargetLen caps them per row (nt). A row with more keeps evenly spaced ones, so the
 	// mean over them stays spread over the whole prediction window.
 	TargetLen int
-	// Unpooled: the model's positions are behaviors, not windows, so the target of the last
-	// input is the next behaviors: the first TargetLen of the prediction window, in time order.
-	Unpooled bool
+	// NextOnly keeps the first TargetLen behaviors of the prediction window, in time order:
+	// the next behaviors, which are the targets of the last input when the model's positions
+	// are behaviors, not windows (BYB and NBP without pooling).
+	NextOnly bool
 }
 
 // Windows is T, the number of pooling windows of a span.
@@ -235,7 +236,7 @@ func (d *Dataset) addTargets(b *Batch, s *Samples, rows []int, cfg SeqConfig) {
 		count := hi - lo
 		for k := range min(count, nt) {
 			e := lo + k
-			if count > nt && !cfg.Unpooled {
+			if count > nt && !cfg.NextOnly {
 				e = lo + (2*k+1)*count/(2*nt) // the middle of the k-th of nt equal parts
 			}
 			b.TargetWindow[r*nt+k] = int32(b.Windows + int((times[e]-span.Start)/pool))

@@ -50,6 +50,15 @@ type FutureReader interface {
 	FutureWindows() int
 }
 
+// WholeFutureReader is a FutureReader whose targets are every behavior of its future windows
+// even when the sequence model runs over raw behaviors (MSDP's presence of behaviors in a
+// window). Without it, an unpooled objective's future is the next FutureWindows() behaviors
+// (BYB's and NBP's targets of the last position).
+type WholeFutureReader interface {
+	FutureReader
+	WholeFuture() bool
+}
+
 // Method is a registry entry.
 type Method struct {
 	Name string

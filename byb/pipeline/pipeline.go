@@ -65,9 +65,11 @@ func seqConfig(ctx *context.Context, ds *data.Dataset, s *data.Samples) (data.Se
 // window after the observation window (target-only behaviors), choosing target_len from the
 // data when it is 0. It returns the share of samples whose prediction window is empty (their
 // last position has no target).
-func addTargetWindows(ctx *context.Context, ds *data.Dataset, s *data.Samples, seq *data.SeqConfig, windows int) float64 {
+func addTargetWindows(ctx *context.Context, ds *data.Dataset, s *data.Samples, seq *data.SeqConfig, fr objective.FutureReader) float64 {
+	windows := fr.FutureWindows()
 	seq.TargetWindows = windows
-	seq.Unpooled = !context.GetParamOr(ctx, encoder.ParamPool, true)
+	whole, ok := fr.(objective.WholeFutureReader)
+	seq.NextOnly = !context.GetParamOr(ctx, encoder.ParamPool, true) && !(ok && whole.WholeFuture())
 	counts := ds.TargetCounts(s, *seq)
 	empty := 0
 	for _, c := range counts {
@@ -77,7 +79,7 @@ func addTargetWindows(ctx *context.Context, ds *data.Dataset, s *data.Samples, s
 	}
 	n := context.GetParamOr(ctx, ParamTargetLen, 0)
 	switch {
-	case seq.Unpooled:
+	case seq.NextOnly:
 		n = windows // the next ΔT2 behaviors
 	case n <= 0:
 		sort.Ints(counts)

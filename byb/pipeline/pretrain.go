@@ -11,6 +11,7 @@ import (
 	"github.com/byb-dev/byb/byb/engine"
 	"github.com/byb-dev/byb/byb/objective"
 	"github.com/byb-dev/byb/byb/train"
+	"github.com/byb-dev/byb/methods"
 	"github.com/byb-dev/byb/tracking"
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -50,7 +51,7 @@ func warn(w io.Writer, format string, args ...any) {
 
 // Pretrain trains a method's objective on the dataset's pretraining split.
 func Pretrain(o PretrainOptions) (*PretrainResult, error) {
-	method, err := objective.Lookup(o.Method)
+	method, err := methods.Lookup(o.Method)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +101,7 @@ func Pretrain(o PretrainOptions) (*PretrainResult, error) {
 	if fr, ok := obj.(objective.FutureReader); ok && fr.FutureWindows() > 0 {
 		// Algorithm 1: the last input position predicts the windows after the input, so the
 		// batches carry them as target-only behaviors.
-		if empty := addTargetWindows(ctx, ds, samples, &seq, fr.FutureWindows()); empty > 0.5 && o.Progress != io.Discard {
+		if empty := addTargetWindows(ctx, ds, samples, &seq, fr); empty > 0.5 && o.Progress != io.Discard {
 			warn(o.Progress, "%.0f%% of the pretraining users have no behavior in the %d window(s) after the pretraining span %s: their last position has no target (does the data end there?)",
 				100*empty, fr.FutureWindows(), samples.Split.Obs)
 		}

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/byb-dev/byb/byb/objective"
 	"github.com/byb-dev/byb/byb/pipeline"
+	"github.com/byb-dev/byb/methods"
 )
 
 func init() {
@@ -36,7 +36,7 @@ min_steps=0.`)
 	var cf commonFlags
 	cf.register(fs, true)
 	dataDir := fs.String("data", "", "dataset directory (byb data gen / import)")
-	method := fs.String("method", "byb", "objective: "+strings.Join(objective.Names(), " | "))
+	method := fs.String("method", "byb", "objective: "+strings.Join(methods.Names(), " | "))
 	settings := fs.String("set", "", `hyper-parameters, "name=value;name=value"`)
 	out := fs.String("out", "", "run directory to write (an existing one is resumed)")
 	if err := parse(fs, args); err != nil {
