@@ -18,8 +18,9 @@ package encoder
 import (
 	"fmt"
 
+	"github.com/byb-dev/byb/byb/params"
+
 	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gomlx/ui/commandline"
 )
 
 // Hyper-parameter names (context params) of the encoder. Paper defaults (section 5.1.4).
@@ -38,24 +39,26 @@ const (
 	ParamCausal       = "causal"        // causal attention (position k sees ≤ k; BYB, NBP, Supervised), or bidirectional (masked modeling)
 )
 
+func init() {
+	params.Register("encoder",
+		params.Param{Name: ParamDim, Default: 128, Help: "embedding, behavior encoder and Transformer width"},
+		params.Param{Name: ParamLayers, Default: 4, Help: "Transformer layers"},
+		params.Param{Name: ParamHeads, Default: 4, Help: "attention heads"},
+		params.Param{Name: ParamFF, Default: 128, Help: "Transformer feed-forward width"},
+		params.Param{Name: ParamDropout, Default: 0.0, Help: "dropout in the Transformer"},
+		params.Param{Name: ParamPool, Default: true, Help: "behavior pooling: the Transformer runs over ΔT1 windows (false: over raw behaviors)"},
+		params.Param{Name: ParamNormFirst, Default: false, Help: "pre-LN instead of post-LN"},
+		params.Param{Name: ParamPoolImpl, Default: "scatter", Help: "how window means are computed: scatter or onehot"},
+		params.Param{Name: ParamMaxPositions, Default: 0, Help: "positional table size; 0 = the pretraining sequence length"},
+		params.Param{Name: ParamEmbedStd, Default: 1.0, Help: "N(0, σ) init of the ID embedding table"},
+		params.Param{Name: ParamPosStd, Default: 0.02, Help: "N(0, σ) init of slot and sequence positions"},
+		params.Param{Name: ParamCausal, Default: true, Help: "causal attention (false: bidirectional, masked modeling)"},
+	)
+}
+
 // SetDefaults puts the encoder's default hyper-parameters in ctx (root scope). Values already
 // set are overwritten, so call it before applying user settings.
-func SetDefaults(ctx *context.Context) {
-	ctx.SetParams(map[string]any{
-		ParamDim:          128,
-		ParamLayers:       4,
-		ParamHeads:        4,
-		ParamFF:           128,
-		ParamDropout:      0.0,
-		ParamPool:         true,
-		ParamNormFirst:    false,
-		ParamPoolImpl:     "scatter",
-		ParamMaxPositions: 0,
-		ParamEmbedStd:     1.0,
-		ParamPosStd:       0.02,
-		ParamCausal:       true,
-	})
-}
+func SetDefaults(ctx *context.Context) { params.SetGroup(ctx, "encoder") }
 
 // Config is the encoder's architecture, read once from the context.
 type Config struct {
@@ -102,7 +105,7 @@ func (c Config) Validate() error {
 // (GoMLX's convention, commandline.ParseContextSettings: every name must already have a
 // default, which fixes its type). It returns the names that were set.
 func ApplySettings(ctx *context.Context, settings string) ([]string, error) {
-	return commandline.ParseContextSettings(ctx, settings)
+	return params.Apply(ctx, settings)
 }
 
 // Params returns every hyper-parameter of ctx as "scope/name" → value, for config.json and

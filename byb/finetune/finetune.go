@@ -11,6 +11,8 @@ import (
 	"iter"
 	"strings"
 
+	"github.com/byb-dev/byb/byb/params"
+
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/metrics"
@@ -43,13 +45,22 @@ const UnfrozenEpochs = 2
 // at batch 512 and the paper's learning rate, no validation part.
 const PaperSettings = "batch_size=512;learning_rate=1e-4;epochs=1;min_steps=0;ft_val=0"
 
-// SetDefaults puts the hyper-parameters of a finetuning run in ctx: the encoder's (replaced by
-// the pretrained run's when finetuning one), the trainer's and the head's.
+func init() {
+	params.Register("finetune",
+		params.Param{Name: ParamHidden, Default: 64, Help: "head hidden width"},
+		params.Param{Name: ParamFreeze, Default: false, Help: "train only the head (--freeze)"},
+		params.Param{Name: ParamVal, Default: 0.2, Help: "share of the labelled finetune users the frozen probe holds out to choose its epoch; 0 = none"},
+		params.Param{Name: ParamPatience, Default: 10, Help: "epochs without a better validation score before the probe stops"},
+		params.Param{Name: ParamMaxEpochs, Default: 200, Help: "the probe's epoch cap when epochs=0"},
+	)
+}
+
+// SetDefaults puts every hyper-parameter in ctx with finetuning's defaults: the encoder's
+// (replaced by the pretrained run's when finetuning one), the trainer's with epochs=0 (see
+// above) and no min_steps, and the head's.
 func SetDefaults(ctx *context.Context) {
-	encoder.SetDefaults(ctx)
-	train.SetDefaults(ctx)
-	ctx.SetParams(map[string]any{ParamHidden: 64, ParamFreeze: false, ParamVal: 0.2, ParamPatience: 10, ParamMaxEpochs: 200,
-		train.ParamEpochs: 0, train.ParamMinSteps: 0})
+	params.SetDefaults(ctx)
+	ctx.SetParams(map[string]any{train.ParamEpochs: 0, train.ParamMinSteps: 0})
 }
 
 // Head is the finetuning objective: cross-entropy of the head's logits on E against the batch

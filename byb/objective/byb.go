@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/byb-dev/byb/byb/params"
+
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX convention
@@ -31,13 +33,19 @@ func init() {
 	Register(Method{Name: "byb", Defaults: BYBDefaults, New: func(ctx *context.Context, _ Facts) (Objective, error) { return NewBYB(ctx) }})
 }
 
-// BYBDefaults puts BYB's hyper-parameters in ctx.
-func BYBDefaults(ctx *context.Context) {
-	ctx.SetParams(map[string]any{
-		ParamEMA: true, ParamMomentum: 0.995, ParamPredictor: true,
-		ParamLoss: "ce", ParamTau: 0.1, ParamDT2: 1,
-	})
+func init() {
+	params.Register("byb",
+		params.Param{Name: ParamEMA, Default: true, Help: "EMA teacher (false: the student's own embeddings under stop-gradient)"},
+		params.Param{Name: ParamMomentum, Default: 0.995, Help: "EMA momentum m (Eq. 12)"},
+		params.Param{Name: ParamPredictor, Default: true, Help: "2-layer MLP predictor (Eq. 6); false: E predicts the target directly"},
+		params.Param{Name: ParamLoss, Default: "ce", Help: "ce (Eq. 10) or mse (Eq. 11)"},
+		params.Param{Name: ParamTau, Default: 0.1, Help: "softmax temperature τ of the CE loss"},
+		params.Param{Name: ParamDT2, Default: 1, Help: "prediction window ΔT2, in ΔT1 windows"},
+	)
 }
+
+// BYBDefaults puts BYB's hyper-parameters in ctx.
+func BYBDefaults(ctx *context.Context) { params.SetGroup(ctx, "byb") }
 
 // BYB is the "Bootstrapping Your Behavior" objective (section 4, Algorithm 1).
 //

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/byb-dev/byb/byb/params"
+
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/objective"
@@ -29,10 +31,16 @@ const (
 	ParamTargetLen = "target_len"
 )
 
-// SetSequenceDefaults puts the sequence hyper-parameters in ctx.
-func SetSequenceDefaults(ctx *context.Context) {
-	ctx.SetParams(map[string]any{ParamMaxLen: 0, ParamDT1: "day", ParamTargetLen: 0})
+func init() {
+	params.Register("sequence",
+		params.Param{Name: ParamMaxLen, Default: 0, Help: "n, the most recent behaviors kept per sequence; 0 = the 95th percentile of the lengths"},
+		params.Param{Name: ParamDT1, Default: "day", Help: "the pooling window ΔT1: day, hour or week"},
+		params.Param{Name: ParamTargetLen, Default: 0, Help: "target-only behaviors per sample after the input (BYB's prediction window); 0 = from the data"},
+	)
 }
+
+// SetSequenceDefaults puts the sequence hyper-parameters in ctx.
+func SetSequenceDefaults(ctx *context.Context) { params.SetGroup(ctx, "sequence") }
 
 // poolSeconds converts a ΔT1 name to seconds.
 func poolSeconds(name string) (int64, error) {
@@ -133,11 +141,11 @@ func loadSplit(ds *data.Dataset, split string) (*data.Samples, error) {
 	return s, nil
 }
 
-// newContext builds a context with every default a run needs, then the caller's settings.
+// newContext builds a context holding every declared hyper-parameter with its default, then
+// the given defaults of a command or method on top.
 func newContext(defaults ...func(*context.Context)) *context.Context {
 	ctx := context.New()
-	encoder.SetDefaults(ctx)
-	SetSequenceDefaults(ctx)
+	params.SetDefaults(ctx)
 	for _, d := range defaults {
 		d(ctx)
 	}

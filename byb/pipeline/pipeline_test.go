@@ -1,17 +1,24 @@
 package pipeline
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/byb-dev/byb/byb/data/synth"
 	"github.com/byb-dev/byb/byb/embedio"
+	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/engine"
+	"github.com/byb-dev/byb/byb/finetune"
+	"github.com/byb-dev/byb/byb/objective"
+	"github.com/byb-dev/byb/byb/train"
 	"github.com/byb-dev/byb/internal/testenv"
 	"github.com/byb-dev/byb/tracking"
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
 func ciTmall(t *testing.T) string {
@@ -106,5 +113,25 @@ func TestCommandsRecordAndEmbed(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(runDir, "config.json")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// One registry: a finetuning context accepts the head's, the trainer's, the sequence's and
+// BYB's parameters alike (--set accepts any of them anywhere), and a short or misspelt name
+// is refused with the real one suggested.
+func TestEveryContextKnowsEveryParameter(t *testing.T) {
+	for _, ctx := range []*context.Context{newContext(finetune.SetDefaults), newContext(train.SetDefaults, objective.BYBDefaults)} {
+		if _, err := encoder.ApplySettings(ctx, "ft_hidden=32;byb_tau=0.2;max_len=64;learning_rate=1e-2;d=16"); err != nil {
+			t.Fatal(err)
+		}
+		if v := context.GetParamOr(ctx, finetune.ParamHidden, 0); v != 32 {
+			t.Fatalf("ft_hidden = %d", v)
+		}
+		for bad, want := range map[string]string{"tau=0.2": "byb_tau", "lerning_rate=1e-2": "learning_rate", "ft_hiden=3": "ft_hidden"} {
+			_, err := encoder.ApplySettings(ctx, bad)
+			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("did you mean %q", want)) {
+				t.Errorf("%s: %v, want a suggestion of %s", bad, err, want)
+			}
+		}
 	}
 }

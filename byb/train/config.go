@@ -7,6 +7,7 @@ package train
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/byb-dev/byb/byb/params"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,23 +67,25 @@ func ExpandProtocol(settings, paperSettings string) (string, error) {
 	return "", fmt.Errorf("%s=%q: use %s or %s", ParamProtocol, protocol, ProtocolAuto, ProtocolPaper)
 }
 
-// SetDefaults puts the trainer's hyper-parameters in ctx (protocol auto).
-func SetDefaults(ctx *context.Context) {
-	ctx.SetParams(map[string]any{
-		ParamBatchSize:       64,
-		ParamEpochs:          2,
-		ParamSteps:           0,
-		ParamMinSteps:        400,
-		ParamProtocol:        ProtocolAuto,
-		ParamLearningRate:    1e-3,
-		ParamWeightDecay:     1e-4,
-		ParamCoupledWD:       true,
-		ParamAdamEpsilon:     1e-8,
-		ParamSeed:            0,
-		ParamCheckpointEvery: 500,
-		ParamDiagEvery:       10,
-	})
+func init() {
+	params.Register("train",
+		params.Param{Name: ParamBatchSize, Default: 64, Help: "batch size (the paper: 512, see protocol)"},
+		params.Param{Name: ParamEpochs, Default: 2, Help: "epochs (finetuning: 0 = automatic, see finetune)"},
+		params.Param{Name: ParamSteps, Default: 0, Help: "exactly this many steps, whatever epochs is; 0 = epochs decide"},
+		params.Param{Name: ParamMinSteps, Default: 400, Help: "at least this many steps when epochs decide"},
+		params.Param{Name: ParamProtocol, Default: ProtocolAuto, Help: "auto (these defaults) or paper (section 5.1.4)"},
+		params.Param{Name: ParamLearningRate, Default: 1e-3, Help: "Adam learning rate (the paper: 1e-4, see protocol)"},
+		params.Param{Name: ParamWeightDecay, Default: 1e-4, Help: "weight decay"},
+		params.Param{Name: ParamCoupledWD, Default: true, Help: "weight decay as PyTorch Adam's L2 term (false: AdamW)"},
+		params.Param{Name: ParamAdamEpsilon, Default: 1e-8, Help: "Adam ε (PyTorch's default)"},
+		params.Param{Name: ParamSeed, Default: 0, Help: "initialisation, shuffling and transform seed"},
+		params.Param{Name: ParamCheckpointEvery, Default: 500, Help: "steps between checkpoints; 0 = only at the end"},
+		params.Param{Name: ParamDiagEvery, Default: 10, Help: "steps between logged diagnostics; 0 = none"},
+	)
 }
+
+// SetDefaults puts the trainer's hyper-parameters in ctx (protocol auto).
+func SetDefaults(ctx *context.Context) { params.SetGroup(ctx, "train") }
 
 // RunConfig is config.json of a run directory: what is needed, beside the checkpoint (which
 // also holds every hyper-parameter), to rebuild the model and its inputs.

@@ -81,3 +81,8 @@ func (c *commonFlags) beginRun(s runSpec) (run tracking.Run, finish func(error) 
 		return e
 	}, nil
 }
+
+// indent prefixes every line of s with two spaces (help texts).
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n  ")
+}

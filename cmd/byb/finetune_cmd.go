@@ -7,11 +7,18 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/byb-dev/byb/byb/params"
+
 	"github.com/byb-dev/byb/byb/pipeline"
 )
 
 func init() {
 	register(&command{name: "finetune", summary: "train a task head on a pretrained (or fresh) encoder and score the test split", run: runFinetune})
+}
+
+// finetuneHelp lists the parameters finetuning reads, with finetuning's defaults.
+func finetuneHelp() string {
+	return strings.NewReplacer("epochs=2 ", "epochs=0 ", "min_steps=400 ", "min_steps=0 ").Replace(params.Help("finetune", "train", "sequence", "encoder"))
 }
 
 func runFinetune(args []string) error {
@@ -23,13 +30,14 @@ standardised with the training samples' mean and std, and the head trains on it,
 epochs cost little. Without --freeze the encoder is trained too (BYB(unfreeze)). --init none
 trains from scratch: without --freeze that is the paper's Supervised baseline. Pretraining's optimizer state is not carried over.
 
-Hyper-parameters (--set), defaults:
-  epochs=0 (frozen: train until the validation score stops improving; unfrozen: 2 epochs)
-  ft_val=0.2 (share of the labelled finetune users held out to choose the frozen head's
-  epoch; 0 = none) ft_patience=10 ft_max_epochs=200 learning_rate=1e-3 weight_decay=1e-4
-  adam_epsilon=1e-8 batch_size=64 ft_hidden=64 seed=0; from scratch also the encoder's
-  (d, layers, ...). protocol=paper is the paper's protocol for millions of labelled users:
-  one epoch at batch 512 and learning_rate 1e-4, no validation part.`)
+epochs=0 (the default): the frozen head trains until its validation score stops improving
+and keeps its best epoch; unfrozen finetuning trains 2 epochs. protocol=paper is the paper's
+protocol for millions of labelled users: one epoch at batch 512 and learning_rate 1e-4, no
+validation part.
+
+Hyper-parameters (--set "name=value;..."), with their finetuning defaults; from scratch the
+encoder's too:
+`+indent(finetuneHelp()))
 	var cf commonFlags
 	cf.register(fs, true)
 	dataDir := fs.String("data", "", "dataset directory")

@@ -6,12 +6,27 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/byb-dev/byb/byb/params"
+
 	"github.com/byb-dev/byb/byb/pipeline"
 	"github.com/byb-dev/byb/methods"
 )
 
 func init() {
 	register(&command{name: "pretrain", summary: "pretrain an encoder with a self-supervised objective (BYB) on a dataset's pretraining split", run: runPretrain})
+}
+
+// pretrainGroups are the parameter groups pretraining reads: all but finetuning's.
+func pretrainGroups() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range params.All() {
+		if p.Group != "finetune" && !seen[p.Group] {
+			seen[p.Group] = true
+			out = append(out, p.Group)
+		}
+	}
+	return out
 }
 
 func runPretrain(args []string) error {
@@ -21,14 +36,9 @@ self-supervised objective on the dataset's pretraining split, and writes the run
 (config.json, checkpoint/). Re-running with the same --out resumes an interrupted run to the
 same result. Same seed on the same engine gives identical losses.
 
-Hyper-parameters (--set "name=value;..."; all recorded with the run), defaults:
-  d=128 layers=4 heads=4 ff=128 dropout=0 pool=true norm_first=false
-  batch_size=64 epochs=2 min_steps=400 steps=0 learning_rate=1e-3 weight_decay=1e-4
-  adam_epsilon=1e-8 seed=0
-  max_len=0 (n; 0 = 95th percentile of lengths)  dt1=day (ΔT1: day|hour|week)
-  target_len=0 (behaviors of the prediction window after the input; 0 = from the data)
-  BYB: byb_ema=true byb_momentum=0.995 byb_predictor=true byb_loss=ce byb_tau=0.1
-       byb_dt2=1 (ΔT2 in ΔT1 windows)
+Hyper-parameters (--set "name=value;..."; all recorded with the run), with their defaults,
+by who declares them (a method's own are read only by that method; --set accepts any):
+`+indent(params.Help(pretrainGroups()...))+`
 The run trains epochs epochs but at least min_steps steps (a few thousand users give too few
 steps per epoch to learn from); steps=N runs exactly N steps. protocol=paper is the paper's
 budget for millions of users (section 5.1.4): batch_size=512 learning_rate=1e-4 epochs=2
