@@ -1,6 +1,6 @@
 // Package bench measures byb's pretraining throughput and memory (see cmd/byb-bench) and
-// holds the batch generators that tests and benchmarks share: random batches of a given
-// shape, and a small synthetic dataset with learnable structure.
+// holds the random batches of a given shape that tests and benchmarks share. Data with
+// learnable structure comes from byb/data/synth.
 package bench
 
 import (

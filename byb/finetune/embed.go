@@ -9,7 +9,6 @@ import (
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/train"
 	"github.com/gomlx/gomlx/backends"
-	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX convention
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
 )
@@ -49,22 +48,5 @@ func Embed(backend backends.Backend, runDir string, windows int, batches iter.Se
 	if err != nil {
 		return err
 	}
-	exec, err := context.NewExec(backend, ctx.Reuse(), func(ctx *context.Context, ids, window *Node) *Node {
-		return enc.Forward(ctx, encoder.Inputs{IDs: ids, Window: window}).E
-	})
-	if err != nil {
-		return err
-	}
-	defer exec.Finalize()
-	for b := range batches {
-		in := encoder.BatchTensors(b)
-		out, err := exec.Exec(in[0], in[1])
-		if err != nil {
-			return err
-		}
-		if err := emit(b.Users, out[0].Value().([][]float32)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return forEachE(backend, ctx.Reuse(), enc, nil, batches, func(b *data.Batch, e [][]float32) error { return emit(b.Users, e) })
 }

@@ -101,6 +101,11 @@ func (h *Head) Logits(ctx *context.Context, e *Node) *Node {
 	return encoder.Dense(ctx.In("output"), x, h.NumClasses)
 }
 
+// probabilities is the head's softmax over classes.
+func (h *Head) probabilities(ctx *context.Context, e *Node) *Node {
+	return Softmax(h.Logits(ctx, e), -1)
+}
+
 // Options of a finetuning run.
 type Options struct {
 	Backend backends.Backend
@@ -209,20 +214,8 @@ func Run(opts Options) (*Result, error) {
 
 // predictTest appends the head's test-split probabilities, labels and users to res.
 func predictTest(ctx *context.Context, enc *encoder.Encoder, head *Head, opts Options, res *Result) error {
-	predict, err := context.NewExec(opts.Backend, ctx.Reuse(), func(ctx *context.Context, ids, window *Node) *Node {
-		return Softmax(head.Logits(ctx, enc.Forward(ctx, encoder.Inputs{IDs: ids, Window: window}).E), -1)
-	})
-	if err != nil {
-		return err
-	}
-	defer predict.Finalize()
-	for b := range opts.Test {
-		in := encoder.BatchTensors(b)
-		out, err := predict.Exec(in[0], in[1])
-		if err != nil {
-			return err
-		}
-		for i, row := range out[0].Value().([][]float32) {
+	return forEachE(opts.Backend, ctx.Reuse(), enc, head.probabilities, opts.Test, func(b *data.Batch, rows [][]float32) error {
+		for i, row := range rows {
 			if b.Labels[i] < 0 {
 				continue
 			}
@@ -230,8 +223,8 @@ func predictTest(ctx *context.Context, enc *encoder.Encoder, head *Head, opts Op
 			res.Labels = append(res.Labels, int(b.Labels[i]))
 			res.Users = append(res.Users, b.Users[i])
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 func float64s(row []float32) []float64 {

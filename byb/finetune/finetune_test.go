@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/byb-dev/byb/byb/bench"
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/engine"
@@ -27,7 +26,7 @@ func TestFreezeUnfreezeAndEmbed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds := bench.NewSynthetic(5, 64, 14, 7, 32)
+	ds := finetune.NewToyData(5, 64, 14, 7, 32)
 	dir := filepath.Join(t.TempDir(), "pre")
 	ctx := context.New()
 	encoder.SetDefaults(ctx)

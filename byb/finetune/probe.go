@@ -36,15 +36,10 @@ type features struct {
 
 // encode computes E for every labeled sample of batches (padding and unlabeled rows are
 // dropped).
-func encode(exec *context.Exec, batches iter.Seq[*data.Batch]) (*features, error) {
+func encode(r *eRunner, batches iter.Seq[*data.Batch]) (*features, error) {
 	f := &features{}
-	for b := range batches {
-		in := encoder.BatchTensors(b)
-		out, err := exec.Exec(in[0], in[1])
-		if err != nil {
-			return nil, fmt.Errorf("computing E: %w", err)
-		}
-		for i, row := range out[0].Value().([][]float32) {
+	err := r.run(batches, func(b *data.Batch, rows [][]float32) error {
+		for i, row := range rows {
 			if b.Users[i] < 0 || i >= len(b.Labels) || b.Labels[i] < 0 {
 				continue
 			}
@@ -52,6 +47,10 @@ func encode(exec *context.Exec, batches iter.Seq[*data.Batch]) (*features, error
 			f.labels = append(f.labels, b.Labels[i])
 			f.users = append(f.users, b.Users[i])
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return f, nil
 }
@@ -73,9 +72,8 @@ func runProbe(ctx *context.Context, enc *encoder.Encoder, head *Head, opts Optio
 	}
 
 	start := time.Now()
-	embed, err := context.NewExec(opts.Backend, ctx.Checked(false), func(ctx *context.Context, ids, window *Node) *Node {
-		return enc.Forward(ctx, encoder.Inputs{IDs: ids, Window: window}).E
-	})
+	// Checked(false): a from-scratch encoder's variables are created by this first pass.
+	embed, err := newERunner(opts.Backend, ctx.Checked(false), enc, nil)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -315,9 +313,7 @@ const predictBatch = 256
 
 // newPredictor compiles (on first use) the head's softmax over cached features.
 func newPredictor(ctx *context.Context, head *Head, opts Options) (*context.Exec, error) {
-	return context.NewExec(opts.Backend, ctx.Reuse(), func(ctx *context.Context, x *Node) *Node {
-		return Softmax(head.Logits(ctx, x), -1)
-	})
+	return context.NewExec(opts.Backend, ctx.Reuse(), head.probabilities)
 }
 
 // predictWith runs a predictor over every row of set.

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/byb-dev/byb/byb/bench"
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/engine"
 )
@@ -20,7 +19,7 @@ func TestProbeResumesToTheSameResult(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds := bench.NewSynthetic(7, 64, 14, 7, 32)
+	ds := NewToyData(7, 64, 14, 7, 32)
 	probe := func(dir string, epochs string) *Result {
 		t.Helper()
 		res, err := Run(Options{Backend: b, Init: "none", Freeze: true, NumClasses: ds.Classes, Vocab: ds.Vocab, Windows: ds.Days,
@@ -70,7 +69,7 @@ func TestProbeKeepsBestValidationEpoch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds := bench.NewSynthetic(7, 160, 14, 7, 32)
+	ds := NewToyData(7, 160, 14, 7, 32)
 	probe := func(dir, settings string) *Result {
 		t.Helper()
 		res, err := Run(Options{Backend: b, Init: "none", Freeze: true, NumClasses: ds.Classes, Vocab: ds.Vocab, Windows: ds.Days,

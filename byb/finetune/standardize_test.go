@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/byb-dev/byb/byb/bench"
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/engine"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -32,7 +31,7 @@ func TestFrozenScalerMatchesEmbeddings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds := bench.NewSynthetic(5, 64, 14, 7, 32)
+	ds := NewToyData(5, 64, 14, 7, 32)
 	trainBatches := func(epoch int) iter.Seq[*data.Batch] { return ds.Batches(0, 40, 16, true, 2, epoch) }
 	dir := filepath.Join(t.TempDir(), "ft")
 	_, err = Run(Options{Backend: b, Init: "none", Freeze: true, NumClasses: ds.Classes, Vocab: ds.Vocab, Windows: ds.Days,

@@ -1,4 +1,4 @@
-package bench
+package finetune
 
 import (
 	"iter"
@@ -8,13 +8,19 @@ import (
 	"github.com/byb-dev/byb/byb/data"
 )
 
-// Synthetic is a small dataset with learnable structure, for end-to-end checks: each user
-// belongs to one of Clusters latent interest clusters (each favouring a few of Categories item
-// categories) and drifts slowly towards a second cluster; activity has a weekly rhythm; items
-// are Zipf-distributed within their category. IDs per behavior: (item, category, action), each
-// shifted by 2 (0 = none, 1 = OOV). The label of a user is the category it interacts with most
-// in the FutureDays after the observation window.
-type Synthetic struct {
+// ToyData is the finetuning tests' labelled data: a few dozen users with learnable structure
+// and a short observation window, built in memory as batches, so that the pure-Go engine can
+// pretrain, finetune and probe on it within a unit test. It is a test fixture, not a second
+// dataset generator: byb/data/synth is the generator of record (paper-like datasets written
+// to disk, with the paper's timelines and vocabularies). Exported so that the external test
+// package finetune_test can use it too.
+//
+// Each user belongs to one of Clusters latent interest clusters (each favouring a few of
+// Categories item categories) and drifts slowly towards a second cluster; activity has a
+// weekly rhythm; items are Zipf-distributed within their category. IDs per behavior: (item,
+// category, action), each shifted by 2 (0 = none, 1 = OOV). The label of a user is the
+// category it interacts with most in the FutureDays after the observation window.
+type ToyData struct {
 	Users, Days, FutureDays, MaxLen            int
 	Clusters, Categories, ItemsPerCat, Actions int
 	Vocab                                      []int
@@ -28,9 +34,9 @@ type event struct {
 	item, cat, act int
 }
 
-// NewSynthetic generates the dataset deterministically from seed.
-func NewSynthetic(seed uint64, users, days, futureDays, maxLen int) *Synthetic {
-	s := &Synthetic{Users: users, Days: days, FutureDays: futureDays, MaxLen: maxLen,
+// NewToyData generates the dataset deterministically from seed.
+func NewToyData(seed uint64, users, days, futureDays, maxLen int) *ToyData {
+	s := &ToyData{Users: users, Days: days, FutureDays: futureDays, MaxLen: maxLen,
 		Clusters: 4, Categories: 8, ItemsPerCat: 40, Actions: 3}
 	s.Vocab = []int{s.Categories*s.ItemsPerCat + 2, s.Categories + 2, s.Actions + 2}
 	s.Classes = s.Categories
@@ -90,7 +96,7 @@ func NewSynthetic(seed uint64, users, days, futureDays, maxLen int) *Synthetic {
 
 // Batches yields the users in [from, to) in batches of size B (the last batch is padded with
 // empty, unlabeled rows), shuffled by (seed, epoch) when shuffle is set.
-func (s *Synthetic) Batches(from, to, B int, shuffle bool, seed uint64, epoch int) iter.Seq[*data.Batch] {
+func (s *ToyData) Batches(from, to, B int, shuffle bool, seed uint64, epoch int) iter.Seq[*data.Batch] {
 	order := make([]int, 0, to-from)
 	for u := from; u < to; u++ {
 		order = append(order, u)
@@ -108,7 +114,7 @@ func (s *Synthetic) Batches(from, to, B int, shuffle bool, seed uint64, epoch in
 	}
 }
 
-func (s *Synthetic) batch(users []int, B int) *data.Batch {
+func (s *ToyData) batch(users []int, B int) *data.Batch {
 	n, m := s.MaxLen, 3
 	b := &data.Batch{Size: B, MaxLen: n, NumIDs: m, Windows: s.Days,
 		IDs: make([]int32, B*n*m), Window: make([]int32, B*n), Users: make([]int32, B), Labels: make([]int32, B)}
