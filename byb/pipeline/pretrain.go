@@ -101,8 +101,10 @@ func Pretrain(o PretrainOptions) (*PretrainResult, error) {
 	if fr, ok := obj.(objective.FutureReader); ok && fr.FutureWindows() > 0 {
 		// Algorithm 1: the last input position predicts the windows after the input, so the
 		// batches carry them as target-only behaviors.
-		if empty := addTargetWindows(ctx, ds, samples, &seq, fr); empty > 0.5 && o.Progress != io.Discard {
-			warn(o.Progress, "%.0f%% of the pretraining users have no behavior in the %d window(s) after the pretraining span %s: their last position has no target (does the data end there?)",
+		// Sparse logs leave many users without behavior in one day; almost none with any
+		// means the data (or its import) ends with the pretraining span.
+		if empty := addTargetWindows(ctx, ds, samples, &seq, fr); empty > 0.99 && o.Progress != io.Discard {
+			warn(o.Progress, "%.1f%% of the pretraining users have no behavior in the %d window(s) after the pretraining span %s, so the last position, where E is read, almost never has a target: does the data end there? End the pretraining span earlier (data import --pretrain)",
 				100*empty, fr.FutureWindows(), samples.Split.Obs)
 		}
 	}
