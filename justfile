@@ -30,13 +30,15 @@ test: build
 reproduce what="table2" *args="": build
     bin/byb reproduce {{what}} {{args}}
 
-# BYB pretraining samples/s and peak memory on every engine, pooled and not, vs the PyTorch peer.
+# BYB pretraining samples/s and peak memory on every engine, pooled and not, vs the PyTorch peer;
+# then every method's pretraining and FT-train samples/s and peak memory (Table 3, Figure 3).
 bench:
     mkdir -p out && go run ./cmd/byb-bench -json out/bench.jsonl
+    go run ./cmd/byb-bench -methods byb,nbp,mbmv1,mbmv2,cts,msdp -configs a,b -json out/bench-methods.jsonl
 
 # Install the PyTorch peer's dependencies (Debian packages) for `just bench`.
 bench-peer-setup:
-    apt-get update -qq && apt-get install -y -qq python3-torch python3-numpy python3-sklearn
+    apt-get update -qq && apt-get install -y -qq python3-torch python3-numpy python3-sklearn libopenblas0-pthread
 
 # Go micro-benchmarks: import speed, metrics, tracker, TUI.
 bench-go:

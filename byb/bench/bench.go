@@ -15,14 +15,20 @@ import (
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/engine"
+	"github.com/byb-dev/byb/byb/finetune"
 	"github.com/byb-dev/byb/byb/objective"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/train"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
-// Config is one throughput measurement: BYB pretraining steps on random inputs.
+// Config is one throughput measurement: training steps of a method on random inputs.
 type Config struct {
-	Name     string `json:"name"`
+	Name   string `json:"name"`
+	Method string `json:"method"` // a registered pretraining method; "" = byb
+	// Stage is "pretrain" (the method's objective; the default) or "finetune" (FT-train:
+	// unfrozen finetuning of the method's encoder with a new head on labelled batches).
+	Stage    string `json:"stage"`
 	Engine   string `json:"engine"` // engine.Normalize value: "xla:cpu", "go", ...
 	B        int    `json:"B"`
 	N        int    `json:"n"`
@@ -46,9 +52,12 @@ type Result struct {
 	FinalLoss     float64 `json:"final_loss"`
 }
 
-// Run measures cfg in this process: full pretraining steps (student forward and backward,
-// teacher forward, Adam, EMA) with the paper's architecture unless cfg.Settings says otherwise.
-func Run(cfg Config) (*Result, error) {
+// Run measures cfg in this process: full training steps (forward and backward, Adam, and
+// the method's own per-step work: BYB's teacher and EMA, a baseline's host-side transform)
+// with the paper's architecture unless cfg.Settings says otherwise. lookup finds the method
+// (methods.Lookup; this package does not link the methods itself, so that their tests may
+// use its random batches).
+func Run(cfg Config, lookup func(string) (objective.Method, error)) (*Result, error) {
 	cfgName, err := engine.Normalize(cfg.Engine)
 	if err != nil {
 		return nil, err
@@ -57,11 +66,17 @@ func Run(cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Method == "" {
+		cfg.Method = "byb"
+	}
+	method, err := lookup(cfg.Method)
+	if err != nil {
+		return nil, err
+	}
 	ctx := context.New()
-	encoder.SetDefaults(ctx)
-	objective.BYBDefaults(ctx)
-	train.SetDefaults(ctx)
-	settings := fmt.Sprintf("pool=%v;steps=%d;epochs=1", cfg.Pool, cfg.Warmup+cfg.Steps)
+	params.SetDefaults(ctx)
+	method.Defaults(ctx)
+	settings := fmt.Sprintf("pool=%v;steps=%d;epochs=1;min_steps=0", cfg.Pool, cfg.Warmup+cfg.Steps)
 	if cfg.Settings != "" {
 		settings += ";" + cfg.Settings
 	}
@@ -72,14 +87,27 @@ func Run(cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	obj, err := objective.NewBYB(ctx)
-	if err != nil {
-		return nil, err
+	var obj objective.Objective
+	switch cfg.Stage {
+	case "", "pretrain":
+		if obj, err = method.New(ctx, randomFacts(cfg)); err != nil {
+			return nil, err
+		}
+	case "finetune":
+		obj = &finetune.Head{NumClasses: 2, Hidden: context.GetParamOr(ctx, finetune.ParamHidden, 64)}
+	default:
+		return nil, fmt.Errorf("bench: stage %q: use pretrain or finetune", cfg.Stage)
 	}
 	rng := rand.New(rand.NewPCG(0, 0))
 	pre := make([]*data.Batch, 4) // pre-generated and cycled, as the peer does
 	for i := range pre {
 		pre[i] = RandomBatch(rng, cfg.B, cfg.N, cfg.T, cfg.Vocab)
+		if fr, ok := obj.(objective.FutureReader); ok {
+			pre[i] = WithTargets(rng, pre[i], fr.FutureWindows(), min(cfg.N, 32), cfg.Vocab)
+		}
+		for r := range pre[i].Labels {
+			pre[i].Labels[r] = int32(rng.IntN(2))
+		}
 	}
 	batches := func(int) iter.Seq[*data.Batch] {
 		return func(yield func(*data.Batch) bool) {
@@ -141,4 +169,18 @@ func cpuSeconds() float64 {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// randomFacts are the facts of random inputs: every ID of a slot equally frequent.
+func randomFacts(cfg Config) objective.Facts {
+	f := objective.Facts{Vocab: cfg.Vocab, Windows: cfg.T, MaxLen: cfg.N}
+	for j, v := range cfg.Vocab {
+		counts := make([]int64, v)
+		for i := int(data.FirstValue); i < v; i++ {
+			counts[i] = 1
+		}
+		f.Fields = append(f.Fields, fmt.Sprintf("f%d", j))
+		f.Counts = append(f.Counts, counts)
+	}
+	return f
 }

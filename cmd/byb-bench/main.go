@@ -23,6 +23,7 @@ import (
 
 	"github.com/byb-dev/byb/byb/bench"
 	"github.com/byb-dev/byb/byb/engine"
+	"github.com/byb-dev/byb/methods"
 )
 
 // shape is one of the brief's two benchmark shapes.
@@ -49,6 +50,7 @@ func main() {
 	peer := flag.String("peer", "../shared/peers/torch_byb/byb_ref.py", "PyTorch peer script ('' = skip)")
 	python := flag.String("python", "/usr/bin/python3", "Python with torch (Debian's)")
 	jsonOut := flag.String("json", "", "also write every result as JSON lines to this file")
+	methodList := flag.String("methods", "", "Table 3 mode: these methods' pretraining and FT-train samples/s and peak RSS, e.g. byb,nbp,mbmv1,mbmv2,cts,msdp (raw sequences for the baselines, pooled for BYB, as the paper)")
 	flag.Parse()
 
 	if *one != "" {
@@ -56,7 +58,7 @@ func main() {
 		if err := json.Unmarshal([]byte(*one), &cfg); err != nil {
 			fail(err)
 		}
-		res, err := bench.Run(cfg)
+		res, err := bench.Run(cfg, methods.Lookup)
 		if err != nil {
 			fail(err)
 		}
@@ -65,6 +67,16 @@ func main() {
 		return
 	}
 
+	if *methodList != "" {
+		eng := engine.DefaultConfig()
+		if l := splitList(*engines); len(l) > 0 {
+			eng = l[0]
+		}
+		if err := methodTable(splitList(*configs), splitList(*methodList), eng, *warmup, *steps, *settings, *jsonOut); err != nil {
+			fail(err)
+		}
+		return
+	}
 	engineList := splitList(*engines)
 	if len(engineList) == 0 {
 		if engine.XLACPUPluginPath() != "" {
