@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -129,6 +130,9 @@ func main() {
 			}
 			rows = append(rows, r)
 		}
+	}
+	if *peer != "" {
+		fmt.Println(peerInfo(*python))
 	}
 	printTable(rows, engineList)
 	if *jsonOut != "" {
@@ -271,4 +275,26 @@ func lastLine(s string) string {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "byb-bench:", err)
 	os.Exit(1)
+}
+
+// peerInfo says what the PyTorch peer ran on — its BLAS (reference BLAS makes torch about ten
+// times slower, which makes every ratio meaningless) and its threads — beside byb's threads.
+func peerInfo(python string) string {
+	blas := "unknown"
+	for _, link := range []string{"/etc/alternatives/libblas.so.3-x86_64-linux-gnu", "/etc/alternatives/libblas.so.3"} {
+		if target, err := filepath.EvalSymlinks(link); err == nil {
+			blas = target
+			break
+		}
+	}
+	threads := "?"
+	if out, err := exec.Command(python, "-c", "import torch; print(torch.get_num_threads())").Output(); err == nil {
+		threads = strings.TrimSpace(string(out))
+	}
+	warn := ""
+	if !strings.Contains(blas, "openblas") && !strings.Contains(blas, "mkl") {
+		warn = " — NOT an optimized BLAS: peer figures are meaningless (just bench-peer-setup installs libopenblas0-pthread)"
+	}
+	return fmt.Sprintf("peer: BLAS %s%s; torch threads %s; byb: GOMAXPROCS %d, XLA CPU uses every core (%d)",
+		blas, warn, threads, runtime.GOMAXPROCS(0), runtime.NumCPU())
 }
