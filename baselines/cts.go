@@ -47,7 +47,7 @@ func CTSDefaults(ctx *context.Context) {
 	})
 }
 
-// CTS is the paper's contrastive baseline (section 5.1.2, after [13] CLUE and [37] UserBERT):
+// CTS is the paper's contrastive baseline (section 5.1.2, after its references [13], Cheng et al. 2021, and [37], UserBERT):
 // two views of each user's sequence, made by random local permutations, are a positive pair,
 // and the other users of the batch are the negatives.
 //
