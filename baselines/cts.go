@@ -47,9 +47,9 @@ func CTSDefaults(ctx *context.Context) {
 	})
 }
 
-// CTS is the paper's contrastive baseline (section 5.1.2, after its references [13], Cheng et al. 2021, and [37], UserBERT):
-// two views of each user's sequence, made by random local permutations, are a positive pair,
-// and the other users of the batch are the negatives.
+// CTS is the paper's contrastive baseline (section 5.1.2, after its references [13], Cheng
+// et al. 2021, and [37], UserBERT): two views of each user's sequence, made by random local
+// permutations, are a positive pair, and the other users of the batch are the negatives.
 //
 // Views (host-side, Transform): the real behaviors of a row are cut into consecutive chunks
 // of Window behaviors (from the oldest; the last chunk may be shorter), or with Window = 0
