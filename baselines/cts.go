@@ -2,6 +2,7 @@ package baselines
 
 import (
 	"fmt"
+	"github.com/byb-dev/byb/byb/params"
 	"math/rand/v2"
 
 	"github.com/byb-dev/byb/byb/data"
@@ -41,10 +42,17 @@ func init() {
 // CTSDefaults puts CTS's hyper-parameters in ctx: the baseline runs over the raw behaviors
 // (pool=false) with causal attention, as the paper's baselines do.
 func CTSDefaults(ctx *context.Context) {
-	ctx.SetParams(map[string]any{
-		encoder.ParamPool: false, encoder.ParamCausal: true,
-		ParamCTSWindow: 5, ParamCTSTau: 0.1, ParamCTSNormalize: true, ParamCTSProjector: CTSProjectorMLP,
-	})
+	params.SetGroup(ctx, "cts")
+	ctx.SetParams(map[string]any{encoder.ParamPool: false, encoder.ParamCausal: true})
+}
+
+func init() {
+	params.Register("cts",
+		params.Param{Name: ParamCTSWindow, Default: 5, Help: "behaviors per locally shuffled chunk; 0 = the behaviors of one pooling window"},
+		params.Param{Name: ParamCTSTau, Default: 0.1, Help: "InfoNCE temperature"},
+		params.Param{Name: ParamCTSNormalize, Default: true, Help: "cosine similarity (false: dot product)"},
+		params.Param{Name: ParamCTSProjector, Default: CTSProjectorMLP, Help: "projection head: mlp, linear or none"},
+	)
 }
 
 // CTS is the paper's contrastive baseline (section 5.1.2, after its references [13], Cheng

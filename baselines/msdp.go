@@ -2,6 +2,7 @@ package baselines
 
 import (
 	"fmt"
+	"github.com/byb-dev/byb/byb/params"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -77,13 +78,22 @@ func init() {
 // MSDPDefaults puts MSDP's hyper-parameters in ctx: over the raw behaviors with causal
 // attention, as the paper's baselines run.
 func MSDPDefaults(ctx *context.Context) {
-	ctx.SetParams(map[string]any{
-		encoder.ParamPool: false, encoder.ParamCausal: true,
-		ParamMSDPField: "", ParamMSDPK: 200, ParamMSDPIDs: "",
-		ParamMSDPScales: "1,3,7,14,30", ParamMSDPWindowsPerSample: 2,
-		ParamMSDPMaskRatio: 0.15, ParamMSDPMaskMode: MSDPMaskToken,
-		ParamMSDPLambda: 0.1, ParamMSDPHidden: 0,
-	})
+	params.SetGroup(ctx, "msdp")
+	ctx.SetParams(map[string]any{encoder.ParamPool: false, encoder.ParamCausal: true})
+}
+
+func init() {
+	params.Register("msdp",
+		params.Param{Name: ParamMSDPField, Default: "", Help: "field whose top-K behaviors are predicted; \"\" = the largest vocabulary"},
+		params.Param{Name: ParamMSDPK, Default: 200, Help: "number of most frequent behaviors predicted"},
+		params.Param{Name: ParamMSDPIDs, Default: "", Help: "comma-separated vocabulary indices to predict instead of the top K"},
+		params.Param{Name: ParamMSDPScales, Default: "1,3,7,14,30", Help: "window lengths W in ΔT1 windows (days)"},
+		params.Param{Name: ParamMSDPWindowsPerSample, Default: 2, Help: "distinct scales drawn per sample and step"},
+		params.Param{Name: ParamMSDPMaskRatio, Default: 0.15, Help: "share of behaviors masked in the consistency view"},
+		params.Param{Name: ParamMSDPMaskMode, Default: MSDPMaskToken, Help: "token (a learned mask embedding) or drop"},
+		params.Param{Name: ParamMSDPLambda, Default: 0.1, Help: "weight of the SimSiam consistency term"},
+		params.Param{Name: ParamMSDPHidden, Default: 0, Help: "presence head hidden width; 0 = d"},
+	)
 }
 
 // MSDP is multi-scale stochastic distribution prediction (Fu et al., CIKM 2023; the paper's

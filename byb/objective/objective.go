@@ -1,8 +1,8 @@
 // Package objective defines how a pretraining method plugs into byb's trainer, and holds the
-// registry of methods. BYB lives here (byb.go) and is, today, the only registered method; the
-// paper's baselines (NBP, MBM, CTS, MSDP, Supervised) are planned for a top-level baselines/
-// package, where each will register itself the same way. Adding a method is one file with a
-// type implementing Objective and one Register call in its init.
+// registry of methods. BYB lives here (byb.go); the paper's baselines live in the top-level
+// baselines package and register themselves the same way; package methods links them all into
+// a program. Adding a method is one file with a type implementing Objective and one Register
+// call in its init.
 package objective
 
 import (
