@@ -24,6 +24,22 @@ type Config struct {
 	Log      io.Writer // progress lines
 	Quiet    bool      // no per-step progress bars
 	Presets  []string  // data sets to run (default: every preset the experiment knows)
+	// Methods are the pretraining methods whose rows run (default: byb); the rows of the
+	// others say "not run".
+	Methods []string
+}
+
+// runs reports whether method is one of c.Methods (byb when none is given; "all" = every one).
+func (c Config) runs(method string) bool {
+	if len(c.Methods) == 0 {
+		return method == "byb"
+	}
+	for _, m := range c.Methods {
+		if m == method || m == "all" {
+			return true
+		}
+	}
+	return false
 }
 
 // Experiment is a named reproduction.

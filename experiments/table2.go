@@ -155,8 +155,8 @@ func table2Seed(c Config, tr *tracker, budget scaleBudget, preset, dataDir, out 
 		if row.Method == "" || pretrained[row.Method] != "" {
 			continue
 		}
-		if _, err := methods.Lookup(row.Method); err != nil {
-			continue // not implemented yet: the cells say so
+		if _, err := methods.Lookup(row.Method); err != nil || !c.runs(row.Method) {
+			continue // not implemented, or not asked for: the cells say so
 		}
 		settings := fmt.Sprintf("%s;seed=%d", budget.pretrain, seed)
 		// The directory names the settings, so a changed budget pretrains anew instead of
@@ -182,8 +182,12 @@ func table2Seed(c Config, tr *tracker, budget scaleBudget, preset, dataDir, out 
 		initDir := "none"
 		if row.Method != "" {
 			if initDir = pretrained[row.Method]; initDir == "" {
+				why := "not run"
+				if _, err := methods.Lookup(row.Method); err != nil {
+					why = "not implemented"
+				}
 				for _, task := range table2Tasks[preset] {
-					res[row.Key][task] = &table2Result{skipped: "not implemented"}
+					res[row.Key][task] = &table2Result{skipped: why}
 				}
 				continue
 			}
@@ -271,7 +275,7 @@ func table2Markdown(c Config, presets []string, res map[string]map[string]map[st
 		b.WriteString(claims(preset, res[preset], tasks))
 		b.WriteString("\n")
 	}
-	b.WriteString("† not in the paper: the same head on the randomly initialised encoder, frozen — what pretraining adds.\n**Bold**: best frozen pretrained model per task. \"not implemented\": that baseline does not exist in byb yet.\n")
+	b.WriteString("† not in the paper: the same head on the randomly initialised encoder, frozen — what pretraining adds.\n**Bold**: best frozen pretrained model per task. \"not implemented\": that baseline does not exist in byb yet; \"not run\": not asked for (--methods).\n")
 	return b.String()
 }
 
