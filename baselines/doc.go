@@ -1,7 +1,56 @@
 // Package baselines holds the paper's pretraining baselines (section 5.1.2), each on byb's
 // shared encoder and the same size as BYB, one file per method, each registering itself with
-// objective.Register. Import it through package methods, which also names every method.
+// objective.Register and declaring its hyper-parameters in byb/params. Import it through
+// package methods, which links every method into a program.
 //
-// Per method: the paper's description, the source followed, and every choice made where the
-// paper is silent (each such choice is a hyper-parameter recorded with the run).
+// As in the paper, the baselines run their sequence model over the raw behaviors (the most
+// recent max_len; pool=false in their defaults), BYB and Supervised over the day-pooled
+// windows; pool=true runs a baseline over the pooled sequence too. E is the encoder's output
+// at the last real behavior (Eq. 5), so byb finetune --init and byb embed work for every
+// method unchanged. Below, per method: the paper's description, the source followed, and
+// every choice made where the paper is silent; each such choice is a parameter recorded with
+// the run.
+//
+// # NBP, MBMv1, MBMv2
+//
+// See nbp.go and mbm.go.
+//
+// # CTS
+//
+// Contrastive learning on user behavior sequences. The paper (after its references [13],
+// Cheng et al. 2021, and [37], UserBERT) contrasts "a user's different UBS with random local
+// permutation as positive pairs and different users' UBS as negative pairs", and says nothing
+// more; where it is silent CTS follows SimCLR. Two views of each user's sequence are made on
+// the host: the real behaviors are cut into consecutive chunks of cts_window behaviors
+// (default 5, from the oldest; cts_window=0: the behaviors of one pooling window, a day) and
+// each chunk is shuffled on its own. Only the IDs move, so every position keeps its window
+// index, time stays monotone and padding is untouched. Both views go through the shared
+// encoder in one pass, causal attention, and E through a projection head (cts_projector: mlp,
+// SimCLR's Linear-ReLU-Linear, by default; linear or none). The loss is the symmetric InfoNCE
+// with in-batch negatives (encoder.InfoNCE): each view against the other view of every user
+// of the batch, cosine similarity (cts_normalize) at temperature cts_tau = 0.1, both
+// directions averaged; users without behavior are left out. Diagnostics: the share of
+// queries whose positive ranks first. With pool=true pooling hides the permutation except
+// where a chunk spans two days.
+//
+// # MSDP
+//
+// Multi-scale stochastic distribution prediction (Fu et al., CIKM 2023, the paper's [15] and
+// its strongest baseline: predicting "the presence of a small manually selected set of
+// behaviors in a future time window"). This implementation follows that paper's abstract and
+// the issue's summary of it. From E and a learned prompt embedding of a window length W, a
+// head predicts which of K = msdp_k (200) behaviors occur in the W ΔT1 windows after the
+// observation window, (T, T+W]: a mean binary cross-entropy over the K presences. Each
+// sample draws msdp_windows_per_sample (2) distinct W per step from msdp_scales (1, 3, 7, 14,
+// 30 days; 30 keeps the future read before the tasks' label windows). A SimSiam term weighted
+// by msdp_lambda (0.1) keeps E of a masked view (msdp_mask_ratio 0.15 of the behaviors, at
+// least one, never all, replaced by a learned mask embedding, msdp_mask_mode=token, or
+// removed, drop) close to E of the sequence: a shared two-layer predictor on each branch,
+// stop-gradient on the other, negative cosine similarity, symmetrised. The paper's manual
+// selection of behaviors becomes the msdp_k most frequent pretraining values of msdp_field
+// (default: the field with the largest vocabulary: items, pages), or the list msdp_ids. The
+// prompt enters as a per-scale vector added to the head's hidden pre-activation: a linear
+// layer over [E; prompt] (width msdp_hidden, default d). Presence targets are computed on the
+// host from the future behaviors the pipeline provides (objective.WholeFutureReader), up to
+// target_len; above that cap from an evenly spaced subsample.
 package baselines
