@@ -11,9 +11,7 @@ import (
 	"github.com/byb-dev/byb/byb/bench"
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
-	"github.com/byb-dev/byb/byb/engine"
 	"github.com/byb-dev/byb/byb/objective"
-	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -213,15 +211,6 @@ func TestCTSParams(t *testing.T) {
 
 var ctsVocab = []int{10, 6}
 
-func goBackend(t *testing.T) backends.Backend {
-	t.Helper()
-	b, _, err := engine.OpenConfig(engine.PureGo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // ctsBatch is a random padded batch of B = 5 rows over T = 3 windows, its row 3 without any
 // behavior, and the two views of its transform.
 func ctsBatch(t *testing.T, c *CTS) (*data.Batch, []any) {
@@ -238,27 +227,15 @@ func ctsBatch(t *testing.T, c *CTS) (*data.Batch, []any) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var args []any
-	for _, x := range append(encoder.BatchTensors(b), extra...) {
-		args = append(args, x)
-	}
-	return b, args
+	return b, anys(append(encoder.BatchTensors(b), extra...))
 }
 
 func tinyCTS(t *testing.T, settings string) (*context.Context, *encoder.Encoder, *CTS) {
 	t.Helper()
-	ctx := context.New()
-	encoder.SetDefaults(ctx)
-	CTSDefaults(ctx)
-	ctx.SetParams(map[string]any{encoder.ParamDim: 8, encoder.ParamLayers: 1, encoder.ParamHeads: 2, encoder.ParamFF: 8,
-		encoder.ParamMaxPositions: 7, context.ParamInitialSeed: int64(5)})
-	if _, err := encoder.ApplySettings(ctx, settings); err != nil {
-		t.Fatal(err)
-	}
-	enc, err := encoder.New(ctx, ctsVocab, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx := TinyContext(t, CTSDefaults, settings)
+	// A longer positional table and another seed than TinyContext's; no settings of these tests name them.
+	ctx.SetParams(map[string]any{encoder.ParamMaxPositions: 7, context.ParamInitialSeed: int64(5)})
+	enc := newEncoder(t, ctx, ctsVocab, 3)
 	c, err := NewCTS(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -266,23 +243,17 @@ func tinyCTS(t *testing.T, settings string) (*context.Context, *encoder.Encoder,
 	return ctx, enc, c
 }
 
-func inputs(nodes []*Node) encoder.Inputs {
-	in := encoder.InputsFrom(nodes[:3])
-	in.Extra = nodes[3:]
-	return in
-}
-
 // The CTS loss, built over both views stacked in one forward pass, equals InfoNCE over the
 // projections of each view run through the encoder on its own, with the empty row dropped;
 // its E diagnostic is the first view's E. For each projection head, pooled and not.
 func TestCTSLossMatchesSeparateViews(t *testing.T) {
-	backend := goBackend(t)
+	backend := PureGoBackend(t)
 	for _, settings := range []string{"", "cts_projector=linear", "cts_projector=none;cts_normalize=false;cts_tau=0.5", "pool=true;cts_window=0"} {
 		t.Run(settings, func(t *testing.T) {
 			ctx, enc, c := tinyCTS(t, settings)
 			b, args := ctsBatch(t, c)
 			out, err := context.ExecOnceN(backend, ctx.Checked(false), func(ctx *context.Context, nodes []*Node) []*Node {
-				in := inputs(nodes)
+				in := withExtra(nodes, 3)
 				loss, diag := c.LossWithDiagnostics(ctx, enc, in)
 				ea := enc.Forward(ctx, encoder.Inputs{IDs: in.Extra[0], Window: in.Window}).E
 				eb := enc.Forward(ctx, encoder.Inputs{IDs: in.Extra[1], Window: in.Window}).E
@@ -325,11 +296,11 @@ func TestCTSLossMatchesSeparateViews(t *testing.T) {
 // (no Slice or float Concatenate on its path), non-zero for the ID embeddings, the Transformer
 // and the projection head.
 func TestCTSGradientOnPureGo(t *testing.T) {
-	backend := goBackend(t)
+	backend := PureGoBackend(t)
 	ctx, enc, c := tinyCTS(t, "")
 	_, args := ctsBatch(t, c)
 	build := func(ctx *context.Context, nodes []*Node) []*Node {
-		return []*Node{c.Loss(ctx, enc, inputs(nodes))}
+		return []*Node{c.Loss(ctx, enc, withExtra(nodes, 3))}
 	}
 	if _, err := context.ExecOnceN(backend, ctx.Checked(false), build, args...); err != nil {
 		t.Fatal(err)
@@ -380,7 +351,7 @@ func TestCTSGradientOnPureGo(t *testing.T) {
 // Without its views (a caller that skipped Transform) the loss refuses to build, saying why,
 // rather than silently contrasting the unpermuted sequence with itself.
 func TestCTSLossNeedsViews(t *testing.T) {
-	backend := goBackend(t)
+	backend := PureGoBackend(t)
 	ctx, enc, c := tinyCTS(t, "")
 	_, args := ctsBatch(t, c)
 	_, err := context.ExecOnceN(backend, ctx.Checked(false), func(ctx *context.Context, nodes []*Node) []*Node {

@@ -8,49 +8,13 @@ import (
 	"testing"
 
 	"github.com/byb-dev/byb/byb/data/synth"
-	"github.com/byb-dev/byb/byb/embedio"
-	"github.com/byb-dev/byb/byb/engine"
 	"github.com/byb-dev/byb/byb/pipeline"
 	"github.com/byb-dev/byb/byb/train"
-	"github.com/byb-dev/byb/internal/testenv"
 	"github.com/byb-dev/byb/tracking"
-	"github.com/gomlx/gomlx/backends"
 )
 
 // ctsTiny is the architecture and budget of these tests: small enough for seconds on XLA CPU.
 const ctsTiny = "d=32;layers=1;heads=2;ff=32;batch_size=16;max_len=64"
-
-func ctsXLA(t *testing.T) (backends.Backend, engine.Info) {
-	t.Helper()
-	testenv.Require(t, engine.XLACPUPluginPath() != "", "the XLA CPU plugin (the pure-Go engine is too slow for this test)",
-		"`just setup` (links pjrt_c_api_cpu_plugin.so into ~/.local/lib/go-xla)")
-	b, info, err := engine.OpenConfig("xla:cpu")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b, info
-}
-
-func ctsCITmall(t *testing.T) string {
-	t.Helper()
-	cfg, err := synth.NewConfig(synth.TmallLike, "ci", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "tmall-ci")
-	if _, err := synth.Generate(cfg, dir, nil); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-func mean(xs []float64) float64 {
-	s := 0.0
-	for _, x := range xs {
-		s += x
-	}
-	return s / float64(len(xs))
-}
 
 // CTS end to end on ci tmall-like data at a tiny budget, through the pipeline functions:
 // pretraining lowers its own loss and logs its contrastive accuracy, the run records CTS's
@@ -64,8 +28,8 @@ func mean(xs []float64) float64 {
 // learning_rate=0, which draws the same batches and the same views (both are seeded by the
 // step): trained must be lower.
 func TestCTSEndToEnd(t *testing.T) {
-	backend, info := ctsXLA(t)
-	dataDir := ctsCITmall(t)
+	backend, info := xlaCPU(t)
+	dataDir := ciData(t, synth.TmallLike)
 	db := filepath.Join(t.TempDir(), "byb.db")
 	const steps, batch = 40, 16
 	pretrain := func(extra string) (string, *pipeline.PretrainResult, []tracking.Point) {
@@ -138,15 +102,7 @@ func TestCTSEndToEnd(t *testing.T) {
 	if !ok || math.IsNaN(auc) {
 		t.Fatalf("frozen probe metrics %v", ft.Metrics)
 	}
-	out := filepath.Join(t.TempDir(), "e.csv")
-	emb, err := pipeline.Embed(pipeline.EmbedOptions{Model: runDir, Data: dataDir, Out: out, Backend: backend})
-	if err != nil {
-		t.Fatal(err)
-	}
-	users, rows, dim, err := embedio.Read(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	emb, users, rows, dim := embed(t, backend, runDir, dataDir)
 	t.Logf("frozen probe (5 steps) 5-day macro AUROC %.4f; %d embeddings of dim %d", auc, len(users), dim)
 	if len(users) != emb.Users || emb.Users == 0 || dim != 32 {
 		t.Fatalf("embeddings: %d users of dim %d, result %+v", len(users), dim, emb)

@@ -10,10 +10,7 @@ import (
 	"time"
 
 	"github.com/byb-dev/byb/byb/data/synth"
-	"github.com/byb-dev/byb/byb/embedio"
-	"github.com/byb-dev/byb/byb/engine"
 	"github.com/byb-dev/byb/byb/pipeline"
-	"github.com/byb-dev/byb/internal/testenv"
 	"github.com/byb-dev/byb/tracking"
 )
 
@@ -34,26 +31,13 @@ func (m *msdpMetrics) LogMetric(key string, value float64, _ int64) error {
 	return nil
 }
 
-func msdpMean(xs []float64) float64 {
-	s := 0.0
-	for _, x := range xs {
-		s += x
-	}
-	return s / float64(len(xs))
-}
-
 // MSDP on ci data, on XLA CPU: pretraining lowers its own loss (tmall-like: the mean of the
 // last 5 of 40 steps below that of the first 5) and its presence targets are not empty
 // (the pipeline hands it every behavior of the 30 days after the pretraining span); then a
 // frozen probe on E and the embedding export run from the pretrained run directory, on
 // tmall-like and on mobile-like data.
 func TestMSDPEndToEnd(t *testing.T) {
-	testenv.Require(t, engine.XLACPUPluginPath() != "", "the XLA CPU plugin (the pure-Go engine is too slow for this end-to-end test)",
-		"`just setup` (links pjrt_c_api_cpu_plugin.so into ~/.local/lib/go-xla)")
-	backend, info, err := engine.OpenConfig("xla:cpu")
-	if err != nil {
-		t.Fatal(err)
-	}
+	backend, info := xlaCPU(t)
 	for _, tc := range []struct {
 		preset, task, metric string
 		steps                int
@@ -62,15 +46,8 @@ func TestMSDPEndToEnd(t *testing.T) {
 		{synth.MobileLike, "Active-30d", "auroc", 10},
 	} {
 		t.Run(tc.preset, func(t *testing.T) {
-			cfg, err := synth.NewConfig(tc.preset, "ci", 1)
-			if err != nil {
-				t.Fatal(err)
-			}
 			start := time.Now()
-			dataDir := filepath.Join(t.TempDir(), tc.preset)
-			if _, err := synth.Generate(cfg, dataDir, nil); err != nil {
-				t.Fatal(err)
-			}
+			dataDir := ciData(t, tc.preset)
 			t.Logf("data generated in %.1f s", time.Since(start).Seconds())
 			start = time.Now()
 			runDir := filepath.Join(t.TempDir(), "run")
@@ -85,7 +62,7 @@ func TestMSDPEndToEnd(t *testing.T) {
 			if len(losses) != tc.steps {
 				t.Fatalf("%d losses, want %d", len(losses), tc.steps)
 			}
-			first, last := msdpMean(losses[:5]), msdpMean(losses[len(losses)-5:])
+			first, last := mean(losses[:5]), mean(losses[len(losses)-5:])
 			rate := rec.values["diag_presence_rate"]
 			t.Logf("%s: loss mean of first 5 steps %.4f, last 5 %.4f; presence rate %v; bce %v; simsiam %v; acc %v; f1 %v; E rank %v (%.1f s)",
 				tc.preset, first, last, rate, rec.values["diag_bce"], rec.values["diag_simsiam"], rec.values["diag_presence_acc"],
@@ -95,7 +72,7 @@ func TestMSDPEndToEnd(t *testing.T) {
 					t.Fatalf("loss %v", losses)
 				}
 			}
-			if len(rate) == 0 || msdpMean(rate) == 0 {
+			if len(rate) == 0 || mean(rate) == 0 {
 				t.Fatalf("presence rate %v: no behavior of K after the pretraining span reached the targets", rate)
 			}
 			if len(rec.values["diag_simsiam"]) == 0 {
@@ -116,16 +93,8 @@ func TestMSDPEndToEnd(t *testing.T) {
 			if !ok || math.IsNaN(score) || score <= 0 || score >= 1 {
 				t.Fatalf("probe metrics %v", ft.Metrics)
 			}
-			out := filepath.Join(t.TempDir(), "e.csv")
-			emb, err := pipeline.Embed(pipeline.EmbedOptions{Model: runDir, Data: dataDir, Out: out, Backend: backend})
-			if err != nil {
-				t.Fatal(err)
-			}
+			emb, users, rows, dim := embed(t, backend, runDir, dataDir)
 			t.Logf("embed %.1f s", time.Since(start).Seconds())
-			users, rows, dim, err := embedio.Read(out)
-			if err != nil {
-				t.Fatal(err)
-			}
 			if len(users) != emb.Users || emb.Users == 0 || dim != 32 || len(rows) != len(users)*dim {
 				t.Fatalf("embeddings: %d users of dim %d, result %+v", len(users), dim, emb)
 			}

@@ -9,16 +9,14 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/byb-dev/byb/baselines"
 	"github.com/byb-dev/byb/byb/bench"
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/data/synth"
-	"github.com/byb-dev/byb/byb/embedio"
 	"github.com/byb-dev/byb/byb/encoder"
-	"github.com/byb-dev/byb/byb/engine"
 	"github.com/byb-dev/byb/byb/objective"
 	"github.com/byb-dev/byb/byb/pipeline"
 	"github.com/byb-dev/byb/byb/train"
-	"github.com/byb-dev/byb/internal/testenv"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
@@ -26,11 +24,12 @@ import (
 // gradients, Adam) builds there, without the ops it cannot differentiate, and a few steps on
 // one fixed batch lower the loss.
 func TestNBPMBMTrainOnPureGo(t *testing.T) {
-	b := nmBackend(t)
+	const T = 4
+	b := baselines.PureGoBackend(t)
 	rng := rand.New(rand.NewPCG(21, 22))
 	vocab := []int{40, 9}
-	batch := bench.WithTargets(rng, bench.RandomPaddedBatch(rng, 6, 12, nmT, vocab), 7, 7, vocab)
-	facts := objective.Facts{Vocab: vocab, Windows: nmT, MaxLen: 12}
+	batch := bench.WithTargets(rng, bench.RandomPaddedBatch(rng, 6, 12, T, vocab), 7, 7, vocab)
+	facts := objective.Facts{Vocab: vocab, Windows: T, MaxLen: 12}
 	for _, tc := range []struct{ method, settings string }{
 		{"nbp", ""},
 		{"nbp", "idhead_full_max=10;idhead_negatives=8"},
@@ -43,9 +42,9 @@ func TestNBPMBMTrainOnPureGo(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctx := nmContext(t, func(ctx *context.Context) { train.SetDefaults(ctx); m.Defaults(ctx) },
+			ctx := baselines.TinyContext(t, func(ctx *context.Context) { train.SetDefaults(ctx); m.Defaults(ctx) },
 				"steps=12;learning_rate=0.01;diag_every=1;"+tc.settings)
-			enc, err := encoder.New(ctx, vocab, nmT)
+			enc, err := encoder.New(ctx, vocab, T)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,19 +61,11 @@ func TestNBPMBMTrainOnPureGo(t *testing.T) {
 			}
 			l := res.Losses
 			t.Logf("loss %.4f → %.4f over %d steps", l[0], l[len(l)-1], len(l))
-			if len(l) != 12 || math.IsNaN(l[len(l)-1]) || !(nmMean(l[len(l)-3:]) < nmMean(l[:3])) {
+			if len(l) != 12 || math.IsNaN(l[len(l)-1]) || !(mean(l[len(l)-3:]) < mean(l[:3])) {
 				t.Fatalf("losses %v: no decrease", l)
 			}
 		})
 	}
-}
-
-func nmMean(x []float64) float64 {
-	s := 0.0
-	for _, v := range x {
-		s += v
-	}
-	return s / float64(len(x))
 }
 
 // End to end on ci tmall-like data, as `byb pretrain --method nbp|mbmv1|mbmv2` runs it: each
@@ -84,20 +75,8 @@ func nmMean(x []float64) float64 {
 // encoder then serves the frozen probe and the embedding export. NBP and MBMv2 run with the
 // item field's softmax sampled, MBMv1 with every softmax full.
 func TestNBPMBMPretrainProbeEmbed(t *testing.T) {
-	testenv.Require(t, engine.XLACPUPluginPath() != "", "the XLA CPU plugin (the pure-Go engine is too slow for this end-to-end test)",
-		"`just setup` (links pjrt_c_api_cpu_plugin.so into ~/.local/lib/go-xla)")
-	backend, info, err := engine.OpenConfig("xla:cpu")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := synth.NewConfig(synth.TmallLike, "ci", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dataDir := filepath.Join(t.TempDir(), "tmall-ci")
-	if _, err := synth.Generate(cfg, dataDir, nil); err != nil {
-		t.Fatal(err)
-	}
+	backend, info := xlaCPU(t)
+	dataDir := ciData(t, synth.TmallLike)
 	const tiny = "d=32;layers=1;heads=2;ff=32;batch_size=16;steps=40;max_len=64;diag_every=0"
 	for _, tc := range []struct {
 		method, settings string
@@ -115,7 +94,7 @@ func TestNBPMBMPretrainProbeEmbed(t *testing.T) {
 				t.Fatal(err)
 			}
 			l := pre.Train.Losses
-			first, last := nmMean(l[:5]), nmMean(l[len(l)-5:])
+			first, last := mean(l[:5]), mean(l[len(l)-5:])
 			t.Logf("%s: %d steps, loss mean of the first 5 %.4f, of the last 5 %.4f", tc.method, len(l), first, last)
 			if len(l) != 40 || !(last < first) {
 				t.Fatalf("%s does not lower its loss: first 5 %.4f, last 5 %.4f (%v)", tc.method, first, last, l)
@@ -142,15 +121,7 @@ func TestNBPMBMPretrainProbeEmbed(t *testing.T) {
 			if !ok || !(auc > 0 && auc < 1) {
 				t.Fatalf("probe metrics %v", ft.Metrics)
 			}
-			out := filepath.Join(t.TempDir(), "e.csv")
-			emb, err := pipeline.Embed(pipeline.EmbedOptions{Model: runDir, Data: dataDir, Out: out, Backend: backend})
-			if err != nil {
-				t.Fatal(err)
-			}
-			users, _, dim, err := embedio.Read(out)
-			if err != nil {
-				t.Fatal(err)
-			}
+			emb, users, _, dim := embed(t, backend, runDir, dataDir)
 			if emb.Users == 0 || len(users) != emb.Users || dim != 32 {
 				t.Fatalf("embeddings: %d users of dim %d, result %+v", len(users), dim, emb)
 			}

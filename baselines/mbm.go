@@ -9,11 +9,10 @@ import (
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/objective"
+	"github.com/byb-dev/byb/byb/params"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX convention
-	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gomlx/pkg/ml/context/initializers"
 )
 
 // MBM hyper-parameters.
@@ -23,13 +22,12 @@ const (
 	ParamMBMMaskRatio = "mbm_mask_ratio"
 )
 
-// MBMScope holds MBM's own variables: the mask embedding and the ID head (MBMScope/idhead).
+// MBMScope holds MBM's own variables: the mask embedding (encoder.MaskEmbeddingVarName) and
+// the ID head (MBMScope/idhead).
 const MBMScope = "mbm"
 
-// mbmMaskVar is the learned embedding that replaces a masked behavior's.
-const mbmMaskVar = "mask_embedding"
-
-// The paper's two variants: one implementation, two mask ratios.
+// The paper's two variants: one implementation, two mask ratios. The registry declares
+// MBMv1's as mbm_mask_ratio's default; MBMv2's Defaults override it.
 var mbmVariants = map[string]float64{"mbmv1": 0.1, "mbmv2": 0.2}
 
 func init() {
@@ -41,13 +39,21 @@ func init() {
 	}
 }
 
-// MBMDefaults returns the Defaults of the MBM variant with the given mask ratio: the raw
-// behavior sequence (pool=false), bidirectional attention, and the ID head's parameters.
+// MBMDefaults returns the Defaults of the MBM variant with the given mask ratio: MBM's and the
+// ID head's hyper-parameters, the variant's ratio, the raw behavior sequence (pool=false) and
+// bidirectional attention.
 func MBMDefaults(ratio float64) func(ctx *context.Context) {
 	return func(ctx *context.Context) {
-		ctx.SetParams(map[string]any{encoder.ParamPool: false, encoder.ParamCausal: false, ParamMBMMaskRatio: ratio})
+		params.SetGroup(ctx, "mbm")
 		encoder.IDHeadDefaults(ctx)
+		ctx.SetParams(map[string]any{encoder.ParamPool: false, encoder.ParamCausal: false, ParamMBMMaskRatio: ratio})
 	}
+}
+
+func init() {
+	params.Register("mbm",
+		params.Param{Name: ParamMBMMaskRatio, Default: mbmVariants["mbmv1"], Help: "share of each sequence's behaviors masked (mbmv2's default: 0.2)"},
+	)
 }
 
 // MBM is masked behavior modeling (the paper's [37, 38]; BERT's masked language model on
@@ -161,31 +167,17 @@ func (o *MBM) LossWithDiagnostics(ctx *context.Context, enc *encoder.Encoder, in
 	return res.Loss, diag
 }
 
-// MaskedForward runs the encoder with the behaviors where mask [B,n] is 1 replaced by the mask
-// embedding: behavior encoder, replacement, the unpooled grouping, the Transformer (over the
-// real behaviors only when bidirectional, as encoder.Forward does). It returns the hidden
-// states [B,n,d] and E [B,d] of the masked sequence.
+// MaskedForward runs the encoder with the behaviors where mask [B,n] is 1 replaced by MBM's
+// mask embedding (encoder.MaskBehaviors in MBMScope), then encoder.ForwardBehaviors, so the
+// masked sequence gets the same pooling and attention as encoder.Forward. It returns the
+// hidden states [B,n,d] and E [B,d] of the masked sequence.
 func (o *MBM) MaskedForward(ctx *context.Context, enc *encoder.Encoder, in encoder.Inputs, mask *Node) (hidden, e *Node) {
-	x := enc.BehaviorEncoder(ctx, in.IDs)
-	d := x.Shape().Dim(2)
-	mctx := ctx.In(MBMScope)
-	// BERT's initialisation of its [MASK] token embedding, at the scale of byb's positions.
-	vec := mctx.WithInitializer(initializers.RandomNormalFn(mctx, enc.PosStd)).
-		VariableWithShape(mbmMaskVar, shapes.Make(x.DType(), d)).ValueGraph(x.Graph())
-	m := InsertAxes(ConvertDType(mask, x.DType()), -1) // [B,n,1]
-	x = Add(Mul(x, OneMinus(m)), Mul(m, Reshape(vec, 1, 1, d)))
-	sums, counts := enc.Group(x, in.Window)
-	seq := encoder.Mean(sums, counts)
-	if enc.Causal {
-		hidden, _ = enc.Sequence(ctx, seq)
-	} else {
-		keys := ConvertDType(GreaterThan(counts, ZerosLike(counts)), counts.DType())
-		hidden, _ = encoder.TransformerWithKeys(ctx.In(encoder.Scope).In(encoder.TransformerScope), enc.Config, seq, keys)
-	}
-	return hidden, enc.Last(hidden, in.Window)
+	behaviors := encoder.MaskBehaviors(ctx.In(MBMScope), enc.BehaviorEncoder(ctx, in.IDs), mask)
+	out := enc.ForwardBehaviors(ctx, behaviors, in.Window)
+	return out.Hidden, out.E
 }
 
 // MaskEmbedding is the scope and name of the mask embedding variable.
 func MaskEmbedding() (scope, name string) {
-	return context.RootScope + MBMScope, mbmMaskVar
+	return context.RootScope + MBMScope, encoder.MaskEmbeddingVarName
 }

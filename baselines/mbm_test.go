@@ -1,4 +1,4 @@
-package baselines_test
+package baselines
 
 import (
 	"math"
@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/byb-dev/byb/baselines"
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/objective"
@@ -16,22 +15,19 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
-func mbmNew(t *testing.T, method, settings string) (*context.Context, *encoder.Encoder, *baselines.MBM) {
+func mbmNew(t *testing.T, method, settings string) (*context.Context, *encoder.Encoder, *MBM) {
 	t.Helper()
 	m, err := objective.Lookup(method)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := nmContext(t, m.Defaults, settings)
-	enc, err := encoder.New(ctx, nmVocab, nmT)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx := TinyContext(t, m.Defaults, settings)
+	enc := newEncoder(t, ctx, nmVocab, nmT)
 	obj, err := m.New(ctx, nmFacts())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ctx, enc, obj.(*baselines.MBM)
+	return ctx, enc, obj.(*MBM)
 }
 
 // mbmLengthsBatch has rows of 0, 1, 3, 7 and 20 real behaviors, n = 20.
@@ -150,7 +146,7 @@ func mbmHand(batch *data.Batch) (mask [][]float32, pos [][]int32) {
 // behaviors: changing their IDs leaves every hidden state as it was, while the mask changes
 // them.
 func TestMBMLossMatchesHandComputation(t *testing.T) {
-	b := nmBackend(t)
+	b := PureGoBackend(t)
 	batch := nmBatch()
 	mask, pos := mbmHand(batch)
 	// The same batch with other IDs at the masked behaviors.
@@ -180,18 +176,17 @@ func TestMBMLossMatchesHandComputation(t *testing.T) {
 				inputs := append(encoder.BatchTensors(batch), tensors.FromValue(mask), tensors.FromValue(pos))
 				inputs = append(inputs, extra...)
 				fn := func(ctx *context.Context, nodes []*Node) []*Node {
-					in := encoder.InputsFrom(nodes[:5])
-					in.Extra = nodes[5:]
+					in := withExtra(nodes, 5)
 					loss, diag := obj.LossWithDiagnostics(ctx, enc, in)
 					hidden, _ := obj.MaskedForward(ctx, enc, in, in.Extra[0])
-					maskVar := ctx.GetVariableByScopeAndName(baselines.MaskEmbedding())
+					maskVar := ctx.GetVariableByScopeAndName(MaskEmbedding())
 					return []*Node{loss, hidden, enc.Forward(ctx, in).Hidden, diag["masked_share"],
 						Gradient(loss, maskVar.ValueGraph(loss.Graph()))[0]}
 				}
-				if _, err := context.ExecOnceN(b, ctx.Checked(false), fn, nmAnys(inputs)...); err != nil {
+				if _, err := context.ExecOnceN(b, ctx.Checked(false), fn, anys(inputs)...); err != nil {
 					t.Fatal(err)
 				}
-				out, err := context.ExecOnceN(b, ctx.Reuse(), fn, nmAnys(inputs)...)
+				out, err := context.ExecOnceN(b, ctx.Reuse(), fn, anys(inputs)...)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -200,12 +195,12 @@ func TestMBMLossMatchesHandComputation(t *testing.T) {
 			out := run(batch, mask)
 			got := float64(out[0].Value().(float32))
 			hidden := out[1].Value().([][][]float32)
-			w, bias := nmHeadWeights(t, ctx, baselines.MBMScope, 2)
+			w, bias := nmHeadWeights(t, ctx, MBMScope, 2)
 			var targets []nmTarget
 			for r := range pos {
 				for _, i := range pos[r] {
 					if i >= 0 {
-						targets = append(targets, nmTarget{nm64(hidden[r][i]), batch.IDs[(r*batch.MaxLen+int(i))*2 : (r*batch.MaxLen+int(i))*2+2]})
+						targets = append(targets, nmTarget{f64(hidden[r][i]), batch.IDs[(r*batch.MaxLen+int(i))*2 : (r*batch.MaxLen+int(i))*2+2]})
 					}
 				}
 			}
@@ -261,7 +256,7 @@ func TestMBMSettings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx := nmContext(t, m.Defaults, "")
+		ctx := TinyContext(t, m.Defaults, "")
 		if context.GetParamOr(ctx, encoder.ParamPool, true) || context.GetParamOr(ctx, encoder.ParamCausal, true) {
 			t.Fatalf("%s's defaults: the raw sequence (pool=false) with bidirectional attention", method)
 		}
@@ -269,16 +264,16 @@ func TestMBMSettings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if mbm := obj.(*baselines.MBM); mbm.Ratio != ratio || obj.Name() != method {
+		if mbm := obj.(*MBM); mbm.Ratio != ratio || obj.Name() != method {
 			t.Fatalf("%s: ratio %g, name %s", method, mbm.Ratio, obj.Name())
 		}
 		for _, tc := range []struct{ settings, want string }{
 			{"pool=true", "pool"},
-			{"mbm_mask_ratio=0", baselines.ParamMBMMaskRatio},
-			{"mbm_mask_ratio=1.5", baselines.ParamMBMMaskRatio},
+			{"mbm_mask_ratio=0", ParamMBMMaskRatio},
+			{"mbm_mask_ratio=1.5", ParamMBMMaskRatio},
 			{"idhead_full_max=3;idhead_negatives=0", encoder.ParamIDHeadNegatives},
 		} {
-			if _, err := m.New(nmContext(t, m.Defaults, tc.settings), nmFacts()); err == nil || !strings.Contains(err.Error(), tc.want) {
+			if _, err := m.New(TinyContext(t, m.Defaults, tc.settings), nmFacts()); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("%s %s: error %v, want one naming %s", method, tc.settings, err, tc.want)
 			}
 		}

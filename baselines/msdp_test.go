@@ -11,9 +11,7 @@ import (
 	"github.com/byb-dev/byb/byb/bench"
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
-	"github.com/byb-dev/byb/byb/engine"
 	"github.com/byb-dev/byb/byb/objective"
-	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -46,32 +44,9 @@ func msdpTinyBatch() *data.Batch {
 	}
 }
 
-func msdpGoBackend(t *testing.T) backends.Backend {
-	t.Helper()
-	b, _, err := engine.OpenConfig(engine.PureGo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// msdpContext is a tiny model's context: MSDP's defaults, then settings.
-func msdpContext(t *testing.T, settings string) *context.Context {
-	t.Helper()
-	ctx := context.New()
-	encoder.SetDefaults(ctx)
-	MSDPDefaults(ctx)
-	ctx.SetParams(map[string]any{encoder.ParamDim: 8, encoder.ParamLayers: 1, encoder.ParamHeads: 2, encoder.ParamFF: 8,
-		context.ParamInitialSeed: int64(3)})
-	if _, err := encoder.ApplySettings(ctx, settings); err != nil {
-		t.Fatal(err)
-	}
-	return ctx
-}
-
 func msdpNew(t *testing.T, settings string) (*context.Context, *MSDP) {
 	t.Helper()
-	ctx := msdpContext(t, settings)
+	ctx := TinyContext(t, MSDPDefaults, settings)
 	o, err := NewMSDP(ctx, msdpTinyFacts())
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +83,7 @@ func TestMSDPBehaviorsAndScales(t *testing.T) {
 	for _, bad := range []string{"msdp_k=0", "msdp_field=brand", "msdp_ids=1", "msdp_ids=10", "msdp_ids=3,3",
 		"msdp_scales=0,3", "msdp_scales=3,3", "msdp_scales=x", "msdp_windows_per_sample=6", "msdp_windows_per_sample=0",
 		"msdp_mask_ratio=1", "msdp_mask_mode=zero", "msdp_lambda=-1", "msdp_hidden=-2"} {
-		if _, err := NewMSDP(msdpContext(t, bad), msdpTinyFacts()); err == nil {
+		if _, err := NewMSDP(TinyContext(t, MSDPDefaults, bad), msdpTinyFacts()); err == nil {
 			t.Errorf("%s: no error", bad)
 		} else if !strings.Contains(err.Error(), strings.SplitN(bad, "=", 2)[0]) {
 			t.Errorf("%s: error %q does not name the parameter", bad, err)
@@ -116,7 +91,7 @@ func TestMSDPBehaviorsAndScales(t *testing.T) {
 	}
 	noCounts := msdpTinyFacts()
 	noCounts.Counts = nil
-	if _, err := NewMSDP(msdpContext(t, ""), noCounts); err == nil {
+	if _, err := NewMSDP(TinyContext(t, MSDPDefaults, ""), noCounts); err == nil {
 		t.Error("top K without counts: no error")
 	}
 }
@@ -226,17 +201,9 @@ func msdpMatrix(t *testing.T, ctx *context.Context, scope string) ([][]float64, 
 	bias := msdpVar(t, ctx, scope+"/dense", "biases").Value().([]float32)
 	out := make([][]float64, len(w))
 	for i := range w {
-		out[i] = msdpF64(w[i])
+		out[i] = f64(w[i])
 	}
-	return out, msdpF64(bias)
-}
-
-func msdpF64(x []float32) []float64 {
-	out := make([]float64, len(x))
-	for i, v := range x {
-		out[i] = float64(v)
-	}
-	return out
+	return out, f64(bias)
 }
 
 // msdpLinear is x·W + b.
@@ -272,7 +239,7 @@ func msdpCos(a, b []float64) float64 {
 // presence targets written by hand; in token mode and in drop mode, where E of the view
 // must be E of the sequence without its masked behaviors.
 func TestMSDPLossMatchesHandComputation(t *testing.T) {
-	b := msdpGoBackend(t)
+	b := PureGoBackend(t)
 	batch := msdpTinyBatch()
 	scales := []int32{0, 2, 1, 2} // row 0: W = 1, 7; row 1: W = 3, 7
 	presence := []float32{1, 0, 0, 0, 1, 1, 1, 0 /* row 1 */, 0, 0, 0, 1, 0, 0, 0, 1}
@@ -292,10 +259,7 @@ func TestMSDPLossMatchesHandComputation(t *testing.T) {
 	} {
 		t.Run(tc.settings, func(t *testing.T) {
 			ctx, o := msdpNew(t, "msdp_ids=3,5,7,9;msdp_scales=1,3,7;"+tc.settings)
-			enc, err := encoder.New(ctx, msdpTinyFacts().Vocab, batch.Windows)
-			if err != nil {
-				t.Fatal(err)
-			}
+			enc := newEncoder(t, ctx, msdpTinyFacts().Vocab, batch.Windows)
 			base := encoder.BatchTensors(batch)
 			extra := []*tensors.Tensor{tensors.FromFlatDataAndDimensions(scales, 2, 2),
 				tensors.FromFlatDataAndDimensions(presence, 2, 2, 4)}
@@ -306,14 +270,10 @@ func TestMSDPLossMatchesHandComputation(t *testing.T) {
 			default:
 				extra = append(extra, tensors.FromFlatDataAndDimensions(dropIDs, 2, 5, 2), tensors.FromFlatDataAndDimensions(dropWin, 2, 5))
 			}
-			var args []any
-			for _, x := range append(base, extra...) {
-				args = append(args, x)
-			}
+			args := anys(append(base, extra...))
 			var diagNames []string
 			out, err := context.ExecOnceN(b, ctx.Checked(false), func(ctx *context.Context, nodes []*Node) []*Node {
-				in := encoder.InputsFrom(nodes[:len(base)])
-				in.Extra = nodes[len(base):]
+				in := withExtra(nodes, len(base))
 				loss, diag := o.LossWithDiagnostics(ctx, enc, in)
 				fw := enc.Forward(ctx, in)
 				view := fw.E
@@ -352,7 +312,7 @@ func TestMSDPLossMatchesHandComputation(t *testing.T) {
 			bce, n := 0.0, 0
 			var correct, tp, fp, fn float64
 			for r := range 2 {
-				h := msdpLinear(msdpF64(e[r]), hw, hb)
+				h := msdpLinear(f64(e[r]), hw, hb)
 				for p := range 2 {
 					pre := make([]float64, len(h))
 					for j := range h {
@@ -384,7 +344,7 @@ func TestMSDPLossMatchesHandComputation(t *testing.T) {
 				pw1, pb1 := msdpMatrix(t, ctx, "/msdp/predictor/hidden")
 				pw2, pb2 := msdpMatrix(t, ctx, "/msdp/predictor/output")
 				pred := func(z []float32) []float64 {
-					return msdpLinear(msdpRelu(msdpLinear(msdpF64(z), pw1, pb1)), pw2, pb2)
+					return msdpLinear(msdpRelu(msdpLinear(f64(z), pw1, pb1)), pw2, pb2)
 				}
 				sim := 0.0
 				for r := range 2 {
@@ -395,7 +355,7 @@ func TestMSDPLossMatchesHandComputation(t *testing.T) {
 					if !differs {
 						t.Fatalf("row %d: E of the masked view equals E", r)
 					}
-					sim += -0.5*msdpCos(pred(e[r]), msdpF64(view[r])) - 0.5*msdpCos(pred(view[r]), msdpF64(e[r]))
+					sim += -0.5*msdpCos(pred(e[r]), f64(view[r])) - 0.5*msdpCos(pred(view[r]), f64(e[r]))
 				}
 				sim /= 2
 				want += tc.lambda * sim
@@ -421,25 +381,18 @@ func TestMSDPLossMatchesHandComputation(t *testing.T) {
 // Every trainable variable MSDP adds gets a gradient from its loss: the head, the prompts,
 // the predictor and (token mode) the mask embedding, so none is left at its initialisation.
 func TestMSDPGradientsReachItsVariables(t *testing.T) {
-	b := msdpGoBackend(t)
+	b := PureGoBackend(t)
 	batch := msdpTinyBatch()
 	ctx, o := msdpNew(t, "msdp_ids=3,5,7,9;msdp_scales=1,3,7")
-	enc, err := encoder.New(ctx, msdpTinyFacts().Vocab, batch.Windows)
-	if err != nil {
-		t.Fatal(err)
-	}
+	enc := newEncoder(t, ctx, msdpTinyFacts().Vocab, batch.Windows)
 	base := encoder.BatchTensors(batch)
 	extra, err := o.Transform(batch, rand.New(rand.NewPCG(3, 3)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var args []any
-	for _, x := range append(base, extra...) {
-		args = append(args, x)
-	}
+	args := anys(append(base, extra...))
 	build := func(ctx *context.Context, nodes []*Node) *Node {
-		in := encoder.InputsFrom(nodes[:len(base)])
-		in.Extra = nodes[len(base):]
+		in := withExtra(nodes, len(base))
 		return o.Loss(ctx, enc, in)
 	}
 	if _, err := context.ExecOnceN(b, ctx.Checked(false), func(ctx *context.Context, nodes []*Node) []*Node {
@@ -489,7 +442,7 @@ func TestMSDPGradientsReachItsVariables(t *testing.T) {
 // (and the same for z2), which is checked here against central differences of that half,
 // computed in float64. Without the stop-gradients the other half's derivative would be added.
 func TestMSDPSimSiamStopsGradient(t *testing.T) {
-	b := msdpGoBackend(t)
+	b := PureGoBackend(t)
 	const B, d = 3, 4
 	rng := rand.New(rand.NewPCG(2, 5))
 	z1, z2 := make([]float32, B*d), make([]float32, B*d)
@@ -516,7 +469,7 @@ func TestMSDPSimSiamStopsGradient(t *testing.T) {
 		}
 		return 0.5 * s / B
 	}
-	z1f, z2f := msdpF64(z1), msdpF64(z2)
+	z1f, z2f := f64(z1), f64(z2)
 	if got, want := float64(out[0].Value().(float32)), half(z1f, z2f)+half(z2f, z1f); math.Abs(got-want) > 1e-5 {
 		t.Fatalf("SimSiam loss %.7f, by hand %.7f", got, want)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/objective"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX convention
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -31,12 +32,18 @@ func init() {
 		}})
 }
 
-// NBPDefaults puts NBP's hyper-parameters in ctx: the raw behavior sequence (pool=false, as
-// the paper runs its baselines), causal attention, the next behavior looked for in the 7 days
-// after the input, and the ID head's.
+// NBPDefaults puts NBP's hyper-parameters in ctx, and the ID head's: the raw behavior
+// sequence (pool=false, as the paper runs its baselines) with causal attention.
 func NBPDefaults(ctx *context.Context) {
-	ctx.SetParams(map[string]any{encoder.ParamPool: false, encoder.ParamCausal: true, ParamNBPFutureDays: 7})
+	params.SetGroup(ctx, "nbp")
 	encoder.IDHeadDefaults(ctx)
+	ctx.SetParams(map[string]any{encoder.ParamPool: false, encoder.ParamCausal: true})
+}
+
+func init() {
+	params.Register("nbp",
+		params.Param{Name: ParamNBPFutureDays, Default: 7, Help: "day windows after the input searched for the last behavior's next one"},
+	)
 }
 
 // NBP is next behavior prediction (PTUM, Wu et al. 2020, the paper's [38]): at every position

@@ -1,4 +1,4 @@
-package baselines_test
+package baselines
 
 import (
 	"fmt"
@@ -7,18 +7,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/byb-dev/byb/baselines"
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
-	"github.com/byb-dev/byb/byb/engine"
 	"github.com/byb-dev/byb/byb/objective"
-	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
-// Helpers shared by the NBP and MBM tests carry the prefix nm, so that the other baselines'
+// Fixtures shared by the NBP and MBM tests carry the prefix nm, so that the other baselines'
 // tests in this package cannot collide with them.
 
 var nmVocab = []int{9, 6} // 7 and 4 classes
@@ -54,37 +51,6 @@ func nmFacts() objective.Facts {
 	return objective.Facts{Fields: []string{"item", "cat"}, Vocab: nmVocab, Counts: nmCounts, Windows: nmT, MaxLen: 5}
 }
 
-func nmBackend(t *testing.T) backends.Backend {
-	t.Helper()
-	b, _, err := engine.OpenConfig(engine.PureGo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func nmAnys(ts []*tensors.Tensor) []any {
-	out := make([]any, len(ts))
-	for i, x := range ts {
-		out[i] = x
-	}
-	return out
-}
-
-// nmContext is a tiny model's context: a method's defaults, then settings.
-func nmContext(t *testing.T, defaults func(*context.Context), settings string) *context.Context {
-	t.Helper()
-	ctx := context.New()
-	encoder.SetDefaults(ctx)
-	defaults(ctx)
-	ctx.SetParams(map[string]any{encoder.ParamDim: 8, encoder.ParamLayers: 1, encoder.ParamHeads: 2, encoder.ParamFF: 8,
-		context.ParamInitialSeed: int64(3)})
-	if _, err := encoder.ApplySettings(ctx, settings); err != nil {
-		t.Fatal(err)
-	}
-	return ctx
-}
-
 // nmHeadWeights reads the ID head's weights [C][d] and biases [C] of every field under scope.
 func nmHeadWeights(t *testing.T, ctx *context.Context, scope string, fields int) (w [][][]float64, b [][]float64) {
 	t.Helper()
@@ -98,19 +64,11 @@ func nmHeadWeights(t *testing.T, ctx *context.Context, scope string, fields int)
 		bj := bv.MustValue().Value().([]float32)
 		rows := make([][]float64, len(wj))
 		for i := range wj {
-			rows[i] = nm64(wj[i])
+			rows[i] = f64(wj[i])
 		}
-		w, b = append(w, rows), append(b, nm64(bj))
+		w, b = append(w, rows), append(b, f64(bj))
 	}
 	return w, b
-}
-
-func nm64(x []float32) []float64 {
-	out := make([]float64, len(x))
-	for i, v := range x {
-		out[i] = float64(v)
-	}
-	return out
 }
 
 // nmTarget is one prediction: the hidden state that predicts, and the IDs it predicts.
@@ -180,14 +138,11 @@ func nmHandLoss(targets []nmTarget, w [][][]float64, b [][]float64, negatives ma
 	return total
 }
 
-func nmNewNBP(t *testing.T, settings string) (*context.Context, *encoder.Encoder, *baselines.NBP) {
+func nmNewNBP(t *testing.T, settings string) (*context.Context, *encoder.Encoder, *NBP) {
 	t.Helper()
-	ctx := nmContext(t, baselines.NBPDefaults, settings)
-	enc, err := encoder.New(ctx, nmVocab, nmT)
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj, err := baselines.NewNBP(ctx, nmFacts())
+	ctx := TinyContext(t, NBPDefaults, settings)
+	enc := newEncoder(t, ctx, nmVocab, nmT)
+	obj, err := NewNBP(ctx, nmFacts())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +155,7 @@ func nmNewNBP(t *testing.T, settings string) (*context.Context, *encoder.Encoder
 // With pooling, each behavior of window w ≥ 1 is a target of position w−1, the target-only
 // behaviors of window T of position T−1, those of later windows of none.
 func TestNBPTargetAlignment(t *testing.T) {
-	b := nmBackend(t)
+	b := PureGoBackend(t)
 	batch := nmBatch()
 	for _, tc := range []struct {
 		settings string
@@ -216,7 +171,7 @@ func TestNBPTargetAlignment(t *testing.T) {
 			out, err := context.ExecOnceN(b, ctx, func(ctx *context.Context, nodes []*Node) []*Node {
 				ids, src := obj.Targets(enc, encoder.InputsFrom(nodes))
 				return []*Node{ids, src}
-			}, nmAnys(encoder.BatchTensors(batch))...)
+			}, anys(encoder.BatchTensors(batch))...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -254,21 +209,21 @@ func nbpHandTargets(batch *data.Batch, pool bool, hidden [][][]float32) []nmTarg
 		tIDsAt := func(j int) []int32 { return batch.TargetIDs[(r*batch.TargetLen+j)*m : (r*batch.TargetLen+j+1)*m] }
 		if !pool {
 			for k := 0; k+1 < n; k++ {
-				out = append(out, nmTarget{nm64(hidden[r][k]), idsAt(k + 1)})
+				out = append(out, nmTarget{f64(hidden[r][k]), idsAt(k + 1)})
 			}
 			if n > 0 && batch.TargetWindow[r*batch.TargetLen] >= 0 {
-				out = append(out, nmTarget{nm64(hidden[r][n-1]), tIDsAt(0)})
+				out = append(out, nmTarget{f64(hidden[r][n-1]), tIDsAt(0)})
 			}
 			continue
 		}
 		for i := range n {
 			if w := int(batch.Window[r*batch.MaxLen+i]); w >= 1 {
-				out = append(out, nmTarget{nm64(hidden[r][w-1]), idsAt(i)})
+				out = append(out, nmTarget{f64(hidden[r][w-1]), idsAt(i)})
 			}
 		}
 		for j := range batch.TargetLen {
 			if n > 0 && int(batch.TargetWindow[r*batch.TargetLen+j]) == batch.Windows {
-				out = append(out, nmTarget{nm64(hidden[r][batch.Windows-1]), tIDsAt(j)})
+				out = append(out, nmTarget{f64(hidden[r][batch.Windows-1]), tIDsAt(j)})
 			}
 		}
 	}
@@ -279,7 +234,7 @@ func nbpHandTargets(batch *data.Batch, pool bool, hidden [][][]float32) []nmTarg
 // weights, with full softmaxes and with field 0's softmax sampled (fixed negatives, one of
 // which is a true class), pooled and not.
 func TestNBPLossMatchesHandComputation(t *testing.T) {
-	b := nmBackend(t)
+	b := PureGoBackend(t)
 	batch := nmBatch()
 	for _, settings := range []string{"", "idhead_full_max=5", "pool=true", "pool=true;idhead_full_max=5"} {
 		t.Run(settings, func(t *testing.T) {
@@ -295,21 +250,20 @@ func TestNBPLossMatchesHandComputation(t *testing.T) {
 			}
 			inputs := append(encoder.BatchTensors(batch), extra...)
 			fn := func(ctx *context.Context, nodes []*Node) []*Node {
-				in := encoder.InputsFrom(nodes[:5])
-				in.Extra = nodes[5:]
+				in := withExtra(nodes, 5)
 				loss, diag := obj.LossWithDiagnostics(ctx, enc, in)
 				return []*Node{loss, enc.Forward(ctx, in).Hidden, diag[objective.DiagE], diag["acc_item"+map[bool]string{true: "_sampled"}[obj.Head.Sampled(0)]]}
 			}
-			if _, err := context.ExecOnceN(b, ctx.Checked(false), fn, nmAnys(inputs)...); err != nil {
+			if _, err := context.ExecOnceN(b, ctx.Checked(false), fn, anys(inputs)...); err != nil {
 				t.Fatal(err)
 			}
-			out, err := context.ExecOnceN(b, ctx.Reuse(), fn, nmAnys(inputs)...)
+			out, err := context.ExecOnceN(b, ctx.Reuse(), fn, anys(inputs)...)
 			if err != nil {
 				t.Fatal(err)
 			}
 			got := float64(out[0].Value().(float32))
 			hidden := out[1].Value().([][][]float32)
-			w, bias := nmHeadWeights(t, ctx, baselines.NBPScope, 2)
+			w, bias := nmHeadWeights(t, ctx, NBPScope, 2)
 			targets := nbpHandTargets(batch, enc.Pool, hidden)
 			want := nmHandLoss(targets, w, bias, negatives, nmCounts)
 			t.Logf("%d targets: loss %.6f, by hand %.6f", len(targets), got, want)
@@ -330,16 +284,16 @@ func TestNBPSettings(t *testing.T) {
 	}
 	for _, tc := range []struct{ settings, want string }{
 		{"causal=false", "causal"},
-		{"nbp_future_days=0", baselines.ParamNBPFutureDays},
+		{"nbp_future_days=0", ParamNBPFutureDays},
 		{"idhead_full_max=3;idhead_negatives=0", encoder.ParamIDHeadNegatives},
 		{"idhead_sample_power=-1", encoder.ParamIDHeadSamplePower},
 	} {
-		ctx := nmContext(t, m.Defaults, tc.settings)
+		ctx := TinyContext(t, m.Defaults, tc.settings)
 		if _, err := m.New(ctx, nmFacts()); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one naming %s", tc.settings, err, tc.want)
 		}
 	}
-	ctx := nmContext(t, m.Defaults, "")
+	ctx := TinyContext(t, m.Defaults, "")
 	if context.GetParamOr(ctx, encoder.ParamPool, true) || !context.GetParamOr(ctx, encoder.ParamCausal, false) {
 		t.Fatal("NBP's defaults: the raw sequence (pool=false) with causal attention")
 	}
@@ -353,7 +307,7 @@ func TestNBPSettings(t *testing.T) {
 	if _, ok := obj.(objective.WholeFutureReader); ok {
 		t.Fatal("NBP needs only the next behavior, not the whole future")
 	}
-	pooled, err := m.New(nmContext(t, m.Defaults, "pool=true"), nmFacts())
+	pooled, err := m.New(TinyContext(t, m.Defaults, "pool=true"), nmFacts())
 	if err != nil || pooled.(objective.FutureReader).FutureWindows() != 1 {
 		t.Fatalf("pooled NBP: %v, future windows must be the next day", err)
 	}

@@ -117,21 +117,13 @@ func (e *Encoder) Sequence(ctx *context.Context, x *Node) (hidden *Node, attenti
 	return Transformer(ctx.In(Scope).In(TransformerScope), e.Config, x)
 }
 
-// Forward runs the whole encoder.
+// Forward runs the whole encoder: the behavior encoder, then ForwardBehaviors, so that every
+// objective's forward pass, edited or not, makes the same pooling and attention choices.
 func (e *Encoder) Forward(ctx *context.Context, in Inputs) *Output {
 	if in.IDs.Shape().Dim(2) != len(e.Vocab) {
 		panicf("encoder: batch has %d ID slots, the model %d", in.IDs.Shape().Dim(2), len(e.Vocab))
 	}
-	out := &Output{Behaviors: e.BehaviorEncoder(ctx, in.IDs)}
-	out.Sums, out.Counts = e.Group(out.Behaviors, in.Window)
-	if !e.Causal && !e.Pool {
-		keys := ConvertDType(GreaterThan(out.Counts, ZerosLike(out.Counts)), out.Counts.DType())
-		out.Hidden, out.Attention = TransformerWithKeys(ctx.In(Scope).In(TransformerScope), e.Config, Mean(out.Sums, out.Counts), keys)
-	} else {
-		out.Hidden, out.Attention = e.Sequence(ctx, Mean(out.Sums, out.Counts))
-	}
-	out.E = e.Last(out.Hidden, in.Window)
-	return out
+	return e.ForwardBehaviors(ctx, e.BehaviorEncoder(ctx, in.IDs), in.Window)
 }
 
 // Last picks E from hidden [B,L,d]: the last window with pooling, the last real behavior

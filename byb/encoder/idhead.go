@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sort"
 
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX convention
 	"github.com/gomlx/gomlx/pkg/core/shapes"
@@ -13,8 +14,9 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
-// Hyper-parameters of the ID-prediction head, shared by the methods that predict behavior IDs
-// (NBP, MBM); each such method puts them in its Defaults with IDHeadDefaults.
+// Hyper-parameters of the ID-prediction head (group "idhead"), shared by the methods that
+// predict behavior IDs (NBP, MBM); each such method puts them in its Defaults with
+// IDHeadDefaults.
 const (
 	// ParamIDHeadFullMax: a field with at most this many classes gets a full softmax, a larger
 	// one a sampled softmax. 10000: the full softmax's cost grows with the vocabulary, and
@@ -29,10 +31,19 @@ const (
 	ParamIDHeadSamplePower = "idhead_sample_power"
 )
 
-// IDHeadDefaults puts the ID head's hyper-parameters in ctx.
-func IDHeadDefaults(ctx *context.Context) {
-	ctx.SetParams(map[string]any{ParamIDHeadFullMax: 10000, ParamIDHeadNegatives: 512, ParamIDHeadSamplePower: 1.0})
+// IDHeadGroup is the registry group of the ID head's hyper-parameters.
+const IDHeadGroup = "idhead"
+
+func init() {
+	params.Register(IDHeadGroup,
+		params.Param{Name: ParamIDHeadFullMax, Default: 10000, Help: "largest field (in classes) with a full softmax; larger ones are sampled"},
+		params.Param{Name: ParamIDHeadNegatives, Default: 512, Help: "negatives of a sampled softmax, shared by the batch"},
+		params.Param{Name: ParamIDHeadSamplePower, Default: 1.0, Help: "sampled softmax proposal ∝ count^power (1 unigram, 0 uniform)"},
+	)
 }
+
+// IDHeadDefaults puts the ID head's hyper-parameters in ctx.
+func IDHeadDefaults(ctx *context.Context) { params.SetGroup(ctx, IDHeadGroup) }
 
 // IDHeadConfig is the ID head's hyper-parameters.
 type IDHeadConfig struct {

@@ -14,10 +14,10 @@ const MaskEmbeddingVarName = "mask_embedding"
 // next to the behavior embeddings, so the masked view starts close to "behavior removed".
 const maskEmbeddingStd = 0.02
 
-// ForwardBehaviors is Forward from behavior embeddings [B,n,d] already computed, which an
-// objective may have edited (a masked view: MaskBehaviors): pooling (or not), the
-// Transformer with the attention mode of the configuration, and E. With
-// behaviors = e.BehaviorEncoder(ctx, ids) it is Forward.
+// ForwardBehaviors is the encoder after its behavior encoder, from behavior embeddings
+// [B,n,d] that an objective may have edited (a masked view: MaskBehaviors): pooling (or not),
+// the Transformer with the attention mode of the configuration, and E. Forward is
+// ForwardBehaviors of e.BehaviorEncoder(ctx, ids).
 func (e *Encoder) ForwardBehaviors(ctx *context.Context, behaviors, window *Node) *Output {
 	out := &Output{Behaviors: behaviors}
 	out.Sums, out.Counts = e.Group(behaviors, window)
