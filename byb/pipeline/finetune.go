@@ -92,12 +92,9 @@ func Finetune(o FinetuneOptions) (*FinetuneResult, error) {
 	if tw := seq.Windows(test.Split.Obs); tw != windows {
 		return nil, fmt.Errorf("finetune window (%d) and test window (%d) differ in length", windows, tw)
 	}
-	// The finetuning package knows the model's hyper-parameters, not the sequence ones: those
-	// are recorded here instead.
-	settings = withoutSequenceSettings(settings)
-	if o.Run != nil {
-		_ = o.Run.LogParams(map[string]string{ParamMaxLen: fmt.Sprint(seq.MaxLen), ParamDT1: context.GetParamOr(ctx, ParamDT1, "day")})
-	}
+	// The finetuning run records every parameter of its own context: give it the sequence
+	// settings as resolved here (n from the pretrained run or the data), not their defaults.
+	settings += fmt.Sprintf(";%s=%d;%s=%s", ParamMaxLen, seq.MaxLen, ParamDT1, context.GetParamOr(ctx, ParamDT1, "day"))
 	res, err := finetune.Run(finetune.Options{
 		Backend: o.Backend, Run: o.Run, Dir: o.Out, Init: o.Init, Freeze: o.Freeze, Settings: settings,
 		NumClasses: task.NumClasses(), Vocab: ds.Meta.VocabSizes(), Windows: windows,

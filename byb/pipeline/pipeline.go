@@ -152,20 +152,6 @@ func newContext(defaults ...func(*context.Context)) *context.Context {
 	return ctx
 }
 
-// withoutSequenceSettings drops the sequence hyper-parameters (max_len, dt1) from a
-// "name=value;..." string.
-func withoutSequenceSettings(settings string) string {
-	var keep []string
-	for _, kv := range strings.Split(settings, ";") {
-		name, _, _ := strings.Cut(kv, "=")
-		name = strings.TrimSpace(name)
-		if name == "" || name == ParamMaxLen || name == ParamDT1 || name == ParamTargetLen {
-			continue
-		}
-		keep = append(keep, kv)
-	}
-	return strings.Join(keep, ";")
-}
 
 // datasetFacts are the facts a method is built with (objective.Facts): fields, vocabularies
 // and their pretraining-span counts, and the pretraining sequences' shape.
