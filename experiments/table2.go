@@ -216,6 +216,7 @@ func table2Seed(c Config, tr *tracker, budget scaleBudget, preset, dataDir, out 
 				res[row.Key][task] = cell
 			}
 			cell.values = append(cell.values, headline(r.Metrics))
+			c.logf("[table2] %s seed %d: %s on %s: test AUROC %.4f", preset, seed, row.Label, task, headline(r.Metrics))
 		}
 	}
 	return nil
