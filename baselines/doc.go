@@ -11,9 +11,37 @@
 // every choice made where the paper is silent; each such choice is a parameter recorded with
 // the run.
 //
-// # NBP, MBMv1, MBMv2
+// # NBP
 //
-// See nbp.go and mbm.go.
+// The paper: "NBP predicts the next behavior during pretraining" ([38], PTUM, Wu et al. 2020).
+// It follows PTUM's next-behavior task, with one softmax per ID field instead of PTUM's
+// dot-product scoring against a few candidate behaviors. At each position k of the raw
+// sequence (causal attention), the Transformer output h_k predicts every ID field of behavior
+// k+1 with the shared ID head (encoder.IDHead). The last real behavior's target is the first
+// behavior in the nbp_future_days (7) days after the observation window: that is where E is
+// read, so E is trained. Padding and empty rows have no target. The loss is the sum over
+// fields of each field's mean cross-entropy over its valid targets. Index 0 is never a
+// target, and OOV is neither a target nor a class (it lumps every rare value together). A
+// field with more than idhead_full_max (10,000) classes uses a sampled softmax:
+// idhead_negatives (512) negatives per batch drawn on the host from q ∝ count^
+// idhead_sample_power (1: unigram), with the −log q correction and accidental hits masked.
+// causal=false is refused (position k would see the behavior it predicts). With pool=true
+// window k predicts every behavior of window k+1. Diagnostics: per-field accuracy and loss,
+// the share of positions with a target.
+//
+// # MBMv1, MBMv2
+//
+// Masked behavior modeling [37, 38], mask ratio 0.1 (MBMv1) and 0.2 (MBMv2): one
+// implementation registered twice with mbm_mask_ratio defaulting to 0.1 and 0.2, after BERT's
+// masked language model. In each sequence exactly max(1, round(ratio·L)) of its L real
+// behaviors are drawn uniformly without replacement on the host (seeded per step, so a
+// resumed run draws the same); their embeddings, after the behavior encoder and before the
+// Transformer, are replaced by one learned mask embedding (encoder.MaskBehaviors; no
+// 80/10/10 mix). The Transformer runs bidirectionally (causal=false) over the raw sequence;
+// pool=true is refused, since a masked behavior would be averaged with the visible ones of
+// its day. The output at each masked position predicts every ID field of the behavior that
+// was there, with the ID head and rules of NBP. Finetuning and embedding see the unmasked
+// sequence. Diagnostics: per-field masked-ID accuracy and loss, the share masked.
 //
 // # CTS
 //
