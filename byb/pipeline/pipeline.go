@@ -152,7 +152,6 @@ func newContext(defaults ...func(*context.Context)) *context.Context {
 	return ctx
 }
 
-
 // datasetFacts are the facts a method is built with (objective.Facts): fields, vocabularies
 // and their pretraining-span counts, and the pretraining sequences' shape.
 func datasetFacts(ds *data.Dataset, windows, maxLen int) (objective.Facts, error) {
