@@ -27,6 +27,11 @@ type Config struct {
 	// Methods are the pretraining methods whose rows run (default: byb); the rows of the
 	// others say "not run".
 	Methods []string
+	// Tasks, when set, are the only task columns that run (the others say "not run").
+	Tasks []string
+	// Rows, when set, are the only rows that run, by key (table2: supervised, nbp, …,
+	// byb-freeze, byb-unfreeze, random-freeze) or "frozen" for every frozen row.
+	Rows []string
 }
 
 // runs reports whether method is one of c.Methods (byb when none is given; "all" = every one).
@@ -36,6 +41,24 @@ func (c Config) runs(method string) bool {
 	}
 	for _, m := range c.Methods {
 		if m == method || m == "all" {
+			return true
+		}
+	}
+	return false
+}
+
+// runsTask reports whether task is one of c.Tasks (every task when none is given).
+func (c Config) runsTask(task string) bool { return len(c.Tasks) == 0 || contains(c.Tasks, task) }
+
+// runsRow reports whether the row with key (frozen or not) is one of c.Rows (every row when
+// none is given).
+func (c Config) runsRow(key string, frozen bool) bool {
+	return len(c.Rows) == 0 || contains(c.Rows, key) || frozen && contains(c.Rows, "frozen")
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
 			return true
 		}
 	}

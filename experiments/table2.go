@@ -104,6 +104,9 @@ func runTable2(c Config) (*Report, error) {
 	if c.Seeds <= 0 {
 		c.Seeds = 1
 	}
+	if err := checkTable2Filters(c, presets); err != nil {
+		return nil, err
+	}
 	out := filepath.Join(c.Out, "table2-"+c.Scale)
 	tr, err := newTracker(c, "table2", map[string]string{"scale": c.Scale, "seeds": fmt.Sprint(c.Seeds),
 		"presets": strings.Join(presets, ","), "pretrain_settings": budget.pretrain, "probe_settings": budget.probe, "finetune_settings": budget.finetune})
@@ -145,6 +148,30 @@ func runTable2(c Config) (*Report, error) {
 	return rep, tr.finish(nil)
 }
 
+// checkTable2Filters rejects a --tasks or --rows name that no row or column of the presets
+// has, naming the known ones.
+func checkTable2Filters(c Config, presets []string) error {
+	var tasks []string
+	for _, p := range presets {
+		tasks = append(tasks, table2Tasks[p]...)
+	}
+	for _, t := range c.Tasks {
+		if !contains(tasks, t) {
+			return fmt.Errorf("table2: no task %q on %s (known: %s)", t, strings.Join(presets, ", "), strings.Join(tasks, ", "))
+		}
+	}
+	keys := []string{"frozen"}
+	for _, row := range table2Rows {
+		keys = append(keys, row.Key)
+	}
+	for _, r := range c.Rows {
+		if !contains(keys, r) {
+			return fmt.Errorf("table2: no row %q (known: %s)", r, strings.Join(keys, ", "))
+		}
+	}
+	return nil
+}
+
 // table2Seed pretrains every available method once with one seed, then finetunes every row
 // on every task.
 func table2Seed(c Config, tr *tracker, budget scaleBudget, preset, dataDir, out string, seed int,
@@ -155,7 +182,7 @@ func table2Seed(c Config, tr *tracker, budget scaleBudget, preset, dataDir, out 
 		if row.Method == "" || pretrained[row.Method] != "" {
 			continue
 		}
-		if _, err := methods.Lookup(row.Method); err != nil || !c.runs(row.Method) {
+		if _, err := methods.Lookup(row.Method); err != nil || !c.runs(row.Method) || !c.runsRow(row.Key, row.Freeze) {
 			continue // not implemented, or not asked for: the cells say so
 		}
 		settings := fmt.Sprintf("%s;seed=%d", budget.pretrain, seed)
@@ -180,6 +207,12 @@ func table2Seed(c Config, tr *tracker, budget scaleBudget, preset, dataDir, out 
 			res[row.Key] = map[string]*table2Result{}
 		}
 		initDir := "none"
+		if !c.runsRow(row.Key, row.Freeze) {
+			for _, task := range table2Tasks[preset] {
+				res[row.Key][task] = &table2Result{skipped: "not run"}
+			}
+			continue
+		}
 		if row.Method != "" {
 			if initDir = pretrained[row.Method]; initDir == "" {
 				why := "not run"
@@ -193,6 +226,10 @@ func table2Seed(c Config, tr *tracker, budget scaleBudget, preset, dataDir, out 
 			}
 		}
 		for _, task := range table2Tasks[preset] {
+			if !c.runsTask(task) {
+				res[row.Key][task] = &table2Result{skipped: "not run"}
+				continue
+			}
 			settings := fmt.Sprintf("%s;seed=%d", budget.finetuneSettings(row), seed)
 			if initDir == "none" && maxLen > 0 {
 				// Encoders trained from scratch see sequences as long as the pretrained ones.

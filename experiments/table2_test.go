@@ -55,3 +55,30 @@ func TestTable2ClaimsAndMarkdown(t *testing.T) {
 		t.Errorf("skipped cell %q", cell)
 	}
 }
+
+// --rows and --tasks select cells; a name no row or task has is an error naming the known.
+func TestTable2Filters(t *testing.T) {
+	c := Config{Rows: []string{"frozen"}, Tasks: []string{"5-day", "Active-30d"}}
+	for key, want := range map[string]bool{"byb-freeze": true, "random-freeze": true, "nbp": true, "byb-unfreeze": false, "supervised": false} {
+		frozen := key != "byb-unfreeze" && key != "supervised"
+		if got := c.runsRow(key, frozen); got != want {
+			t.Errorf("rows=frozen: runsRow(%s) = %v, want %v", key, got, want)
+		}
+	}
+	if !c.runsTask("5-day") || c.runsTask("10-day") {
+		t.Errorf("tasks=5-day,Active-30d: runsTask(5-day)=%v runsTask(10-day)=%v", c.runsTask("5-day"), c.runsTask("10-day"))
+	}
+	if all := (Config{}); !all.runsRow("supervised", false) || !all.runsTask("Unbind-90d") {
+		t.Error("no filter must run every row and task")
+	}
+	presets := []string{synth.TmallLike, synth.MobileLike}
+	if err := checkTable2Filters(c, presets); err != nil {
+		t.Errorf("valid filters rejected: %v", err)
+	}
+	if err := checkTable2Filters(Config{Tasks: []string{"7-day"}}, presets); err == nil || !strings.Contains(err.Error(), "5-day") {
+		t.Errorf("unknown task: err = %v, want one listing the known tasks", err)
+	}
+	if err := checkTable2Filters(Config{Rows: []string{"bybfreeze"}}, presets); err == nil || !strings.Contains(err.Error(), "byb-freeze") {
+		t.Errorf("unknown row: err = %v, want one listing the known rows", err)
+	}
+}

@@ -30,6 +30,8 @@ paper (Table 8 sizes; GPU-sized, not for a laptop).`)
 	presets := fs.String("presets", "", "comma-separated data sets (default: tmall-like,mobile-like)")
 	quiet := fs.Bool("quiet", false, "no per-step progress bars")
 	methodList := fs.String("methods", "byb", "pretraining methods whose rows run: byb, nbp, mbmv1, mbmv2, cts, msdp, or all (the baselines run over raw sequences: slow on CPU at the small scale)")
+	taskList := fs.String("tasks", "", "comma-separated task columns that run (default: all), e.g. 5-day,Active-30d")
+	rowList := fs.String("rows", "", "comma-separated rows that run (default: all): supervised, nbp, mbmv1, mbmv2, cts, msdp, byb-freeze, byb-unfreeze, random-freeze, or frozen (every frozen row)")
 	// Flags may follow the experiment name.
 	var name string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -53,12 +55,10 @@ paper (Table 8 sizes; GPU-sized, not for a laptop).`)
 	if err != nil {
 		return err
 	}
-	var ps []string
-	if *presets != "" {
-		ps = strings.Split(*presets, ",")
-	}
+	ps := splitList(*presets)
 	rep, err := exp.Run(experiments.Config{Scale: *scale, Seeds: *seeds, Out: *out, Backend: backend, Engine: info,
-		Tracking: cf.tracking, Log: os.Stderr, Quiet: *quiet, Presets: ps, Methods: strings.Split(*methodList, ",")})
+		Tracking: cf.tracking, Log: os.Stderr, Quiet: *quiet, Presets: ps, Methods: strings.Split(*methodList, ","),
+		Tasks: splitList(*taskList), Rows: splitList(*rowList)})
 	if err != nil {
 		return err
 	}
@@ -71,4 +71,12 @@ paper (Table 8 sizes; GPU-sized, not for a laptop).`)
 	}
 	fmt.Printf("run: %s (byb runs show %s)\n", rep.RunID, rep.RunID)
 	return nil
+}
+
+// splitList splits a comma-separated flag value; "" is no list.
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }
