@@ -27,6 +27,9 @@ type Config struct {
 	// Methods are the pretraining methods whose rows run (default: byb); the rows of the
 	// others say "not run".
 	Methods []string
+	// PretrainSettings ("name=value;...") are added to every pretraining run's budget, the
+	// same for every method (a smaller shared budget for a quick comparison).
+	PretrainSettings string
 	// Tasks, when set, are the only task columns that run (the others say "not run").
 	Tasks []string
 	// Rows, when set, are the only rows that run, by key (table2: supervised, nbp, …,

@@ -107,6 +107,7 @@ func runTable2(c Config) (*Report, error) {
 	if err := checkTable2Filters(c, presets); err != nil {
 		return nil, err
 	}
+	budget.pretrain = joinSettings(budget.pretrain, c.PretrainSettings)
 	out := filepath.Join(c.Out, "table2-"+c.Scale)
 	tr, err := newTracker(c, "table2", map[string]string{"scale": c.Scale, "seeds": fmt.Sprint(c.Seeds),
 		"presets": strings.Join(presets, ","), "pretrain_settings": budget.pretrain, "probe_settings": budget.probe, "finetune_settings": budget.finetune})
@@ -291,6 +292,7 @@ func table2Markdown(c Config, presets []string, res map[string]map[string]map[st
 	fmt.Fprintf(&b, "# Table 2 (scale %s, %d seed(s), engine %s, %s)\n\n", c.Scale, c.Seeds, c.Engine.Config, took.Round(time.Second))
 	fmt.Fprintf(&b, "Test AUROC (macro one-vs-rest for the 90-class Tmall-like tasks), mean ± std over seeds (one seed: the value alone); the paper's value in brackets. Data: synthetic `%s` analogues at scale %s, not the paper's data; the numbers are not expected to match the paper's, the ordering of methods is what can be compared.\n\n", strings.Join(presets, "`, `"), c.Scale)
 	if budget, ok := budgets[c.Scale]; ok {
+		budget.pretrain = joinSettings(budget.pretrain, c.PretrainSettings)
 		fmt.Fprintf(&b, "Training, the same for every method: pretraining %s; frozen rows (a head on standardised, cached E, its epoch chosen on a validation part) %s; unfrozen rows and Supervised %s.\n\n",
 			settingsText(budget.pretrain), settingsText(budget.probe), settingsText(budget.finetune))
 	}
@@ -438,6 +440,14 @@ func ensureData(c Config, preset string) (string, error) {
 		return "", err
 	}
 	return dir, nil
+}
+
+// joinSettings joins two "name=value;..." lists; the later one wins where both set a name.
+func joinSettings(a, b string) string {
+	if a == "" || b == "" {
+		return a + b
+	}
+	return a + ";" + b
 }
 
 // settingsText shows a budget's settings, or that it is byb's defaults.

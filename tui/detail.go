@@ -48,8 +48,13 @@ func loadDetail(s *tracking.Store, id string) tea.Cmd {
 	}
 }
 
-// chartKeys are the metrics worth a curve (more than one point), losses first since they are
-// what one watches during training.
+// diagPrefix marks a method's per-step diagnostics (objective.Diagnosing): for BYB, E's
+// per-dimension std and effective rank and the teacher-student distance, which show a
+// collapsing representation; for a baseline, its accuracy on its own pretext task.
+const diagPrefix = "diag_"
+
+// chartKeys are the metrics worth a curve (more than one point): losses first since they are
+// what one watches during training, then the diagnostics, then the rest.
 func chartKeys(d *tracking.RunDetail) []string {
 	var keys []string
 	for k, n := range d.MetricPoints {
@@ -57,10 +62,18 @@ func chartKeys(d *tracking.RunDetail) []string {
 			keys = append(keys, k)
 		}
 	}
+	rank := func(k string) int {
+		switch {
+		case strings.Contains(k, "loss"):
+			return 0
+		case strings.HasPrefix(k, diagPrefix):
+			return 1
+		}
+		return 2
+	}
 	sort.Slice(keys, func(i, j int) bool {
-		li, lj := strings.Contains(keys[i], "loss"), strings.Contains(keys[j], "loss")
-		if li != lj {
-			return li
+		if ri, rj := rank(keys[i]), rank(keys[j]); ri != rj {
+			return ri < rj
 		}
 		return keys[i] < keys[j]
 	})
@@ -157,14 +170,27 @@ func (d *detailState) render() {
 		}
 		b.WriteString(strings.TrimRight(line, " ") + "\n")
 	}
-	if len(r.Metrics) > 0 {
-		b.WriteString("\n" + headerStyle.Render("metrics (final)") + "\n")
-		for _, k := range tracking.MetricKeys([]tracking.RunInfo{r.RunInfo}) {
+	var metricKeys, diagKeys []string
+	for _, k := range tracking.MetricKeys([]tracking.RunInfo{r.RunInfo}) {
+		if strings.HasPrefix(k, diagPrefix) {
+			diagKeys = append(diagKeys, k)
+		} else {
+			metricKeys = append(metricKeys, k)
+		}
+	}
+	metricLines := func(title string, keys []string) {
+		if len(keys) == 0 {
+			return
+		}
+		b.WriteString("\n" + headerStyle.Render(title) + "\n")
+		for _, k := range keys {
 			n := r.MetricPoints[k]
 			b.WriteString(fmt.Sprintf("  %s %10s  step %d · %d point%s\n", padCell(k, 28, false),
 				tracking.FormatValue(r.Metrics[k]), r.MetricStep[k], n, plural(n)))
 		}
 	}
+	metricLines("metrics (final)", metricKeys)
+	metricLines("diagnostics (last; E_std and E_rank falling = collapse)", diagKeys)
 	if len(r.Artifacts) > 0 {
 		b.WriteString("\n" + headerStyle.Render("artifacts") + "\n")
 		for _, a := range r.Artifacts {

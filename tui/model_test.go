@@ -292,3 +292,40 @@ func TestEmptyTracker(t *testing.T) {
 		t.Fatalf("empty runs view:\n%s", v)
 	}
 }
+
+// A pretraining run's diagnostics are charted right after its loss and listed on their own.
+func TestDetailShowsDiagnostics(t *testing.T) {
+	s, _ := demoStore(t, 0, 0)
+	r, err := s.StartRun(tracking.RunOptions{Name: "byb pretrain"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for step := int64(1); step <= 50; step++ {
+		_ = r.LogMetric("loss", 1/float64(step), step)
+		_ = r.LogMetric("samples_per_s", 100, step)
+		if step%10 == 0 {
+			_ = r.LogMetric("diag_E_rank", 30-float64(step)/10, step)
+			_ = r.LogMetric("diag_E_std", 0.5, step)
+		}
+	}
+	if err := r.End(tracking.StatusFinished, ""); err != nil {
+		t.Fatal(err)
+	}
+	m := newModel(t, s, 100, 40)
+	m, _ = press(t, m, "enter", "enter")
+	if m.detail.run == nil {
+		t.Fatal("no run detail")
+	}
+	if got := m.detail.keys; len(got) != 4 || got[0] != "loss" || got[1] != "diag_E_rank" || got[2] != "diag_E_std" {
+		t.Errorf("chart order %v: want loss, then the diagnostics, then the rest", got)
+	}
+	m, _ = press(t, m, "right")
+	if v := m.View(); !strings.Contains(v, "diag_E_rank (5 points)") {
+		t.Errorf("→ should chart diag_E_rank:\n%s", v)
+	}
+	m, _ = press(t, m, "G")
+	v := m.View()
+	if !strings.Contains(v, "diagnostics (last") || !strings.Contains(v, "diag_E_rank") {
+		t.Errorf("detail lacks the diagnostics section:\n%s", v)
+	}
+}

@@ -165,40 +165,59 @@ func trainHead(ctx *context.Context, head *Head, opts Options, run tracking.Run,
 		defer predict.Finalize()
 		validate = func() (float64, string, error) { return validationScore(predict, head, val) }
 	}
-	start := time.Now()
-	for epoch := state.get(probeEpochsDone); epoch < epochs && state.get(probeStopped) == 0; epoch++ {
-		order := rand.New(rand.NewPCG(seed, uint64(epoch))).Perm(len(fit.x))
-		for from := 0; from < len(order); from += batchSize {
-			x, labels := featureBatch(fit, order[from:min(from+batchSize, len(order))], batchSize)
+	// An epoch that ends (or a step budget that cuts short) is scored on the validation part;
+	// early stopping ends the run patience epochs after the best.
+	epochEnd := func(epoch int, at int64) error {
+		state.set(probeEpochsDone, epoch+1)
+		if validate == nil {
+			return nil
+		}
+		score, metric, err := validate()
+		if err != nil {
+			return err
+		}
+		_ = run.LogMetric("val_"+metric, score, at)
+		if state.get(probeBestEpoch) == 0 || score > state.score() {
+			state.keepBest(ctx, epoch+1, score)
+		} else if early && epoch+1-state.get(probeBestEpoch) >= patience {
+			state.set(probeStopped, 1)
+		}
+		res.BestMetric = metric
+		return nil
+	}
+	loop := train.Loop[[]int]{
+		Batches: func(epoch int) iter.Seq[[]int] {
+			order := rand.New(rand.NewPCG(seed, uint64(epoch))).Perm(len(fit.x))
+			return func(yield func([]int) bool) {
+				for from := 0; from < len(order); from += batchSize {
+					if !yield(order[from:min(from+batchSize, len(order))]) {
+						return
+					}
+				}
+			}
+		},
+		Step: func(idx []int, _ int64) (float64, int, error) {
+			x, labels := featureBatch(fit, idx, batchSize)
 			out, err := step.Exec(x, labels)
 			if err != nil {
-				return nil, fmt.Errorf("probe step %d: %w", globalStep+1, err)
+				return 0, 0, err
 			}
-			loss := float64(tensors.ToScalar[float32](out[0]))
-			globalStep++
-			res.Losses = append(res.Losses, loss)
-			res.Samples += min(batchSize, len(order)-from)
-			_ = run.LogMetric("loss", loss, globalStep)
-			if maxSteps > 0 && globalStep >= maxSteps {
-				break
-			}
-		}
-		state.set(probeEpochsDone, epoch+1)
-		if validate != nil {
-			score, metric, err := validate()
-			if err != nil {
-				return nil, err
-			}
-			_ = run.LogMetric("val_"+metric, score, globalStep)
-			if state.get(probeBestEpoch) == 0 || score > state.score() {
-				state.keepBest(ctx, epoch+1, score)
-			} else if early && epoch+1-state.get(probeBestEpoch) >= patience {
-				state.set(probeStopped, 1)
-			}
-			res.BestMetric = metric
-		}
-		if maxSteps > 0 && globalStep >= maxSteps {
-			break
+			return float64(tensors.ToScalar[float32](out[0])), len(idx), nil
+		},
+		Done: func(epochsDone int, at int64) bool {
+			return state.get(probeStopped) == 1 || epochsDone >= epochs || maxSteps > 0 && at >= maxSteps
+		},
+		Tracker:    run,
+		AfterEpoch: epochEnd,
+	}
+	start := time.Now()
+	end, globalStep, err := loop.Run(train.Position{Epoch: state.get(probeEpochsDone)}, globalStep, res)
+	if err != nil {
+		return nil, fmt.Errorf("probe %w", err)
+	}
+	if end.Batch > 0 { // the step budget ended an epoch part-way: score what it trained
+		if err := epochEnd(end.Epoch, globalStep); err != nil {
+			return nil, err
 		}
 	}
 	if validate != nil {

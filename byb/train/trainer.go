@@ -111,12 +111,12 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 
 	res := &Result{Resumed: resumed, FirstStep: globalStep + 1, GlobalStep: globalStep}
 	bar := newProgress(opts, total, globalStep)
-	save := func(epoch, batchInEpoch int) error {
+	save := func(at Position) error {
 		if ckpt == nil {
 			return nil
 		}
-		epochVar.MustSetValue(tensors.FromScalar(int64(epoch)))
-		batchVar.MustSetValue(tensors.FromScalar(int64(batchInEpoch)))
+		epochVar.MustSetValue(tensors.FromScalar(int64(at.Epoch)))
+		batchVar.MustSetValue(tensors.FromScalar(int64(at.Batch)))
 		if err := ckpt.Save(); err != nil {
 			return fmt.Errorf("saving checkpoint: %w", err)
 		}
@@ -129,28 +129,23 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 	// run, and then more of them until min_steps steps are done.
 	steps := int64(context.GetParamOr(ctx, ParamSteps, 0))
 	minSteps := int64(context.GetParamOr(ctx, ParamMinSteps, 0))
-	finished := func(epoch int) bool {
-		if steps > 0 {
-			return globalStep >= steps
-		}
-		return epoch >= epochs && globalStep >= minSteps
-	}
-	done := finished(startEpoch)
-	for epoch := startEpoch; !done; epoch++ {
-		ran := 0
-		i := 0
-		for b := range batches(epoch) {
-			if epoch == startEpoch && i < skip {
-				i++
-				continue
+	loop := Loop[*data.Batch]{
+		Batches: batches,
+		Tracker: run,
+		Done: func(epochsDone int, globalStep int64) bool {
+			if steps > 0 {
+				return globalStep >= steps
 			}
-			inputs, err := step.Inputs(b, seed, globalStep+1)
+			return epochsDone >= epochs && globalStep >= minSteps
+		},
+		Step: func(b *data.Batch, at int64) (float64, int, error) {
+			inputs, err := step.Inputs(b, seed, at)
 			if err != nil {
-				return nil, fmt.Errorf("training step %d: %w", globalStep+1, err)
+				return 0, 0, err
 			}
 			if !compiled {
 				if err := firstStepSetup(ctx, opts.Backend, enc, obj, resumed, step, inputs); err != nil {
-					return nil, err
+					return 0, 0, err
 				}
 				compiled = true
 				if opts.BeforeFirstStep != nil {
@@ -159,47 +154,36 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 			}
 			out, err := exec.Exec(anySlice(inputs)...)
 			if err != nil {
-				return nil, fmt.Errorf("training step %d: %w", globalStep+1, err)
+				return 0, 0, err
 			}
-			loss := float64(tensors.ToScalar[float32](out[0]))
-			globalStep++
-			i++
-			if diagEvery > 0 && globalStep%diagEvery == 0 {
-				step.logDiagnostics(run, out, globalStep)
+			if diagEvery > 0 && at%diagEvery == 0 {
+				step.logDiagnostics(run, out, at)
 			}
-			ran++
-			res.Losses = append(res.Losses, loss)
-			res.Samples += b.Size
-			_ = run.LogMetric("loss", loss, globalStep)
+			return float64(tensors.ToScalar[float32](out[0])), b.Size, nil
+		},
+		AfterStep: func(at int64, loss float64, samples int, pos Position) error {
 			if opts.OnStep != nil {
-				opts.OnStep(globalStep, loss)
+				opts.OnStep(at, loss)
 			}
-			bar.step(loss, b.Size)
-			if every > 0 && globalStep%every == 0 {
-				if err := save(epoch, i); err != nil {
-					return nil, err
-				}
+			bar.step(loss, samples)
+			if every > 0 && at%every == 0 {
+				return save(pos)
 			}
-			if steps > 0 && globalStep >= steps || steps == 0 && epoch >= epochs && globalStep >= minSteps { // mid-epoch stops
-				done = true
-				break
-			}
-		}
-		if ran == 0 && epoch > startEpoch {
-			// An empty epoch would loop for ever under a step budget.
-			return nil, fmt.Errorf("epoch %d has no batch: fewer training samples than batch_size", epoch+1)
-		}
-		if !done {
-			skip = 0
-			_ = run.LogMetric("epoch", float64(epoch+1), globalStep)
-			// No checkpoint per epoch: with min_steps an epoch of a small dataset is a few
-			// steps, and checkpoint_every already bounds the work an interruption loses.
-			if done = finished(epoch + 1); done {
-				if err := save(epoch+1, 0); err != nil {
-					return nil, err
-				}
-			}
-		} else if err := save(epoch, i); err != nil {
+			return nil
+		},
+		// No checkpoint per epoch: with min_steps an epoch of a small dataset is a few steps,
+		// and checkpoint_every already bounds the work an interruption loses.
+		AfterEpoch: func(epoch int, at int64) error {
+			_ = run.LogMetric("epoch", float64(epoch+1), at)
+			return nil
+		},
+	}
+	end, globalStep, err := loop.Run(Position{startEpoch, skip}, globalStep, res)
+	if err != nil {
+		return nil, fmt.Errorf("training %w", err)
+	}
+	if len(res.Losses) > 0 {
+		if err := save(end); err != nil {
 			return nil, err
 		}
 	}

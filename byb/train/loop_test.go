@@ -1,0 +1,68 @@
+package train
+
+import (
+	"iter"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// ints yields epoch*10 + 0..n-1: batches that say which epoch and place they are.
+func ints(n int) func(epoch int) iter.Seq[int] {
+	return func(epoch int) iter.Seq[int] {
+		return func(yield func(int) bool) {
+			for i := range n {
+				if !yield(epoch*10 + i) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// record runs a loop over ints(n) whose loss is the batch's value, and returns the batches
+// stepped, the epochs ended, and where it stopped.
+func record(t *testing.T, n int, done func(int, int64) bool, from Position, step int64) (seen, ended []int, end Position, last int64, err error) {
+	t.Helper()
+	res := &Result{}
+	l := Loop[int]{
+		Batches:    ints(n),
+		Step:       func(b int, _ int64) (float64, int, error) { seen = append(seen, b); return float64(b), 1, nil },
+		Done:       done,
+		AfterEpoch: func(epoch int, _ int64) error { ended = append(ended, epoch); return nil },
+	}
+	end, last, err = l.Run(from, step, res)
+	if err == nil && len(res.Losses) != len(seen) {
+		t.Errorf("res has %d losses for %d steps", len(res.Losses), len(seen))
+	}
+	return seen, ended, end, last, err
+}
+
+func TestLoopEpochsAndSteps(t *testing.T) {
+	// Two epochs of three batches.
+	seen, ended, end, last, err := record(t, 3, func(e int, _ int64) bool { return e >= 2 }, Position{}, 0)
+	if err != nil || !slices.Equal(seen, []int{0, 1, 2, 10, 11, 12}) || !slices.Equal(ended, []int{0, 1}) || end != (Position{2, 0}) || last != 6 {
+		t.Errorf("2 epochs: seen %v ended %v end %v step %d err %v", seen, ended, end, last, err)
+	}
+	// A step budget stops mid-epoch, without ending that epoch.
+	seen, ended, end, last, _ = record(t, 3, func(_ int, s int64) bool { return s >= 4 }, Position{}, 0)
+	if !slices.Equal(seen, []int{0, 1, 2, 10}) || !slices.Equal(ended, []int{0}) || end != (Position{1, 1}) || last != 4 {
+		t.Errorf("4 steps: seen %v ended %v end %v step %d", seen, ended, end, last)
+	}
+	// Resuming from that position sees what the uninterrupted run would have seen next.
+	seen, _, _, last, _ = record(t, 3, func(_ int, s int64) bool { return s >= 6 }, Position{1, 1}, 4)
+	if !slices.Equal(seen, []int{11, 12}) || last != 6 {
+		t.Errorf("resumed at (1,1): seen %v step %d, want [11 12] and step 6", seen, last)
+	}
+	// A run that is already over steps nothing.
+	if seen, _, end, _, _ := record(t, 3, func(e int, _ int64) bool { return e >= 2 }, Position{2, 0}, 6); len(seen) != 0 || end != (Position{2, 0}) {
+		t.Errorf("finished run: seen %v end %v", seen, end)
+	}
+}
+
+func TestLoopEmptyEpochIsAnError(t *testing.T) {
+	_, _, _, _, err := record(t, 0, func(_ int, s int64) bool { return s >= 5 }, Position{}, 0)
+	if err == nil || !strings.Contains(err.Error(), "no batch") {
+		t.Errorf("a step budget over empty epochs must fail, got %v", err)
+	}
+}
