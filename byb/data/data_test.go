@@ -1,9 +1,13 @@
 package data
 
 import (
+	"fmt"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -109,6 +113,64 @@ func TestUserBucketSplitsDisjoint(t *testing.T) {
 	}
 	if nTest < 220 || nTest > 380 {
 		t.Errorf("%d of 1000 users in a 30%% split", nTest)
+	}
+}
+
+// The user split is uniform for any id pattern: sequential numbers (MovieLens' 1..943 got no
+// test user under plain FNV-1a), prefixed strings, zero-padded numbers and UUIDs.
+func TestUserBucketIsUniform(t *testing.T) {
+	patterns := map[string]func(i int) string{
+		"sequential": func(i int) string { return strconv.Itoa(i + 1) },
+		"prefixed":   func(i int) string { return "user" + strconv.Itoa(i) },
+		"padded":     func(i int) string { return fmt.Sprintf("%08d", i) },
+		"uuid": func(i int) string {
+			r := rand.New(rand.NewPCG(uint64(i), 7))
+			return fmt.Sprintf("%08x-%04x-4%03x-%04x-%012x", r.Uint32(), r.Uint32()&0xffff, r.Uint32()&0xfff, r.Uint32()&0xffff, r.Uint64()&0xffffffffffff)
+		},
+	}
+	test := Split{UserFrom: 0.7, UserTo: 1}
+	for name, id := range patterns {
+		for _, n := range []int{943, 2377, 10000} {
+			in := 0
+			for i := range n {
+				if test.HasUser(id(i)) {
+					in++
+				}
+			}
+			// ±2 points at 10,000 users (4.4 standard deviations); the small sets, as MovieLens
+			// and the grocery log, within ±5 points (3.4 sd at 943).
+			tol := 0.05
+			if n >= 10000 {
+				tol = 0.02
+			}
+			if got := float64(in) / float64(n); math.Abs(got-0.3) > tol {
+				t.Errorf("%s ids, %d users: %.3f in a 30%% split, want within ±%.2f", name, n, got, tol)
+			}
+		}
+	}
+	// The 944 households with ids below 1000 must reach the test split too.
+	in := 0
+	for i := 1; i < 1000; i++ {
+		if test.HasUser(strconv.Itoa(i)) {
+			in++
+		}
+	}
+	if in < 250 || in > 350 {
+		t.Errorf("%d of the ids 1..999 in a 30%% split", in)
+	}
+}
+
+// An import whose split is far from the share asked for says so.
+func TestUserShareNotes(t *testing.T) {
+	m := &Meta{Users: 1000, Splits: []Split{{Name: Finetune, UserTo: 0.7}, {Name: Test, UserFrom: 0.7, UserTo: 1}},
+		SplitUsers: map[string]int{Finetune: 700, Test: 300}}
+	if notes := UserShareNotes(m); len(notes) != 0 {
+		t.Errorf("an exact split gave notes %v", notes)
+	}
+	m.SplitUsers = map[string]int{Finetune: 762, Test: 238}
+	notes := UserShareNotes(m)
+	if len(notes) != 2 || !strings.Contains(notes[1], "test kept 238 of 1000 users (23.8%), far from the 30.0%") {
+		t.Errorf("a skewed split gave notes %v", notes)
 	}
 }
 

@@ -82,6 +82,7 @@ func Create(dir string, meta *Meta, vocabs []*Vocab, external map[string]map[str
 	meta.Created = time.Now().UTC().Format(time.RFC3339)
 	meta.Users, meta.Events, meta.First, meta.Last = 0, 0, 0, 0
 	meta.EmptyUsers = map[string]int{}
+	meta.SplitUsers = nil
 	meta.MissingLabels = map[string]map[string]int{}
 	for i := range meta.Fields {
 		meta.Fields[i].VocabSize = vocabs[i].Size()
@@ -182,6 +183,12 @@ func (w *Writer) Add(rawUser string, times []int64, ids []int32) error {
 	for si, s := range w.meta.Splits {
 		if !s.HasUser(rawUser) {
 			continue
+		}
+		if s.UserFrom != 0 || s.UserTo != 0 {
+			if w.meta.SplitUsers == nil {
+				w.meta.SplitUsers = map[string]int{}
+			}
+			w.meta.SplitUsers[s.Name]++
 		}
 		lo := sort.Search(len(times), func(i int) bool { return times[i] >= s.Obs.Start })
 		if lo == len(times) || times[lo] >= s.Obs.End {

@@ -131,6 +131,7 @@ func Import(o Options) (*Result, error) {
 		return nil, err
 	}
 	res.Meta = meta
+	res.Notes = append(res.Notes, data.UserShareNotes(meta)...)
 	if res.Splits, err = summarizeSplits(o.Out, meta); err != nil {
 		return nil, err
 	}
