@@ -67,7 +67,7 @@ func runDataImport(args []string) error {
 	fs.StringVar(&o.Format, "format", "", "input format: "+strings.Join(ingest.Formats(), " | "))
 	fs.StringVar(&o.In, "in", "", "input file")
 	fs.StringVar(&o.Out, "out", "", "output dataset directory")
-	fs.StringVar(&o.Name, "name", "", "dataset name (default: the base name of --out)")
+	fs.StringVar(&o.Name, "name", "", "dataset name (default: the input file name without its extensions, e.g. online_retail for online_retail.csv.gz)")
 	fs.StringVar(&o.UserCol, "user-col", "", "user column (default: the format's)")
 	fs.StringVar(&o.TimeCol, "time-col", "", "time column (default: the format's)")
 	fs.StringVar(&idCols, "id-cols", "", "comma-separated ID columns, one field each (default: the format's)")

@@ -213,3 +213,18 @@ func TestImportRecBole(t *testing.T) {
 	in = writeFile(t, dir, "time.inter", "user_id:token\titem_id:token\ttimestamp:float\n1\t2\tnow\n")
 	importErr(t, Options{Format: FormatRecBole, In: in, Out: filepath.Join(dir, "ds3")}, `time.inter:2: time "now" is not a time in format unix seconds`)
 }
+
+// A dataset is named after its input file, not after --out's last folder.
+func TestNameFromInput(t *testing.T) {
+	for in, want := range map[string]string{
+		"/x/online_retail.csv.gz":  "online_retail",
+		"logs/events.parquet":      "events",
+		"ml-100k/":                 "ml-100k",
+		"a/b/user_log_format1.csv": "user_log_format1",
+		"v1.2.release":             "v1.2.release",
+	} {
+		if got := nameFromInput(in); got != want {
+			t.Errorf("nameFromInput(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -116,7 +116,7 @@ func Import(o Options) (*Result, error) {
 	}
 	name := o.Name
 	if name == "" {
-		name = filepath.Base(filepath.Clean(o.Out))
+		name = nameFromInput(o.In)
 	}
 	source := fmt.Sprintf("import %s %s", spec.name, filepath.Base(o.In))
 	if res.SkippedByDesign > 0 {
@@ -228,3 +228,21 @@ func addRow(rec []string, line int, header []string, m *mapping, tp *timeParser,
 	b.Add(user, t, vals)
 	return nil
 }
+
+// nameFromInput is a dataset's default display name: the input file's base name without its
+// extensions (online_retail.csv.gz → online_retail), or the folder's name for a RecBole
+// folder. Not --out's last folder: "data/ds" would name every dataset "ds".
+func nameFromInput(in string) string {
+	base := filepath.Base(filepath.Clean(in))
+	for {
+		ext := strings.ToLower(filepath.Ext(base))
+		if !dataExtensions[ext] || ext == strings.ToLower(base) {
+			return base
+		}
+		base = base[:len(base)-len(ext)]
+	}
+}
+
+// dataExtensions are the file extensions nameFromInput strips.
+var dataExtensions = map[string]bool{".csv": true, ".tsv": true, ".txt": true, ".parquet": true, ".inter": true,
+	".json": true, ".gz": true, ".zst": true, ".bz2": true, ".xz": true, ".zip": true}

@@ -7,7 +7,7 @@ import "io"
 type Options struct {
 	Format  string // csv, parquet, tmall, online-retail, recbole
 	In, Out string // input file; output dataset directory
-	Name    string // dataset name in meta.json (default: base name of Out)
+	Name    string // dataset name in meta.json (default: the input file name without its extensions)
 
 	// Columns: the user, the time and the ID fields (csv, parquet; overrides for the others).
 	// Without IDCols, every other column is an ID field (RecBole: every other :token column).
