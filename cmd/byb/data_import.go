@@ -44,6 +44,10 @@ Times (--time-format): auto (default for csv/parquet: tries mmdd for four digits
 seconds or milliseconds by magnitude, rfc3339, datetime = YYYY-MM-DD[ HH:MM:SS]), unix,
 unix_ms, rfc3339, datetime, mmdd, or a Go layout such as "02/01/2006 15:04".
 
+Attribute tables (--join FILE:KEY[:COLS], repeated): a table with a header and one row per
+KEY value (CSV, TSV or Parquet), e.g. a product table joined on PRODUCT_ID; its other columns
+(or the COLS named) become ID fields of every behavior, before the vocabularies are built.
+
 Windows: explicit --pretrain, --finetune, --test START..END (YYYY-MM-DD, end exclusive), or
 placed at the end of the data from --pretrain-days, --obs-days and the tasks' longest horizon;
 --test-users S gives finetune and test the same window and disjoint users.
@@ -63,7 +67,7 @@ func runDataImport(args []string) error {
 	c.register(fs, false)
 	var o ingest.Options
 	var idCols, delim string
-	var tasks listFlag
+	var tasks, joins listFlag
 	fs.StringVar(&o.Format, "format", "", "input format: "+strings.Join(ingest.Formats(), " | "))
 	fs.StringVar(&o.In, "in", "", "input file")
 	fs.StringVar(&o.Out, "out", "", "output dataset directory")
@@ -81,6 +85,7 @@ func runDataImport(args []string) error {
 	fs.IntVar(&o.PretrainDays, "pretrain-days", 0, "pretraining span in days, ending where the finetune observation window ends (0 = the format's default: 120 for tmall, all history otherwise)")
 	fs.IntVar(&o.ObsDays, "obs-days", 0, "finetune and test observation windows in days (0 = the format's default: 60 for tmall, all history otherwise)")
 	fs.Float64Var(&o.TestUsers, "test-users", 0, "share of users for test, disjoint from finetune, with one shared window (0 = the format's default: 0.3 for online-retail and external tasks, else off; -1 = off)")
+	fs.Var(&joins, "join", "attribute table FILE:KEY[:COL1,COL2] joined on the ID field KEY; its other columns (or COLs) become ID fields of every behavior; repeated")
 	fs.Var(&tasks, "task", "downstream task NAME=RULE:ARGS, repeated (default: the format's; none = no task)")
 	fs.IntVar(&o.MinCount, "min-count", 1, "keep ID values seen at least this often in the pretraining span")
 	fs.IntVar(&o.MaxVocab, "max-vocab", ingest.DefaultMaxVocab, "keep at most this many values per field (-1 = no cap); the rest is out-of-vocabulary")
@@ -108,6 +113,13 @@ func runDataImport(args []string) error {
 		o.Delimiter = []rune(delim)[0]
 	default:
 		return fmt.Errorf("--delimiter %q: want one character or \"tab\"", delim)
+	}
+	for _, j := range joins {
+		join, err := ingest.ParseJoin(j)
+		if err != nil {
+			return err
+		}
+		o.Joins = append(o.Joins, join)
 	}
 	switch {
 	case len(tasks) == 1 && tasks[0] == "none":

@@ -59,10 +59,31 @@ func Import(o Options) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Format: spec.name, In: o.In, Out: o.Out, ByDesignWhy: m.skipWhy}
-	b := data.NewBuilder(m.fields)
 	bad := badRows{skip: o.SkipBadRows}
+	var tables []*attributes
+	for _, j := range o.Joins {
+		a, skipped, err := readAttributes(j, o.SkipBadRows)
+		if err != nil {
+			return nil, err
+		}
+		bad.count += skipped
+		tables = append(tables, a)
+	}
+	missing, err := joinAttributes(m, tables, o.In)
+	if err != nil {
+		return nil, err
+	}
+	b := data.NewBuilder(m.fields)
 	if err := readRows(src, m, tp, b, &bad, res, newProgress(o.Progress, filepath.Base(o.In))); err != nil {
 		return nil, err
+	}
+	for t, a := range tables {
+		note := fmt.Sprintf("joined %s on %s: %d rows, fields %s", a.join.Path, a.join.Key, len(a.rows), strings.Join(a.names, ", "))
+		if missing[t] > 0 {
+			note += fmt.Sprintf("; %d behaviors (%.1f%%) have a %s the table lacks: those fields are empty for them",
+				missing[t], 100*float64(missing[t])/float64(max(1, b.Events())), a.join.Key)
+		}
+		res.Notes = append(res.Notes, note)
 	}
 	res.TimeFormat, res.TimePicked = tp.Format(), tp.picked
 	if tp.picked {

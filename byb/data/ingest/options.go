@@ -18,6 +18,10 @@ type Options struct {
 	Delimiter        rune   // field separator of text formats (default: the format's)
 	SkipBadRows      bool   // skip and count bad rows instead of failing
 
+	// Joins add the attribute tables' columns as ID fields of every behavior, by a shared
+	// ID field (--join FILE:KEY).
+	Joins []Join
+
 	// Time windows, either explicit (all three, "YYYY-MM-DD..YYYY-MM-DD", end exclusive) or
 	// placed at the end of the data by data.DefaultSplits from PretrainDays, ObsDays and the
 	// tasks' longest horizon (0 = the format's default, which for logs other than Tmall is

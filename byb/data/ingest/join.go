@@ -1,0 +1,202 @@
+package ingest
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+)
+
+// Join is an attribute table joined onto every behavior by one of its ID fields, before the
+// vocabularies are built: `--join products.csv:PRODUCT_ID` gives each behavior the other
+// columns of its product's row (department, commodity, brand, ...) as more ID fields, so a
+// user does not write the join.
+type Join struct {
+	Path string
+	Key  string   // a column of the table and an ID field of the behaviors
+	Cols []string // the table's columns to add (default: every column but the key)
+}
+
+// ParseJoin reads FILE:KEY or FILE:KEY:COL1,COL2 (the path cannot contain ':').
+func ParseJoin(s string) (Join, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+		return Join{}, fmt.Errorf("--join %q: want FILE:KEY or FILE:KEY:COL1,COL2 (KEY: the column the table and the behaviors share)", s)
+	}
+	j := Join{Path: parts[0], Key: parts[1]}
+	if len(parts) == 3 {
+		for _, c := range strings.Split(parts[2], ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				j.Cols = append(j.Cols, c)
+			}
+		}
+	}
+	return j, nil
+}
+
+// attributes is a read attribute table: for every key value, the values of the added columns.
+type attributes struct {
+	join  Join
+	names []string            // the added fields' names
+	rows  map[string][]string // key value → one value per added field
+}
+
+// readAttributes reads an attribute table (CSV or TSV, plain or gzip, or Parquet) with a
+// header. A key given twice with different attributes is bad input (file:line), failing or,
+// with skipBad, counted and the first row kept.
+func readAttributes(j Join, skipBad bool) (*attributes, int, error) {
+	var src source
+	var err error
+	if strings.EqualFold(filepath.Ext(j.Path), ".parquet") {
+		src, err = openParquet(j.Path)
+	} else {
+		var delim rune
+		if delim, err = sniffDelimiter(j.Path); err == nil {
+			src, err = openCSV(j.Path, delim)
+		}
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("--join %s: %v", j.Path, err)
+	}
+	defer src.Close()
+	header := src.Header()
+	key, err := findColumn(header, j.Key, "--join FILE:KEY", j.Path)
+	if err != nil {
+		return nil, 0, err
+	}
+	var cols []int
+	if len(j.Cols) == 0 {
+		for i := range header {
+			if i != key {
+				cols = append(cols, i)
+			}
+		}
+	}
+	for _, c := range j.Cols {
+		i, err := findColumn(header, c, "--join FILE:KEY:COLS", j.Path)
+		if err != nil {
+			return nil, 0, err
+		}
+		cols = append(cols, i)
+	}
+	if len(cols) == 0 {
+		return nil, 0, fmt.Errorf("--join %s: the table has no column besides %s to add", j.Path, j.Key)
+	}
+	a := &attributes{join: j, rows: map[string][]string{}}
+	for _, c := range cols {
+		a.names = append(a.names, fieldName(header[c]))
+	}
+	bad := badRows{skip: skipBad}
+	for {
+		rec, line, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		if err == nil && len(rec) != len(header) {
+			err = &RowError{File: j.Path, Line: line, Row: src.RowPositions(), Hint: hintSkip,
+				Msg: fmt.Sprintf("row has %d columns, the header has %d", len(rec), len(header))}
+		}
+		if err == nil {
+			err = a.add(rec, key, cols, line, src.RowPositions())
+		}
+		if err := bad.add(err); err != nil {
+			return nil, 0, err
+		}
+	}
+	return a, bad.count, nil
+}
+
+func (a *attributes) add(rec []string, key int, cols []int, line int, rowPos bool) error {
+	k := strings.TrimSpace(rec[key])
+	if k == "" {
+		return &RowError{File: a.join.Path, Line: line, Row: rowPos, Hint: hintSkip, Msg: "empty " + a.join.Key}
+	}
+	vals := make([]string, len(cols))
+	for i, c := range cols {
+		vals[i] = strings.TrimSpace(rec[c])
+	}
+	if old, ok := a.rows[k]; ok {
+		for i := range vals {
+			if vals[i] != old[i] {
+				return &RowError{File: a.join.Path, Line: line, Row: rowPos, Hint: hintSkip,
+					Msg: fmt.Sprintf("%s %q given twice with different attributes (%s %q, then %q)", a.join.Key, k, a.names[i], old[i], vals[i])}
+			}
+		}
+		return nil
+	}
+	a.rows[strings.Clone(k)] = vals
+	return nil
+}
+
+// sniffDelimiter picks a text table's separator: tab for .tsv, else whichever of , ; | tab
+// its header line holds most of.
+func sniffDelimiter(path string) (rune, error) {
+	if strings.EqualFold(filepath.Ext(strings.TrimSuffix(path, ".gz")), ".tsv") {
+		return '\t', nil
+	}
+	src, err := openCSV(path, 0x1f) // a separator no header holds: the header is one field
+	if err != nil {
+		return 0, err
+	}
+	defer src.Close()
+	line := strings.Join(src.Header(), "")
+	best, n := ',', 0
+	for _, d := range []rune{',', '\t', ';', '|'} {
+		if c := strings.Count(line, string(d)); c > n {
+			best, n = d, c
+		}
+	}
+	return best, nil
+}
+
+// joinAttributes extends m: after its own ID fields, every table's added fields, filled from
+// the row of the behavior's key value. A key value the table lacks leaves them empty (no ID);
+// missing counts such behaviors per table, for the import's notes.
+func joinAttributes(m *mapping, tables []*attributes, file string) (missing []int, err error) {
+	base := len(m.fields)
+	keys := make([]int, len(tables))
+	for t, a := range tables {
+		keys[t] = -1
+		for i, f := range m.fields[:base] {
+			if f == fieldName(a.join.Key) || strings.EqualFold(f, a.join.Key) {
+				keys[t] = i
+			}
+		}
+		if keys[t] < 0 {
+			return nil, fmt.Errorf("--join %s:%s: %s has no ID field %s (fields: %s): pass the shared column in --id-cols",
+				a.join.Path, a.join.Key, file, a.join.Key, strings.Join(m.fields[:base], ", "))
+		}
+		for _, name := range a.names {
+			for _, f := range m.fields {
+				if f == name {
+					name = fieldName(strings.TrimSuffix(filepath.Base(a.join.Path), filepath.Ext(a.join.Path))) + "_" + name
+				}
+			}
+			m.fields = append(m.fields, name)
+		}
+	}
+	missing = make([]int, len(tables))
+	inner := m.values
+	m.values = func(rec []string, out []string) error {
+		if err := inner(rec, out[:base]); err != nil {
+			return err
+		}
+		at := base
+		for t, a := range tables {
+			key := out[keys[t]]
+			row, ok := a.rows[key]
+			if !ok && key != "" {
+				missing[t]++
+			}
+			for i := range a.names {
+				out[at+i] = ""
+				if ok {
+					out[at+i] = row[i]
+				}
+			}
+			at += len(a.names)
+		}
+		return nil
+	}
+	return missing, nil
+}
