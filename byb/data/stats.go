@@ -50,6 +50,9 @@ type TaskBalance struct {
 	// Binary tasks.
 	Positives    int     `json:"positives"`
 	PositiveRate float64 `json:"positive_rate"`
+	// PositiveClass is class 1, the one AUROC and KS score as positive ("1" for a rule that
+	// holds; for labels from a file, the second class in sorted order).
+	PositiveClass string `json:"positive_class,omitempty"`
 	// Every task: classes with at least one label, the most frequent class and its share,
 	// the label entropy in bits and its ratio to log2(number of classes).
 	Classes        int     `json:"classes"`
@@ -156,6 +159,9 @@ func Balance(t Task, labels []int32) TaskBalance {
 		b.NormEntropy = round6(b.EntropyBits / math.Log2(float64(b.Classes)))
 	}
 	if t.Kind == Binary {
+		if len(t.Classes) == 2 {
+			b.PositiveClass = t.Classes[1]
+		}
 		b.Positives = counts[1]
 		b.PositiveRate = round6(float64(counts[1]) / float64(b.Labeled))
 	}
@@ -197,11 +203,11 @@ func (st *Stats) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(w, "\n%s labels:\n", s.Name)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "task\tkind\tlabeled\tmissing\tpositive rate\tclasses present\ttop class\ttop share\tentropy (bits)\tnorm. entropy\t")
+		fmt.Fprintln(tw, "task\tkind\tlabeled\tmissing\tpositive rate (class)\tclasses present\ttop class\ttop share\tentropy (bits)\tnorm. entropy\t")
 		for _, b := range s.Tasks {
 			pos := "-"
 			if b.Kind == Binary {
-				pos = fmt.Sprintf("%.4f", b.PositiveRate)
+				pos = fmt.Sprintf("%.4f (%s)", b.PositiveRate, b.PositiveClass)
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%d/%d\t%s\t%.4f\t%.3f\t%.3f\t\n", b.Task, b.Kind, b.Labeled, b.Missing, pos,
 				b.ClassesPresent, b.Classes, b.TopClass, b.TopShare, b.EntropyBits, b.NormEntropy)

@@ -136,4 +136,9 @@ func TestBalance(t *testing.T) {
 	if b := Balance(tk, []int32{-1, -1}); b.Labeled != 0 || b.Missing != 2 || b.ClassesPresent != 0 {
 		t.Errorf("all missing: %+v", b)
 	}
+	// String classes from a file: the positive class is the second in sorted order, and said.
+	named := Task{Name: "churn", Kind: Binary, Classes: []string{"no", "yes"}}
+	if b := Balance(named, []int32{1, 0}); b.PositiveClass != "yes" || b.Positives != 1 {
+		t.Errorf("named classes: positive class %q, positives %d", b.PositiveClass, b.Positives)
+	}
 }

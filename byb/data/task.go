@@ -27,6 +27,9 @@ const (
 	RuleNoneOf = "none_of"
 	// RuleExternal: labels read from a user_id,label file; no time window.
 	RuleExternal = "external"
+	// RuleColumn: labels from a column of a per-user attribute table (demographics, segments),
+	// optionally binned when numeric (Bins); no time window.
+	RuleColumn = "column"
 )
 
 // Task kinds.
@@ -43,9 +46,15 @@ type Task struct {
 	Field   string   `json:"field,omitempty"`
 	Values  []string `json:"values,omitempty"` // raw values, for any_of and none_of
 	Days    int      `json:"days,omitempty"`
-	Path    string   `json:"path,omitempty"` // external labels file
+	Path    string   `json:"path,omitempty"` // external labels file, or the attribute table of a column task
+	Column  string   `json:"column,omitempty"` // the attribute table's label column (column tasks)
+	Bins    string   `json:"bins,omitempty"`   // a column task's binning: edges "25|45|65" or "q4" (quartiles)
 	Classes []string `json:"classes"`        // class names; len = number of classes
 }
+
+// FromFile reports whether the task's labels are read from a file (external, column) rather
+// than computed from behaviors after the observation window: such labels have no time.
+func (t Task) FromFile() bool { return t.Rule == RuleExternal || t.Rule == RuleColumn }
 
 // NumClasses is the number of classes of the task.
 func (t Task) NumClasses() int { return len(t.Classes) }
@@ -58,6 +67,8 @@ func (t Task) NumClasses() int { return len(t.Classes) }
 //	NAME=any_of:FIELD:V1|V2...:DAYS  e.g. login-90d=any_of:page:login:90
 //	NAME=none_of:FIELD:V1|V2...:DAYS e.g. churn=none_of:action:purchase:100
 //	NAME=external:PATH               a user_id,label CSV file
+//	NAME=column:PATH:COLUMN[:bins=B] a column of a per-user table, e.g.
+//	                                 age=column:users.csv:age:bins=25|45 (edges) or bins=q4
 //
 // Classes are filled in later by Resolve, when vocabularies are known.
 func ParseTask(spec string) (Task, error) {
@@ -99,8 +110,19 @@ func ParseTask(spec string) (Task, error) {
 			return Task{}, fmt.Errorf("task %q: want NAME=external:PATH", spec)
 		}
 		t.Path = strings.Join(parts[1:], ":")
+	case RuleColumn:
+		if n := len(parts); n > 3 && strings.HasPrefix(parts[n-1], "bins=") {
+			t.Bins, parts = strings.TrimPrefix(parts[n-1], "bins="), parts[:n-1]
+			if err := checkBins(t.Bins); err != nil {
+				return Task{}, fmt.Errorf("task %q: %v", spec, err)
+			}
+		}
+		if len(parts) < 3 || parts[1] == "" || parts[len(parts)-1] == "" {
+			return Task{}, fmt.Errorf("task %q: want NAME=column:PATH:COLUMN or NAME=column:PATH:COLUMN:bins=EDGE1|EDGE2 (or bins=qN)", spec)
+		}
+		t.Path, t.Column = strings.Join(parts[1:len(parts)-1], ":"), parts[len(parts)-1]
 	default:
-		return Task{}, fmt.Errorf("task %q: unknown rule %q (most_frequent, active, inactive, any_of, none_of, external)", spec, t.Rule)
+		return Task{}, fmt.Errorf("task %q: unknown rule %q (most_frequent, active, inactive, any_of, none_of, external, column)", spec, t.Rule)
 	}
 	if t.Kind == Binary {
 		t.Classes = []string{"0", "1"}
@@ -172,7 +194,7 @@ func newLabeler(t *Task, fields []Field, vocabs []*Vocab, external map[string]in
 // times and ids are the user's whole time-sorted history; obsEnd is where the label window
 // starts.
 func (l *labeler) label(rawUser string, times []int64, ids []int32, m int, obsEnd int64) int32 {
-	if l.task.Rule == RuleExternal {
+	if l.task.FromFile() {
 		if v, ok := l.external[rawUser]; ok {
 			return v
 		}
@@ -218,4 +240,33 @@ func boolLabel(b bool) int32 {
 		return 1
 	}
 	return 0
+}
+
+// checkBins validates a column task's binning: increasing numeric edges "E1|E2|..." or "qN"
+// (N ≥ 2 quantile bins).
+func checkBins(bins string) error {
+	if n, ok := strings.CutPrefix(bins, "q"); ok {
+		if k, err := strconv.Atoi(n); err != nil || k < 2 {
+			return fmt.Errorf("bins=%s: want qN with N ≥ 2 quantile bins, or edges E1|E2", bins)
+		}
+		return nil
+	}
+	_, err := BinEdges(bins)
+	return err
+}
+
+// BinEdges parses increasing numeric bin edges "E1|E2|...".
+func BinEdges(bins string) ([]float64, error) {
+	var edges []float64
+	for _, s := range strings.Split(bins, "|") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil {
+			return nil, fmt.Errorf("bins=%s: edge %q is not a number (want E1|E2|... or qN)", bins, s)
+		}
+		if len(edges) > 0 && v <= edges[len(edges)-1] {
+			return nil, fmt.Errorf("bins=%s: edges must increase", bins)
+		}
+		edges = append(edges, v)
+	}
+	return edges, nil
 }

@@ -56,6 +56,11 @@ Tasks (--task, repeated; --task none for no task):
   NAME=most_frequent:FIELD:DAYS   NAME=active:DAYS   NAME=inactive:DAYS
   NAME=any_of:FIELD:V1|V2:DAYS    NAME=none_of:FIELD:V1|V2:DAYS
   NAME=external:labels.csv  (user_id,label lines)
+  NAME=column:users.csv:COLUMN[:bins=E1|E2|...|qN]  a column of a per-user table (a user_id,
+                            user, userid or --user-col column), e.g. a demographics table;
+                            numeric columns binned by edges or N quantiles
+Labels from files have no time: finetune and test then get disjoint users (--test-users).
+For binary tasks the positive class is the second class in sorted order (byb data stats).
 
 Example:
   byb data import --format online-retail --in ../shared/data/online-retail/online_retail.csv.gz --out data/retail

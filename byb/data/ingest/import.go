@@ -98,12 +98,19 @@ func Import(o Options) (*Result, error) {
 	external := map[string]map[string]int32{}
 	for i := range tasks {
 		t := &tasks[i]
-		if t.Rule != data.RuleExternal {
+		var l *Labels
+		var err error
+		switch t.Rule {
+		case data.RuleExternal:
+			if l, err = ReadLabels(t.Path, b.HasUser, o.SkipBadRows); err != nil {
+				return nil, fmt.Errorf("task %s: %w", t.Name, err)
+			}
+		case data.RuleColumn:
+			if l, err = ReadColumnLabels(*t, src.Header()[m.user], b.HasUser, o.SkipBadRows); err != nil {
+				return nil, err
+			}
+		default:
 			continue
-		}
-		l, err := ReadLabels(t.Path, b.HasUser, o.SkipBadRows)
-		if err != nil {
-			return nil, fmt.Errorf("task %s: %w", t.Name, err)
 		}
 		t.Classes, t.Kind = l.Classes, l.Kind()
 		external[t.Name] = l.ByUser

@@ -45,16 +45,7 @@ type attributes struct {
 // header. A key given twice with different attributes is bad input (file:line), failing or,
 // with skipBad, counted and the first row kept.
 func readAttributes(j Join, skipBad bool) (*attributes, int, error) {
-	var src source
-	var err error
-	if strings.EqualFold(filepath.Ext(j.Path), ".parquet") {
-		src, err = openParquet(j.Path)
-	} else {
-		var delim rune
-		if delim, err = sniffDelimiter(j.Path); err == nil {
-			src, err = openCSV(j.Path, delim)
-		}
-	}
+	src, err := openTable(j.Path)
 	if err != nil {
 		return nil, 0, fmt.Errorf("--join %s: %v", j.Path, err)
 	}
@@ -126,6 +117,19 @@ func (a *attributes) add(rec []string, key int, cols []int, line int, rowPos boo
 	}
 	a.rows[strings.Clone(k)] = vals
 	return nil
+}
+
+// openTable opens a side table with a header: Parquet by its extension, else delimited text
+// (plain or gzip) with a sniffed separator.
+func openTable(path string) (source, error) {
+	if strings.EqualFold(filepath.Ext(path), ".parquet") {
+		return openParquet(path)
+	}
+	delim, err := sniffDelimiter(path)
+	if err != nil {
+		return nil, err
+	}
+	return openCSV(path, delim)
 }
 
 // sniffDelimiter picks a text table's separator: tab for .tsv, else whichever of , ; | tab

@@ -18,9 +18,9 @@ func chooseSplits(o *Options, spec *formatSpec, first, last int64, tasks []data.
 	if testUsers == 0 {
 		testUsers = spec.testUsers
 		for _, t := range tasks {
-			if t.Rule == data.RuleExternal && testUsers == 0 {
+			if t.FromFile() && testUsers == 0 {
 				testUsers = externalTestUsers
-				notes = append(notes, fmt.Sprintf("task %s has external labels (no time): finetune and test get disjoint users, %.0f%% to test (--test-users)", t.Name, 100*testUsers))
+				notes = append(notes, fmt.Sprintf("task %s has labels from a file (no time): finetune and test get disjoint users, %.0f%% to test (--test-users)", t.Name, 100*testUsers))
 			}
 		}
 	}
