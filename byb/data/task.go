@@ -46,10 +46,10 @@ type Task struct {
 	Field   string   `json:"field,omitempty"`
 	Values  []string `json:"values,omitempty"` // raw values, for any_of and none_of
 	Days    int      `json:"days,omitempty"`
-	Path    string   `json:"path,omitempty"` // external labels file, or the attribute table of a column task
+	Path    string   `json:"path,omitempty"`   // external labels file, or the attribute table of a column task
 	Column  string   `json:"column,omitempty"` // the attribute table's label column (column tasks)
 	Bins    string   `json:"bins,omitempty"`   // a column task's binning: edges "25|45|65" or "q4" (quartiles)
-	Classes []string `json:"classes"`        // class names; len = number of classes
+	Classes []string `json:"classes"`          // class names; len = number of classes
 }
 
 // FromFile reports whether the task's labels are read from a file (external, column) rather
