@@ -154,6 +154,9 @@ func (d *Dataset) Samples(split string) (*Samples, error) {
 type SeqConfig struct {
 	MaxLen int   // n: the most recent n behaviors are kept
 	Pool   int64 // ΔT1 in seconds (Day by default)
+	// Months > 0 pools by calendar months instead (ΔT1 = month: Pool is ignored): window k
+	// of a span holds [start + k months, start + k+1 months), UTC.
+	Months int
 
 	// TargetWindows > 0 adds to each row the behaviors of the TargetWindows pooling windows
 	// that follow the observation window, as target-only behaviors (see Batch).
@@ -167,19 +170,6 @@ type SeqConfig struct {
 	NextOnly bool
 }
 
-// Windows is T, the number of pooling windows of a span.
-func (c SeqConfig) Windows(obs Span) int {
-	p := c.pool()
-	return int((obs.End - obs.Start + p - 1) / p)
-}
-
-func (c SeqConfig) pool() int64 {
-	if c.Pool <= 0 {
-		return Day
-	}
-	return c.Pool
-}
-
 // Batch builds the batch of the given samples (rows index s.Users). task is the index of the
 // task whose labels fill Batch.Labels, or -1.
 func (d *Dataset) Batch(s *Samples, rows []int, cfg SeqConfig, task int) *Batch {
@@ -187,7 +177,7 @@ func (d *Dataset) Batch(s *Samples, rows []int, cfg SeqConfig, task int) *Batch 
 	b := &Batch{Size: len(rows), MaxLen: n, NumIDs: m, Windows: cfg.Windows(s.Split.Obs),
 		IDs: make([]int32, len(rows)*n*m), Window: make([]int32, len(rows)*n),
 		Users: make([]int32, len(rows)), Labels: make([]int32, len(rows))}
-	pool, obs := cfg.pool(), s.Split.Obs
+	obs := s.Split.Obs
 	for r, row := range rows {
 		u := s.Users[row]
 		b.Users[r] = u
@@ -205,7 +195,7 @@ func (d *Dataset) Batch(s *Samples, rows []int, cfg SeqConfig, task int) *Batch 
 			win[i] = -1
 		}
 		for k, e := 0, lo; e < hi; k, e = k+1, e+1 {
-			win[k] = int32((times[e] - obs.Start) / pool)
+			win[k] = int32(cfg.window(times[e], obs.Start))
 		}
 		copy(b.IDs[r*n*m:], ids[lo*m:hi*m])
 	}
@@ -218,7 +208,7 @@ func (d *Dataset) Batch(s *Samples, rows []int, cfg SeqConfig, task int) *Batch 
 // TargetSpan is the prediction window after an observation window: the TargetWindows
 // pooling windows that follow obs.End.
 func (c SeqConfig) TargetSpan(obs Span) Span {
-	return Span{obs.End, obs.End + int64(c.TargetWindows)*c.pool()}
+	return Span{obs.End, c.windowStart(obs.End, c.TargetWindows)}
 }
 
 // addTargets fills the target-only behaviors of every row (see Batch). Window indices count
@@ -229,7 +219,7 @@ func (d *Dataset) addTargets(b *Batch, s *Samples, rows []int, cfg SeqConfig) {
 	b.TargetWindows, b.TargetLen = cfg.TargetWindows, nt
 	b.TargetIDs = make([]int32, len(rows)*nt*m)
 	b.TargetWindow = filled(len(rows)*nt, -1)
-	span, pool := cfg.TargetSpan(s.Split.Obs), cfg.pool()
+	span := cfg.TargetSpan(s.Split.Obs)
 	for r, row := range rows {
 		times, ids := d.Events(int(s.Users[row]))
 		lo, hi := spanRange(times, span)
@@ -239,7 +229,7 @@ func (d *Dataset) addTargets(b *Batch, s *Samples, rows []int, cfg SeqConfig) {
 			if count > nt && !cfg.NextOnly {
 				e = lo + (2*k+1)*count/(2*nt) // the middle of the k-th of nt equal parts
 			}
-			b.TargetWindow[r*nt+k] = int32(b.Windows + int((times[e]-span.Start)/pool))
+			b.TargetWindow[r*nt+k] = int32(b.Windows + cfg.window(times[e], span.Start))
 			copy(b.TargetIDs[(r*nt+k)*m:(r*nt+k+1)*m], ids[e*m:(e+1)*m])
 		}
 	}

@@ -7,7 +7,6 @@ package pipeline
 import (
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/byb-dev/byb/byb/params"
 
@@ -23,7 +22,8 @@ const (
 	// ParamMaxLen is n, the most recent behaviors kept per sequence; 0 = chosen from the data
 	// (the 95th percentile of the pretraining lengths, rounded up to a multiple of 32).
 	ParamMaxLen = "max_len"
-	// ParamDT1 is the pooling window ΔT1: "day" (the paper's default), "hour" or "week".
+	// ParamDT1 is the pooling window ΔT1: "day" (the paper's default), hour, week, month
+	// (calendar months) or a count and a unit (6h, 7d, 30d, 3mo).
 	ParamDT1 = "dt1"
 	// ParamTargetLen caps the target-only behaviors per pretraining sample (the prediction
 	// window after the observation window, for objectives that read it, like BYB); 0 = chosen
@@ -34,7 +34,7 @@ const (
 func init() {
 	params.Register("sequence",
 		params.Param{Name: ParamMaxLen, Default: 0, Help: "n, the most recent behaviors kept per sequence; 0 = the 95th percentile of the lengths"},
-		params.Param{Name: ParamDT1, Default: "day", Help: "the pooling window ΔT1: day, hour or week"},
+		params.Param{Name: ParamDT1, Default: "day", Help: "the pooling window ΔT1: day, hour, week, month (calendar months) or a count and a unit: 30m, 6h, 1d, 7d, 2w, 3mo"},
 		params.Param{Name: ParamTargetLen, Default: 0, Help: "target-only behaviors per sample after the input (BYB's prediction window); 0 = from the data"},
 	)
 }
@@ -42,31 +42,18 @@ func init() {
 // SetSequenceDefaults puts the sequence hyper-parameters in ctx.
 func SetSequenceDefaults(ctx *context.Context) { params.SetGroup(ctx, "sequence") }
 
-// poolSeconds converts a ΔT1 name to seconds.
-func poolSeconds(name string) (int64, error) {
-	switch strings.ToLower(name) {
-	case "day", "1d", "":
-		return data.Day, nil
-	case "hour", "1h":
-		return 3600, nil
-	case "week", "7d":
-		return 7 * data.Day, nil
-	}
-	return 0, fmt.Errorf("%s=%q: use day, hour or week", ParamDT1, name)
-}
-
 // seqConfig reads the sequence hyper-parameters, choosing n from the samples when it is 0.
 func seqConfig(ctx *context.Context, ds *data.Dataset, s *data.Samples) (data.SeqConfig, error) {
-	pool, err := poolSeconds(context.GetParamOr(ctx, ParamDT1, "day"))
+	pool, months, err := data.ParsePool(context.GetParamOr(ctx, ParamDT1, "day"))
 	if err != nil {
-		return data.SeqConfig{}, err
+		return data.SeqConfig{}, fmt.Errorf("%s: %w", ParamDT1, err)
 	}
 	n := context.GetParamOr(ctx, ParamMaxLen, 0)
 	if n <= 0 {
 		n = chooseMaxLen(ds, s)
 		ctx.SetParam(ParamMaxLen, n)
 	}
-	return data.SeqConfig{MaxLen: n, Pool: pool}, nil
+	return data.SeqConfig{MaxLen: n, Pool: pool, Months: months}, nil
 }
 
 // addTargetWindows makes a pretraining sequence config carry the objective's prediction

@@ -107,6 +107,18 @@ func Pretrain(o PretrainOptions) (*PretrainResult, error) {
 			warn(o.Progress, "%.1f%% of the pretraining users have no behavior in the %d window(s) after the pretraining span %s, so the last position, where E is read, almost never has a target: does the data end there? End the pretraining span earlier (data import --pretrain)",
 				100*empty, fr.FutureWindows(), samples.Split.Obs)
 		}
+		if o.Progress != io.Discard {
+			dt1 := context.GetParamOr(ctx, ParamDT1, "day")
+			cov := ds.Coverage(samples, seq, fr.FutureWindows())
+			w := o.Progress
+			if w == nil {
+				w = os.Stderr
+			}
+			_, _ = fmt.Fprintf(w, "targets at dt1=%s, %d window(s) ahead: %s\n", dt1, fr.FutureWindows(), cov)
+			if note := cov.Warning(dt1); note != "" {
+				_, _ = fmt.Fprintln(w, note)
+			}
+		}
 	}
 	batchSize := context.GetParamOr(ctx, train.ParamBatchSize, 64)
 	if batchSize > samples.Len() {

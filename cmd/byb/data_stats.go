@@ -17,9 +17,13 @@ func runDataStats(args []string) error {
 observation window, distinct behavior IDs, max/min/avg length, days, observation and label
 windows (the paper's Table 8), and for finetune and test the class balance of every task:
 labeled and missing labels, positive rate (binary), classes present, top class and its share,
-label entropy.`)
+label entropy; and, for the pooling window --dt1 and prediction window --dt2 that BYB would
+use, the share of pretraining prefixes with a target and the behaviors per non-empty window
+(with a warning when most targets are empty).`)
 	var cf commonFlags
 	cf.register(fs, false)
+	dt1 := fs.String("dt1", "day", "pooling window ΔT1 for the target coverage: day, hour, week, month, or 6h, 7d, 3mo, ...")
+	dt2 := fs.Int("dt2", 1, "prediction window ΔT2 in ΔT1 windows for the target coverage (byb_dt2)")
 	// Accept DIR before or after the flags.
 	var dir string
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
@@ -43,11 +47,28 @@ label entropy.`)
 	if err != nil {
 		return err
 	}
+	pool, months, err := data.ParsePool(*dt1)
+	if err != nil {
+		return fmt.Errorf("--dt1: %w", err)
+	}
+	pre, err := d.Samples(data.Pretrain)
+	if err != nil {
+		return err
+	}
+	cov := d.Coverage(pre, data.SeqConfig{Pool: pool, Months: months}, *dt2)
 	if cf.json {
-		return emitJSON(st)
+		return emitJSON(struct {
+			*data.Stats
+			Coverage data.TargetCoverage `json:"byb_targets"`
+			DT1      string              `json:"dt1"`
+		}{st, cov, *dt1})
 	}
 	if err := st.WriteText(os.Stdout); err != nil {
 		return fmt.Errorf("writing stats: %w", err)
+	}
+	fmt.Printf("\nBYB targets in pretrain at dt1=%s, dt2=%d: %s\n", *dt1, *dt2, cov)
+	if w := cov.Warning(*dt1); w != "" {
+		fmt.Println(w)
 	}
 	return nil
 }
