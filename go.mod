@@ -12,7 +12,7 @@ require (
 	github.com/mattn/go-sqlite3 v1.14.32 // the tracker
 	github.com/parquet-go/parquet-go v0.32.0 // Parquet import and embedding export
 	github.com/schollz/progressbar/v3 v3.18.0 // progress with ETA
-	gonum.org/v1/gonum v0.17.0 // SVD for the effective rank of E
+	gonum.org/v1/gonum v0.17.0 // SVD for the effective rank of E; L-BFGS for the bag-of-IDs reference
 	k8s.io/klog/v2 v2.130.1 // silencing go-xla's logging
 )
 
@@ -53,5 +53,6 @@ require (
 	golang.org/x/sys v0.39.0 // indirect
 	golang.org/x/term v0.38.0 // indirect
 	golang.org/x/text v0.28.0 // indirect
+	golang.org/x/tools v0.36.0 // indirect
 	google.golang.org/protobuf v1.36.10 // indirect
 )

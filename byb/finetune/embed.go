@@ -50,3 +50,22 @@ func Embed(backend backends.Backend, runDir string, windows int, batches iter.Se
 	}
 	return forEachE(backend, ctx.Reuse(), enc, nil, batches, func(b *data.Batch, e [][]float32) error { return emit(b.Users, e) })
 }
+
+// EmbedRandom computes E, as Embed does, with a randomly initialised encoder built from
+// settings (the architecture; seed drives the initialisation): the random-init reference's
+// embedding.
+func EmbedRandom(backend backends.Backend, settings string, vocab []int, windows int, batches iter.Seq[*data.Batch], emit func(users []int32, e [][]float32) error) error {
+	ctx := context.New()
+	SetDefaults(ctx)
+	if _, err := encoder.ApplySettings(ctx, settings); err != nil {
+		return err
+	}
+	if _, found := ctx.GetParam(context.ParamInitialSeed); !found {
+		ctx.SetParam(context.ParamInitialSeed, int64(context.GetParamOr(ctx, train.ParamSeed, 0)))
+	}
+	enc, err := encoder.New(ctx, vocab, windows)
+	if err != nil {
+		return err
+	}
+	return forEachE(backend, ctx.Checked(false), enc, nil, batches, func(b *data.Batch, e [][]float32) error { return emit(b.Users, e) })
+}

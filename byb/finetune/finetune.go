@@ -235,21 +235,9 @@ func float64s(row []float32) []float64 {
 	return out
 }
 
-// Evaluate scores test probabilities: AUROC and KS of the positive class for 2 classes,
-// macro one-vs-rest AUROC (and accuracy) for more.
+// Evaluate scores test probabilities (metrics.EvaluateProbabilities).
 func Evaluate(probs [][]float64, labels []int, numClasses int) (metrics.Result, error) {
-	if numClasses == 2 {
-		pos := make([]float64, len(probs))
-		for i, p := range probs {
-			pos[i] = p[1]
-		}
-		return metrics.Evaluate(metrics.Binary, 2, pos, labels)
-	}
-	flat := make([]float64, 0, len(probs)*numClasses)
-	for _, p := range probs {
-		flat = append(flat, p...)
-	}
-	return metrics.Evaluate(metrics.MultiClass, numClasses, flat, labels)
+	return metrics.EvaluateProbabilities(probs, labels, numClasses)
 }
 
 func checkSameData(cfg train.RunConfig, vocab []int, windows int) error {
@@ -265,14 +253,14 @@ func checkSameData(cfg train.RunConfig, vocab []int, windows int) error {
 	return nil
 }
 
-// encoderParams are the architecture hyper-parameters a pretrained encoder fixes.
-var encoderParams = []string{encoder.ParamDim, encoder.ParamLayers, encoder.ParamHeads, encoder.ParamFF,
+// EncoderParams are the architecture hyper-parameters a pretrained encoder fixes.
+var EncoderParams = []string{encoder.ParamDim, encoder.ParamLayers, encoder.ParamHeads, encoder.ParamFF,
 	encoder.ParamDropout, encoder.ParamPool, encoder.ParamNormFirst, encoder.ParamPoolImpl, encoder.ParamMaxPositions, encoder.ParamCausal}
 
 // copyEncoder copies the encoder's architecture and variables (only those under encoder/:
 // not the teacher, the predictor or the optimizer state) from a pretrained context.
 func copyEncoder(from, to *context.Context) {
-	for _, k := range encoderParams {
+	for _, k := range EncoderParams {
 		if v, ok := from.GetParam(k); ok {
 			to.SetParam(k, v)
 		}

@@ -98,3 +98,21 @@ func Evaluate(task Task, numClasses int, scores []float64, labels []int) (Result
 	}
 	return nil, fmt.Errorf("metrics: unknown task %v", task)
 }
+
+// EvaluateProbabilities scores per-sample class probabilities: AUROC and KS of the positive
+// class (class 1) for 2 classes, macro one-vs-rest AUROC (and accuracy) for more. It is the
+// one scoring of every model's test predictions (finetuning, the bag-of-IDs reference).
+func EvaluateProbabilities(probs [][]float64, labels []int, numClasses int) (Result, error) {
+	if numClasses == 2 {
+		pos := make([]float64, len(probs))
+		for i, p := range probs {
+			pos[i] = p[1]
+		}
+		return Evaluate(Binary, 2, pos, labels)
+	}
+	flat := make([]float64, 0, len(probs)*numClasses)
+	for _, p := range probs {
+		flat = append(flat, p...)
+	}
+	return Evaluate(MultiClass, numClasses, flat, labels)
+}

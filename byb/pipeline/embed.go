@@ -5,6 +5,7 @@ import (
 
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/embedio"
+	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/finetune"
 	"github.com/byb-dev/byb/byb/train"
 	"github.com/byb-dev/byb/tracking"
@@ -13,12 +14,16 @@ import (
 
 // EmbedOptions of an embedding export.
 type EmbedOptions struct {
-	Model   string // a pretraining (or finetuning) run directory
-	Data    string
-	Split   string // whose observation window and users: test by default
-	Out     string // .csv, .csv.gz or .parquet
-	Backend backends.Backend
-	Run     tracking.Run
+	Model string // a pretraining (or finetuning) run directory, or "none": a random encoder
+	// Like and Settings shape the random encoder of Model "none" (see FinetuneOptions.Like);
+	// Settings' seed drives its initialisation.
+	Like     string
+	Settings string
+	Data     string
+	Split    string // whose observation window and users: test by default
+	Out      string // .csv, .csv.gz or .parquet
+	Backend  backends.Backend
+	Run      tracking.Run
 }
 
 // EmbedResult says what was written.
@@ -36,9 +41,16 @@ func Embed(o EmbedOptions) (*EmbedResult, error) {
 	if _, err := embedio.FormatOf(o.Out); err != nil {
 		return nil, err
 	}
-	cfg, err := train.ReadConfig(o.Model)
-	if err != nil {
-		return nil, err
+	random := o.Model == "none"
+	var cfg train.RunConfig
+	var err error
+	if !random {
+		if o.Like != "" || o.Settings != "" {
+			return nil, fmt.Errorf("embed: --like and --set shape a random encoder (--model none); a trained model has its own")
+		}
+		if cfg, err = train.ReadConfig(o.Model); err != nil {
+			return nil, err
+		}
 	}
 	ds, err := data.Load(o.Data)
 	if err != nil {
@@ -52,9 +64,23 @@ func Embed(o EmbedOptions) (*EmbedResult, error) {
 		return nil, err
 	}
 	ctx := newContext()
-	ctx.SetParam(ParamMaxLen, cfg.MaxLen)
-	if v, ok := cfg.Params[ParamDT1].(string); ok {
-		ctx.SetParam(ParamDT1, v)
+	settings := o.Settings
+	if random && o.Like != "" {
+		like, err := LikeSettings(o.Like)
+		if err != nil {
+			return nil, err
+		}
+		settings = like + ";" + settings
+	}
+	if random {
+		if _, err := encoder.ApplySettings(ctx, settings); err != nil {
+			return nil, fmt.Errorf("--set %q: %w", o.Settings, err)
+		}
+	} else {
+		ctx.SetParam(ParamMaxLen, cfg.MaxLen)
+		if v, ok := cfg.Params[ParamDT1].(string); ok {
+			ctx.SetParam(ParamDT1, v)
+		}
 	}
 	seq, err := seqConfig(ctx, ds, s)
 	if err != nil {
@@ -62,7 +88,8 @@ func Embed(o EmbedOptions) (*EmbedResult, error) {
 	}
 	var users []string
 	var rows [][]float32
-	err = finetune.Embed(o.Backend, o.Model, seq.Windows(s.Split.Obs), ds.Batches(s, seq, 64, -1, -1, 0, false), func(us []int32, e [][]float32) error {
+	windows, batches := seq.Windows(s.Split.Obs), ds.Batches(s, seq, 64, -1, -1, 0, false)
+	collect := func(us []int32, e [][]float32) error {
 		for i, u := range us {
 			if u < 0 {
 				continue // padding of the last batch
@@ -71,7 +98,12 @@ func Embed(o EmbedOptions) (*EmbedResult, error) {
 			rows = append(rows, e[i])
 		}
 		return nil
-	})
+	}
+	if random {
+		err = finetune.EmbedRandom(o.Backend, fmt.Sprintf("%s;%s=%d", settings, ParamMaxLen, seq.MaxLen), ds.Meta.VocabSizes(), windows, batches, collect)
+	} else {
+		err = finetune.Embed(o.Backend, o.Model, windows, batches, collect)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"strings"
 
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
@@ -17,8 +18,12 @@ import (
 
 // FinetuneOptions of one finetuning run: one task, one head.
 type FinetuneOptions struct {
-	Data     string
-	Init     string // pretraining run directory, or "none" to train from scratch (Supervised)
+	Data string
+	Init string // pretraining run directory, or "none" to train from scratch (Supervised)
+	// Like, with Init "none", is a run directory whose sequence settings (max_len, dt1) and
+	// encoder architecture the fresh encoder takes, so the random-init and Supervised rows
+	// match a pretrained run; Settings still override them.
+	Like     string
 	Task     string
 	Freeze   bool   // train only the head
 	Settings string // "name=value;..." overrides (epochs, learning_rate, ft_hidden, ...)
@@ -69,7 +74,11 @@ func Finetune(o FinetuneOptions) (*FinetuneResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Init != "" && o.Init != "none" {
+	fromScratch := o.Init == "" || o.Init == "none"
+	switch {
+	case !fromScratch && o.Like != "":
+		return nil, fmt.Errorf("--like %s: only with --init none (a pretrained run fixes its own settings)", o.Like)
+	case !fromScratch:
 		cfg, err := train.ReadConfig(o.Init)
 		if err != nil {
 			return nil, err
@@ -78,6 +87,12 @@ func Finetune(o FinetuneOptions) (*FinetuneResult, error) {
 		if v, ok := cfg.Params[ParamDT1].(string); ok {
 			ctx.SetParam(ParamDT1, v)
 		}
+	case o.Like != "":
+		like, err := LikeSettings(o.Like)
+		if err != nil {
+			return nil, err
+		}
+		settings = like + ";" + settings
 	}
 	if _, err := encoder.ApplySettings(ctx, settings); err != nil {
 		return nil, fmt.Errorf("--set %q: %w", o.Settings, err)
@@ -111,4 +126,20 @@ func Finetune(o FinetuneOptions) (*FinetuneResult, error) {
 	}
 	return &FinetuneResult{Task: o.Task, NumClasses: task.NumClasses(), Train: ft.Len(), Test: test.Len(),
 		Metrics: res.Metrics, Result: res}, nil
+}
+
+// LikeSettings are the settings that make a fresh encoder match run dir's: its sequence
+// settings (max_len, dt1) and its encoder architecture, as "name=value;...".
+func LikeSettings(dir string) (string, error) {
+	cfg, err := train.ReadConfig(dir)
+	if err != nil {
+		return "", fmt.Errorf("--like: %w", err)
+	}
+	parts := []string{fmt.Sprintf("%s=%d", ParamMaxLen, cfg.MaxLen)}
+	for _, k := range append([]string{ParamDT1}, finetune.EncoderParams...) {
+		if v, ok := cfg.Params[k]; ok {
+			parts = append(parts, fmt.Sprintf("%s=%v", k, v))
+		}
+	}
+	return strings.Join(parts, ";"), nil
 }

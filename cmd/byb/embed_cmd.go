@@ -11,13 +11,20 @@ func init() {
 }
 
 func runEmbed(args []string) error {
-	fs := newFlagSet("embed", "embed --model RUNDIR --data DIR --out FILE.(csv|csv.gz|parquet) [--split test]",
+	fs := newFlagSet("embed", "embed --model RUNDIR|none --data DIR --out FILE.(csv|csv.gz|parquet) [--split test] [--like RUNDIR]",
 		`Computes E (the Transformer output at the last window) for every user of a split, from that
 split's observation window, and writes user_id,e0..e{d-1} rows for use outside byb. Users with
-no behavior in the window have no sequence and are counted, not written.`)
+no behavior in the window have no sequence and are counted, not written.
+
+--model none (or --init none) embeds with a randomly initialised encoder, the random-init
+reference: --like RUNDIR gives it a run's max_len, dt1 and architecture, and --set "seed=N"
+its initialisation.`)
 	var cf commonFlags
 	cf.register(fs, true)
-	model := fs.String("model", "", "pretraining or finetuning run directory")
+	model := fs.String("model", "", "pretraining or finetuning run directory, or none (a random encoder)")
+	fs.StringVar(model, "init", "", "the same as --model")
+	like := fs.String("like", "", "with --model none: take max_len, dt1 and the architecture from this run directory")
+	settings := fs.String("set", "", `with --model none: "name=value;..." (seed, dim, ...)`)
 	dataDir := fs.String("data", "", "dataset directory")
 	split := fs.String("split", "test", "split whose users and window to embed: pretrain | finetune | test")
 	out := fs.String("out", "", "output file: .csv, .csv.gz or .parquet")
@@ -32,11 +39,11 @@ no behavior in the window have no sequence and are counted, not written.`)
 		return err
 	}
 	run, finish, err := cf.beginRun(runSpec{experiment: "embed", name: "embed " + *model, engine: info.String(),
-		params: map[string]string{"command": "embed", "model": *model, "data": *dataDir, "split": *split, "out": *out}})
+		params: map[string]string{"command": "embed", "model": *model, "data": *dataDir, "split": *split, "out": *out, "like": *like, "settings": *settings}})
 	if err != nil {
 		return err
 	}
-	res, err := pipeline.Embed(pipeline.EmbedOptions{Model: *model, Data: *dataDir, Split: *split, Out: *out, Backend: backend, Run: run})
+	res, err := pipeline.Embed(pipeline.EmbedOptions{Model: *model, Like: *like, Settings: *settings, Data: *dataDir, Split: *split, Out: *out, Backend: backend, Run: run})
 	if err := finish(err); err != nil {
 		return err
 	}

@@ -46,6 +46,7 @@ encoder's too:
 	freeze := fs.Bool("freeze", false, "train only the head")
 	settings := fs.String("set", "", `hyper-parameters, "name=value;name=value"`)
 	out := fs.String("out", "", "run directory (default: in memory, nothing kept but the record)")
+	like := fs.String("like", "", "with --init none: take max_len, dt1 and the encoder's architecture from this run directory, so the fresh encoder matches a pretrained one (--set still overrides)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -63,11 +64,11 @@ encoder's too:
 	run, finish, err := cf.beginRun(runSpec{experiment: "finetune", name: *task + " " + filepath.Base(*initDir),
 		dir: *out, engine: info.String(),
 		params: map[string]string{"command": "finetune", "method": method, "init": *initDir, "data": *dataDir,
-			"task": *task, "freeze": fmt.Sprint(*freeze), "settings": *settings}})
+			"task": *task, "freeze": fmt.Sprint(*freeze), "settings": *settings, "like": *like}})
 	if err != nil {
 		return err
 	}
-	res, err := pipeline.Finetune(pipeline.FinetuneOptions{Data: *dataDir, Init: *initDir, Task: *task, Freeze: *freeze,
+	res, err := pipeline.Finetune(pipeline.FinetuneOptions{Data: *dataDir, Init: *initDir, Like: *like, Task: *task, Freeze: *freeze,
 		Settings: *settings, Out: *out, Backend: backend, Run: run, Progress: os.Stderr})
 	if err := finish(err); err != nil {
 		return err

@@ -1,0 +1,141 @@
+package bagofids
+
+import (
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/byb-dev/byb/byb/data"
+)
+
+func tiny() []Sample {
+	return []Sample{
+		{Index: []int32{0, 2}, Value: []float32{1, 0.5}, Dense: []float64{1, 2, 0}, Label: 0},
+		{Index: []int32{1}, Value: []float32{2}, Dense: []float64{0.5, 1, 3}, Label: 1},
+		{Index: []int32{0, 1, 2}, Value: []float32{0.3, 0.7, 1}, Dense: []float64{2, 2, 1}, Label: 2},
+		{Index: []int32{2}, Value: []float32{1}, Dense: []float64{1, 1, 1}, Label: -1}, // unlabelled: ignored
+	}
+}
+
+// At zero weights every class has probability 1/C: the loss is log C (hand-computed).
+func TestLossAtZeroIsLogC(t *testing.T) {
+	m := &Model{Classes: 3, Columns: 3, W: make([]float64, 3*(3+NumDense)), B: make([]float64, 3)}
+	m.standardiser(tiny())
+	if got := m.objective(tiny(), 0.5, nil); math.Abs(got-math.Log(3)) > 1e-12 {
+		t.Errorf("loss %v, want log 3 = %v", got, math.Log(3))
+	}
+}
+
+// The analytic gradient matches central finite differences at a random point.
+func TestGradientMatchesFiniteDifferences(t *testing.T) {
+	samples := tiny()
+	m := &Model{Classes: 3, Columns: 3}
+	m.standardiser(samples)
+	r := rand.New(rand.NewPCG(1, 2))
+	nw := 3 * m.width()
+	x := make([]float64, nw+3)
+	for i := range x {
+		x[i] = r.NormFloat64()
+	}
+	f := func(x []float64, grad []float64) float64 {
+		m.W, m.B = x[:nw], x[nw:]
+		return m.objective(samples, 0.3, grad)
+	}
+	grad := make([]float64, len(x))
+	f(x, grad)
+	for i := range x {
+		const h = 1e-6
+		xp, xm := append([]float64(nil), x...), append([]float64(nil), x...)
+		xp[i] += h
+		xm[i] -= h
+		num := (f(xp, nil) - f(xm, nil)) / (2 * h)
+		if math.Abs(num-grad[i]) > 1e-6*max(1, math.Abs(num)) {
+			t.Errorf("d/dx[%d]: analytic %v, numeric %v", i, grad[i], num)
+		}
+	}
+}
+
+// On data where ID 0 means class 1, the fitted model ranks by it.
+func TestFitLearnsASignal(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var samples []Sample
+	for i := range 400 {
+		y := int32(i % 2)
+		s := Sample{Dense: []float64{r.Float64(), r.Float64(), r.Float64()}, Label: y}
+		if y == 1 && r.Float64() < 0.8 || y == 0 && r.Float64() < 0.1 {
+			s.Index, s.Value = append(s.Index, 0), append(s.Value, 1)
+		}
+		s.Index, s.Value = append(s.Index, int32(1+r.IntN(5))), append(s.Value, 1)
+		samples = append(samples, s)
+	}
+	m, err := Fit(samples, 2, 6, 1e-3, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := m.Predict([]Sample{{Index: []int32{0, 1}, Value: []float32{1, 1}, Dense: []float64{.5, .5, .5}},
+		{Index: []int32{1}, Value: []float32{1}, Dense: []float64{.5, .5, .5}}})
+	// P(y=1 | ID 0) = .8/(.8+.1) ≈ 0.89; without it .2/(.2+.9) ≈ 0.18.
+	if p[0][1] < 0.8 || p[1][1] > 0.3 {
+		t.Errorf("P(1|ID 0) = %.3f (want ≈ 0.89), P(1|no ID 0) = %.3f (want ≈ 0.18)", p[0][1], p[1][1])
+	}
+}
+
+// Features of a hand-built log: counts within the kept behaviors, capped vocabularies, and
+// the summary features.
+func TestFeatures(t *testing.T) {
+	day := func(d int) int64 { return time.Date(2013, 4, d, 12, 0, 0, 0, time.UTC).Unix() }
+	b := data.NewBuilder([]string{"item", "cat"})
+	// Item frequencies: i1 ×3, i2 ×2, i3 ×1 → vocabulary indices 2, 3, 4.
+	b.Add("u1", day(1), []string{"i1", "A"})
+	b.Add("u1", day(1), []string{"i2", "A"})
+	b.Add("u1", day(3), []string{"i1", "B"})
+	b.Add("u2", day(2), []string{"i3", "A"})
+	b.Add("u2", day(2), []string{"i1", "A"})
+	b.Add("u2", day(2), []string{"i2", "A"})
+	dir := filepath.Join(t.TempDir(), "ds")
+	start := time.Date(2013, 4, 1, 0, 0, 0, 0, time.UTC).Unix()
+	if _, err := b.Build(dir, data.BuildOptions{Name: "t", Splits: []data.Split{{Name: data.Pretrain, Obs: data.Span{Start: start, End: start + 5*data.Day}}}}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := data.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := d.Samples(data.Pretrain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := NewColumns(d.Meta.VocabSizes(), 2) // i1, i2 and A, B: i3 has no column
+	if cols.Total != 4 {
+		t.Fatalf("%d columns, want 4", cols.Total)
+	}
+	f := Features(d, s, cols, data.SeqConfig{}, -1)
+	byUser := map[string]Sample{}
+	for i, u := range s.Users {
+		byUser[d.Users[u]] = f[i]
+	}
+	u1 := byUser["u1"]
+	// u1: i1 ×2 (col 0), i2 ×1 (col 1), A ×2 (col 2), B ×1 (col 3); 3 behaviors on 2 days,
+	// the last on day 3 of 5 (window 2): 2 windows since.
+	want := map[int32]float32{0: float32(math.Log1p(2)), 1: float32(math.Log1p(1)), 2: float32(math.Log1p(2)), 3: float32(math.Log1p(1))}
+	if len(u1.Index) != 4 {
+		t.Fatalf("u1 columns %v", u1.Index)
+	}
+	for k, c := range u1.Index {
+		if u1.Value[k] != want[c] {
+			t.Errorf("u1 column %d = %v, want %v", c, u1.Value[k], want[c])
+		}
+	}
+	if u1.Dense[0] != math.Log1p(3) || u1.Dense[1] != math.Log1p(2) || u1.Dense[2] != math.Log1p(2) {
+		t.Errorf("u1 summary %v, want log1p of 3 behaviors, 2 active days, 2 days since", u1.Dense)
+	}
+	// With the most recent 2 behaviors only, u2 keeps i1 and i2 (same time: input order).
+	f2 := Features(d, s, cols, data.SeqConfig{MaxLen: 2}, -1)
+	for i, u := range s.Users {
+		if d.Users[u] == "u2" && f2[i].Dense[0] != math.Log1p(2) {
+			t.Errorf("u2 with max_len 2: %v behaviors", math.Expm1(f2[i].Dense[0]))
+		}
+	}
+}
