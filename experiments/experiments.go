@@ -30,6 +30,8 @@ type Config struct {
 	// PretrainSettings ("name=value;...") are added to every pretraining run's budget, the
 	// same for every method (a smaller shared budget for a quick comparison).
 	PretrainSettings string
+	// Input is the log an experiment on real data reads (retail: the Online Retail file).
+	Input string
 	// Tasks, when set, are the only task columns that run (the others say "not run").
 	Tasks []string
 	// Rows, when set, are the only rows that run, by key (table2: supervised, nbp, …,
@@ -80,6 +82,8 @@ type Report struct {
 	Markdown string            // the table, as printed
 	Files    map[string]string // kind → path of what was written
 	RunID    string            // the parent run in the tracker
+	// Values are the measured numbers by row key (per seed), for tests and scripts.
+	Values map[string][]float64
 }
 
 var registry = map[string]Experiment{}

@@ -31,6 +31,7 @@ paper (Table 8 sizes; GPU-sized, not for a laptop).`)
 	quiet := fs.Bool("quiet", false, "no per-step progress bars")
 	methodList := fs.String("methods", "byb", "pretraining methods whose rows run: byb, nbp, mbmv1, mbmv2, cts, msdp, or all (the baselines run over raw sequences: slow on CPU at the small scale)")
 	pretrainSet := fs.String("pretrain-set", "", `settings added to every method's pretraining, e.g. "min_steps=150;batch_size=32" (one shared, smaller budget)`)
+	input := fs.String("in", "", "the input log of an experiment on real data (retail: default "+experiments.DefaultRetailInput+")")
 	taskList := fs.String("tasks", "", "comma-separated task columns that run (default: all), e.g. 5-day,Active-30d")
 	rowList := fs.String("rows", "", "comma-separated rows that run (default: all): supervised, nbp, mbmv1, mbmv2, cts, msdp, byb-freeze, byb-unfreeze, random-freeze, or frozen (every frozen row)")
 	// Flags may follow the experiment name.
@@ -59,7 +60,7 @@ paper (Table 8 sizes; GPU-sized, not for a laptop).`)
 	ps := splitList(*presets)
 	rep, err := exp.Run(experiments.Config{Scale: *scale, Seeds: *seeds, Out: *out, Backend: backend, Engine: info,
 		Tracking: cf.tracking, Log: os.Stderr, Quiet: *quiet, Presets: ps, Methods: strings.Split(*methodList, ","),
-		PretrainSettings: *pretrainSet, Tasks: splitList(*taskList), Rows: splitList(*rowList)})
+		PretrainSettings: *pretrainSet, Input: *input, Tasks: splitList(*taskList), Rows: splitList(*rowList)})
 	if err != nil {
 		return err
 	}

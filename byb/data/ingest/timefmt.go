@@ -14,7 +14,7 @@ const (
 	TimeUnix     = "unix"     // seconds since 1970 (a fractional part is ignored)
 	TimeUnixMs   = "unix_ms"  // milliseconds since 1970
 	TimeRFC3339  = "rfc3339"  // 2006-01-02T15:04:05Z07:00
-	TimeDateTime = "datetime" // YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (also with a T), UTC
+	TimeDateTime = "datetime" // YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (also with a T), UTC; YYYY-MM = the 1st
 	TimeMMDD     = "mmdd"     // month and day, e.g. 0511 (or 511), in Options.BaseYear (the Tmall log)
 )
 
@@ -181,8 +181,17 @@ func parseTime(s, f string, baseYear int) (int64, bool) {
 	return t.Unix(), true
 }
 
-// parseDateTime parses YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS[.fff]] or the same with a T, in UTC.
+// parseDateTime parses YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS[.fff]] or the same with a T, in UTC;
+// and YYYY-MM, a month-level date, as the first of the month.
 func parseDateTime(s string) (int64, bool) {
+	if len(s) == 7 && s[4] == '-' {
+		y, ok1 := digits(s[0:4])
+		mo, ok2 := digits(s[5:7])
+		if !ok1 || !ok2 {
+			return 0, false
+		}
+		return civil(y, mo, 1, 0, 0, 0)
+	}
 	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
 		return 0, false
 	}

@@ -31,6 +31,8 @@ func TestParseTimeFormats(t *testing.T) {
 		{TimeRFC3339, "2013-05-11T12:00:00+02:00", utc("2013-05-11 10:00:00"), true},
 		{TimeRFC3339, "2013-05-11 10:00:00", 0, false},
 		{TimeDateTime, "2013-05-11", utc("2013-05-11 00:00:00"), true},
+		{TimeDateTime, "2011-03", utc("2011-03-01 00:00:00"), true}, // a month-level date
+		{TimeDateTime, "2011-13", 0, false},
 		{TimeDateTime, "2011-12-09 12:50:00", utc("2011-12-09 12:50:00"), true},
 		{TimeDateTime, "2011-12-09T12:50", utc("2011-12-09 12:50:00"), true},
 		{TimeDateTime, "2011-12-09 12:50:07.250", utc("2011-12-09 12:50:07"), true},
@@ -69,6 +71,7 @@ func TestAutoDetectTime(t *testing.T) {
 		{"1366000000123", TimeUnixMs},
 		{"2013-05-11T10:00:00Z", TimeRFC3339},
 		{"2013-05-11", TimeDateTime},
+		{"2011-03", TimeDateTime},
 		{"2013-05-11 10:00:00", TimeDateTime},
 		{"0511", TimeMMDD},
 		{"1399", TimeUnix}, // not a valid MMDD: a (strange) unix time
