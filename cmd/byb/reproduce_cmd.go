@@ -14,10 +14,11 @@ func init() {
 
 func runReproduce(args []string) error {
 	fs := newFlagSet("reproduce", "reproduce EXPERIMENT [--scale small] [--seeds N] [--out DIR]",
-		`Runs one of the paper's experiments end to end on synthetic analogues of its data sets:
-generates the data (cached under --out/data), pretrains every method, finetunes every row on
-every task, and writes the table as Markdown and CSV under --out. Every run is recorded in the
-tracker under one parent run (byb runs show ID; byb tui).
+		`Runs an experiment end to end: table2 on synthetic analogues of the paper's data sets
+(generated and cached under --out/data), retail on the real UCI Online Retail log (--in).
+It pretrains every method, finetunes every row on every task, and writes the table as
+Markdown (and CSV) under --out. Every run is recorded in the tracker under one parent run
+(byb runs show ID; byb tui).
 
 Experiments: `+strings.Join(experiments.Names(), ", ")+`
 Scales: ci (about 15 minutes on 2 cores), small (the default: about 35 minutes),
