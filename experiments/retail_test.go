@@ -27,7 +27,7 @@ func TestRetailEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := runRetail(Config{Scale: "ci", Seeds: 1, Out: t.TempDir(), Backend: backend, Engine: info, Input: in, Tracking: "off"})
+	rep, err := runRetail(Config{Scale: "ci", Seeds: 1, Out: t.TempDir(), Backend: backend, Engine: info, Input: in, Tracking: "off", Log: os.Stderr, Quiet: true})
 	if err != nil {
 		t.Fatal(err)
 	}
