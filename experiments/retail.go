@@ -28,7 +28,7 @@ const retailTask = "churn"
 // retailBudgets: ci is a smoke budget (the end-to-end test: every number produced, none
 // meaningful); small is byb's defaults, the same for every row, as Table 2's.
 var retailBudgets = map[string]scaleBudget{
-	"ci":    {pretrain: "steps=20;batch_size=32", probe: "ft_max_epochs=5", finetune: "steps=10;batch_size=32"},
+	"ci":    {pretrain: "steps=20;batch_size=32;max_len=256", probe: "ft_max_epochs=5", finetune: "steps=10;batch_size=32"},
 	"small": {},
 	"paper": {pretrain: "protocol=paper", probe: "protocol=paper", finetune: "protocol=paper"},
 }
