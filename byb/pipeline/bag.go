@@ -7,7 +7,6 @@ import (
 	"os"
 
 	"github.com/byb-dev/byb/byb/bagofids"
-	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/metrics"
 	"github.com/byb-dev/byb/byb/params"
@@ -57,25 +56,9 @@ type BagResult struct {
 // window, the number of behaviors, of active windows and the windows since the last one, into
 // a logistic regression whose L2 strength is chosen on 20% of the finetune users.
 func Bag(o BagOptions) (*BagResult, error) {
-	ds, err := data.Load(o.Data)
+	ds, _, task, ft, test, err := taskSamples(o.Data, o.Task)
 	if err != nil {
 		return nil, err
-	}
-	taskIdx, task, err := ds.Meta.Task(o.Task)
-	if err != nil {
-		return nil, err
-	}
-	ftAll, err := loadSplit(ds, data.Finetune)
-	if err != nil {
-		return nil, err
-	}
-	testAll, err := loadSplit(ds, data.Test)
-	if err != nil {
-		return nil, err
-	}
-	ft, test := ftAll.Labeled(taskIdx), testAll.Labeled(taskIdx)
-	if ft.Len() == 0 || test.Len() == 0 {
-		return nil, fmt.Errorf("task %s has no labeled samples (finetune %d, test %d)", o.Task, ft.Len(), test.Len())
 	}
 	ctx := newContext()
 	settings := o.Settings

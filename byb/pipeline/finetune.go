@@ -47,25 +47,9 @@ type FinetuneResult struct {
 // The sequence settings (n, ΔT1) come from the pretrained run, so the encoder sees inputs
 // shaped as in pretraining.
 func Finetune(o FinetuneOptions) (*FinetuneResult, error) {
-	ds, err := data.Load(o.Data)
+	ds, taskIdx, task, ft, test, err := taskSamples(o.Data, o.Task)
 	if err != nil {
 		return nil, err
-	}
-	taskIdx, task, err := ds.Meta.Task(o.Task)
-	if err != nil {
-		return nil, err
-	}
-	ftAll, err := loadSplit(ds, data.Finetune)
-	if err != nil {
-		return nil, err
-	}
-	testAll, err := loadSplit(ds, data.Test)
-	if err != nil {
-		return nil, err
-	}
-	ft, test := ftAll.Labeled(taskIdx), testAll.Labeled(taskIdx)
-	if ft.Len() == 0 || test.Len() == 0 {
-		return nil, fmt.Errorf("task %s has no labeled samples (finetune %d, test %d)", o.Task, ft.Len(), test.Len())
 	}
 
 	// Sequence settings: the pretrained run's, then the user's.
@@ -142,4 +126,28 @@ func LikeSettings(dir string) (string, error) {
 		}
 	}
 	return strings.Join(parts, ";"), nil
+}
+
+// taskSamples loads a dataset and a task's labelled finetune and test samples: what every
+// model scored on a task (finetuning, the bag-of-IDs reference) trains and is tested on.
+func taskSamples(dir, name string) (ds *data.Dataset, taskIdx int, task data.Task, ft, test *data.Samples, err error) {
+	if ds, err = data.Load(dir); err != nil {
+		return
+	}
+	if taskIdx, task, err = ds.Meta.Task(name); err != nil {
+		return
+	}
+	ftAll, err := loadSplit(ds, data.Finetune)
+	if err != nil {
+		return
+	}
+	testAll, err := loadSplit(ds, data.Test)
+	if err != nil {
+		return
+	}
+	ft, test = ftAll.Labeled(taskIdx), testAll.Labeled(taskIdx)
+	if ft.Len() == 0 || test.Len() == 0 {
+		err = fmt.Errorf("task %s has no labeled samples (finetune %d, test %d)", name, ft.Len(), test.Len())
+	}
+	return
 }

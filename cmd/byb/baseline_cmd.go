@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 
 	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/pipeline"
@@ -57,16 +55,7 @@ Hyper-parameters (--set "name=value;..."):
 		return emitJSON(map[string]any{"run_id": run.ID(), "task": res.Task, "classes": res.NumClasses, "l2": res.L2,
 			"columns": res.Columns, "train_samples": res.Train, "test_samples": res.Test, "metrics": res.Metrics})
 	}
-	keys := make([]string, 0, len(res.Metrics))
-	for k := range res.Metrics {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var parts []string
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s=%.4f", k, res.Metrics[k]))
-	}
 	fmt.Printf("bag-of-IDs, task %s (%d classes, %d train / %d test samples, %d ID columns, l2 %g): %s\nrun %s\n",
-		res.Task, res.NumClasses, res.Train, res.Test, res.Columns, res.L2, strings.Join(parts, " "), run.ID())
+		res.Task, res.NumClasses, res.Train, res.Test, res.Columns, res.L2, metricsText(res.Metrics), run.ID())
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/byb-dev/byb/byb/metrics"
 	"github.com/byb-dev/byb/byb/params"
 
 	"github.com/byb-dev/byb/byb/pipeline"
@@ -77,15 +78,20 @@ encoder's too:
 		return emitJSON(map[string]any{"run_id": run.ID(), "task": res.Task, "classes": res.NumClasses,
 			"train_samples": res.Train, "test_samples": res.Test, "metrics": res.Metrics, "engine": info})
 	}
-	keys := make([]string, 0, len(res.Metrics))
-	for k := range res.Metrics {
+	fmt.Printf("task %s (%d classes, %d train / %d test samples): %s\nrun %s\n", res.Task, res.NumClasses, res.Train, res.Test, metricsText(res.Metrics), run.ID())
+	return nil
+}
+
+// metricsText is "name=value ..." of test metrics, in name order.
+func metricsText(m metrics.Result) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var parts []string
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s=%.4f", k, res.Metrics[k]))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%.4f", k, m[k])
 	}
-	fmt.Printf("task %s (%d classes, %d train / %d test samples): %s\nrun %s\n", res.Task, res.NumClasses, res.Train, res.Test, strings.Join(parts, " "), run.ID())
-	return nil
+	return strings.Join(parts, " ")
 }

@@ -60,24 +60,11 @@ func ReadColumnLabels(t data.Task, userCol string, known func(string) bool, skip
 	if len(raw) == 0 {
 		return nil, fmt.Errorf("task %s: %s has no value in column %s for any user of the data", t.Name, t.Path, t.Column)
 	}
-	l := &Labels{Path: t.Path, ByUser: make(map[string]int32, len(raw)), Skipped: bad.count, Examples: bad.examples}
+	l := &Labels{Path: t.Path, Skipped: bad.count, Examples: bad.examples}
 	if t.Bins == "" {
-		seen := map[string]bool{}
-		for _, v := range raw {
-			if !seen[v] {
-				seen[v] = true
-				l.Classes = append(l.Classes, v)
-			}
-		}
-		sortClasses(l.Classes)
-		index := map[string]int32{}
-		for i, c := range l.Classes {
-			index[c] = int32(i)
-		}
-		for u, v := range raw {
-			l.ByUser[u] = index[v]
-		}
+		l.Classes, l.ByUser = classesOf(raw)
 	} else {
+		l.ByUser = make(map[string]int32, len(nums))
 		edges, err := binEdges(t.Bins, nums)
 		if err != nil {
 			return nil, fmt.Errorf("task %s: %v", t.Name, err)

@@ -78,26 +78,34 @@ func ReadLabels(path string, known func(user string) bool, skipBad bool) (*Label
 	if len(raw) == 0 {
 		return nil, fmt.Errorf("%s: no labels: want CSV lines user_id,label (a header line is optional)", path)
 	}
-	l := &Labels{Path: path, ByUser: make(map[string]int32, len(raw)), Skipped: bad.count, Examples: bad.examples}
+	l := &Labels{Path: path, Skipped: bad.count, Examples: bad.examples}
+	l.Classes, l.ByUser = classesOf(raw)
+	if len(l.Classes) < 2 {
+		return nil, fmt.Errorf("%s: every label is %q: a classification task needs at least 2 classes", path, l.Classes[0])
+	}
+	return l, nil
+}
+
+// classesOf turns raw string labels into sorted classes (sortClasses) and each user's index.
+func classesOf(raw map[string]string) ([]string, map[string]int32) {
+	var classes []string
 	seen := map[string]bool{}
 	for _, v := range raw {
 		if !seen[v] {
 			seen[v] = true
-			l.Classes = append(l.Classes, v)
+			classes = append(classes, v)
 		}
 	}
-	sortClasses(l.Classes)
-	if len(l.Classes) < 2 {
-		return nil, fmt.Errorf("%s: every label is %q: a classification task needs at least 2 classes", path, l.Classes[0])
-	}
+	sortClasses(classes)
 	index := map[string]int32{}
-	for i, c := range l.Classes {
+	for i, c := range classes {
 		index[c] = int32(i)
 	}
+	byUser := make(map[string]int32, len(raw))
 	for u, v := range raw {
-		l.ByUser[u] = index[v]
+		byUser[u] = index[v]
 	}
-	return l, nil
+	return classes, byUser
 }
 
 func isLabelsHeader(rec []string) bool {
