@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/byb-dev/byb/byb/train"
 	"github.com/byb-dev/byb/tracking"
 )
 
@@ -58,8 +59,11 @@ func (t *tracker) childOf(parent, experiment, name, dir string, params map[strin
 	if parent == "" {
 		parent = t.parent.ID()
 	}
-	run, err := tracking.Begin(t.c.Tracking, tracking.RunOptions{Experiment: experiment, Name: name, ParentID: parent,
-		Engine: t.c.Engine.String(), GitCommit: tracking.CodeVersion(), Dir: dir, Params: params})
+	// A reproduction is long work: a child the tracker cannot take is kept in its directory
+	// (tracking.BeginOrKeep) rather than ending the reproduction.
+	run, err := tracking.BeginOrKeep(t.c.Tracking, tracking.RunOptions{Experiment: experiment, Name: name, ParentID: parent,
+		Engine: t.c.Engine.String(), GitCommit: tracking.CodeVersion(), Dir: dir, Params: params,
+		Resumes: dir != "" && train.HasCheckpoint(dir)}, t.c.Log)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package tracking
 
 import (
 	"fmt"
+	"path/filepath"
 	"time"
 )
 
@@ -18,18 +19,14 @@ type metricPoint struct {
 
 // LogMetric buffers one point; it costs an append under a mutex. Logging a key again at the
 // same step replaces the value. Points reach the database
-// within FlushInterval, or sooner once FlushEvery are waiting. A write error from the
-// background is returned by the next call.
+// within FlushInterval, or sooner once FlushEvery are waiting. A write that fails is retried
+// at the next flush; the first failure is reported once (RunOptions.Warnings) and never
+// returned, so that a tracker in trouble never stops the training that logs to it.
 func (r *StoreRun) LogMetric(key string, value float64, step int64) error {
 	r.mu.Lock()
 	if r.ended {
 		r.mu.Unlock()
 		return ErrEnded
-	}
-	if err := r.lastErr; err != nil {
-		r.lastErr = nil
-		r.mu.Unlock()
-		return err
 	}
 	r.buf = append(r.buf, metricPoint{key, value, step, nowMS()})
 	n := len(r.buf)
@@ -41,11 +38,30 @@ func (r *StoreRun) LogMetric(key string, value float64, step int64) error {
 		}
 	}
 	// Back-pressure: if the writer falls far behind (a slow disk), write here rather than
-	// let the buffer grow without bound.
+	// let the buffer grow without bound; if the database refuses, keep the points in the run
+	// directory.
 	if n >= 16*r.opts.FlushEvery {
-		return r.Flush()
+		if err := r.Flush(); err != nil {
+			r.keepBuffered(err)
+		}
 	}
 	return nil
+}
+
+// keepBuffered moves the buffered points to the run directory's UnrecordedFile.
+func (r *StoreRun) keepBuffered(cause error) {
+	r.mu.Lock()
+	pts := r.buf
+	r.buf = nil
+	r.mu.Unlock()
+	if len(pts) == 0 {
+		return
+	}
+	if err := keepUnrecorded(r.dir, pointsUnrecorded(r.id, pts)); err != nil {
+		r.warn.warn("the tracker could not record %d metric points of run %s (%v), nor could they be kept (%v): they are lost", len(pts), r.id, cause, err)
+		return
+	}
+	r.kept += len(pts)
 }
 
 // Flush writes the buffered metric points now, in one transaction.
@@ -124,7 +140,7 @@ func (r *StoreRun) background() {
 			r.backgroundFlush()
 		case <-beat.C:
 			if _, err := r.store.db.Exec(`UPDATE runs SET heartbeat_ms = ? WHERE rid = ? AND status = 'running'`, nowMS(), r.rid); err != nil {
-				r.setErr(err)
+				r.failed(err)
 			}
 		}
 	}
@@ -132,14 +148,12 @@ func (r *StoreRun) background() {
 
 func (r *StoreRun) backgroundFlush() {
 	if err := r.Flush(); err != nil {
-		r.setErr(err)
+		r.failed(err) // the points stay buffered for the next flush
 	}
 }
 
-func (r *StoreRun) setErr(err error) {
-	r.mu.Lock()
-	if r.lastErr == nil {
-		r.lastErr = err
-	}
-	r.mu.Unlock()
+// failed reports the run's first tracker write failure; the run goes on.
+func (r *StoreRun) failed(err error) {
+	r.warn.warn("the tracker %s failed to record run %s (%v); training goes on, writes are retried, and what cannot be written is kept in %s",
+		r.store.path, r.id, err, filepath.Join(r.dir, UnrecordedFile))
 }

@@ -112,12 +112,43 @@ type Point struct {
 	Time  time.Time `json:"time"`
 }
 
-// MetricHistory returns every point of one metric of one run, by step.
+// MetricHistory returns every point of one metric of one run, by step. A run that resumed
+// another (RunInfo.ResumedFrom) reads as one logical run: the earlier run's points before
+// the first step of the later one, then the later one's — the steps an interrupted run made
+// after its last checkpoint, and that the resumed run made again, appear once.
 func (s *Store) MetricHistory(runID, key string) ([]Point, error) {
 	id, err := s.ResolveID(runID)
 	if err != nil {
 		return nil, err
 	}
+	var pts []Point
+	for seen := map[string]bool{}; id != "" && !seen[id]; {
+		seen[id] = true
+		own, err := s.ownHistory(id, key)
+		if err != nil {
+			return nil, err
+		}
+		if len(pts) > 0 {
+			first := pts[0].Step
+			n := 0
+			for n < len(own) && own[n].Step < first {
+				n++
+			}
+			own = own[:n]
+		}
+		pts = append(own, pts...)
+		var from sql.NullString
+		err = s.db.QueryRow(`SELECT rf.id FROM runs r LEFT JOIN runs rf ON rf.rid = r.resumed_from_rid WHERE r.id = ?`, id).Scan(&from)
+		if err != nil {
+			return nil, err
+		}
+		id = from.String
+	}
+	return pts, nil
+}
+
+// ownHistory is the points recorded by the run itself.
+func (s *Store) ownHistory(id, key string) ([]Point, error) {
 	rows, err := s.db.Query(`SELECT m.step, m.value, m.ts_ms FROM metrics m JOIN runs r ON r.rid = m.rid
 		WHERE r.id = ? AND m.key = ? ORDER BY m.step`, id, key)
 	if err != nil {

@@ -88,10 +88,14 @@ func (s *Store) DeleteRuns(ids []string) ([]string, error) {
 // beats or flushes metrics (flushes update the heartbeat): the TUI polls it and reloads only
 // when it changes.
 func (s *Store) Fingerprint() (string, error) {
-	var n, maxRID, hb, end sql.NullInt64
-	err := s.db.QueryRow(`SELECT COUNT(*), MAX(rid), MAX(heartbeat_ms), MAX(COALESCE(end_ms, 0)) FROM runs`).Scan(&n, &maxRID, &hb, &end)
+	// The count of runs whose heartbeat has gone stale changes with the clock alone, when a
+	// process is SIGKILLed: with it, a live view turns "running" into "killed" by itself.
+	var n, maxRID, hb, end, stale sql.NullInt64
+	err := s.db.QueryRow(`SELECT COUNT(*), MAX(rid), MAX(heartbeat_ms), MAX(COALESCE(end_ms, 0)),
+		SUM(status = 'running' AND heartbeat_ms < ? - ? * heartbeat_interval_ms) FROM runs`, nowMS(), StaleFactor).
+		Scan(&n, &maxRID, &hb, &end, &stale)
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprint(n.Int64, maxRID.Int64, hb.Int64, end.Int64), nil
+	return fmt.Sprint(n.Int64, maxRID.Int64, hb.Int64, end.Int64, stale.Int64), nil
 }

@@ -20,6 +20,12 @@ func TestMain(m *testing.M) {
 }
 
 func childMain(mode, db string) int {
+	switch mode {
+	case "cycler":
+		return cycler(db)
+	case "poller":
+		return poller(db)
+	}
 	s, err := Open(db)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
@@ -82,6 +88,76 @@ func childMain(mode, db string) int {
 		return 7
 	}
 	return 2
+}
+
+// childFor is how long a cycler or poller child runs (BYB_TRACKING_FOR, a duration).
+func childFor() time.Duration {
+	d, err := time.ParseDuration(os.Getenv("BYB_TRACKING_FOR"))
+	if err != nil {
+		return time.Second
+	}
+	return d
+}
+
+// cycler writes as `byb reproduce` does: run after run, each opening the database, logging
+// metrics, ending and closing it (so there are moments with no writer connection at all),
+// with a WAL checkpoint now and then. It exits non-zero on the first error.
+func cycler(db string) int {
+	parent, err := Begin(db, RunOptions{Experiment: "cycle", Name: "parent", HeartbeatInterval: 10 * time.Millisecond})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cycler: begin parent:", err)
+		return 4
+	}
+	defer parent.End(StatusFinished, "")
+	for i, until := 0, time.Now().Add(childFor()); time.Now().Before(until); i++ {
+		r, err := Begin(db, RunOptions{Experiment: "cycle", ParentID: parent.ID(), FlushEvery: 25, FlushInterval: 2 * time.Millisecond,
+			HeartbeatInterval: 10 * time.Millisecond, Params: map[string]string{"i": strconv.Itoa(i)}})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "cycler: begin:", err)
+			return 4
+		}
+		for k := 0; k < 200; k++ {
+			if err := r.LogMetric("loss", float64(k), int64(k)); err != nil {
+				fmt.Fprintln(os.Stderr, "cycler: log:", err)
+				return 5
+			}
+		}
+		if i%5 == 0 {
+			if _, err := r.Store().DB().Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+				fmt.Fprintln(os.Stderr, "cycler: checkpoint:", err)
+				return 5
+			}
+		}
+		if err := r.End(StatusFinished, ""); err != nil {
+			fmt.Fprintln(os.Stderr, "cycler: end:", err)
+			return 6
+		}
+	}
+	return 0
+}
+
+// poller reads as `byb runs list` run in a loop does: open, list, read histories, close.
+func poller(db string) int {
+	for until := time.Now().Add(childFor()); time.Now().Before(until); {
+		s, err := OpenExisting(db)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "poller: open:", err)
+			return 4
+		}
+		runs, err := s.ListRuns(Filter{})
+		if err == nil && len(runs) > 0 {
+			_, err = s.MetricHistory(runs[0].ID, "loss")
+		}
+		if err == nil {
+			_, err = s.Fingerprint()
+		}
+		s.Close()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "poller: query:", err)
+			return 5
+		}
+	}
+	return 0
 }
 
 func childCmd(t *testing.T, mode, db string, env ...string) *exec.Cmd {

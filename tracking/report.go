@@ -109,6 +109,7 @@ func WriteRun(w io.Writer, d *RunDetail) error {
 		line("seed", strconv.FormatInt(*d.Seed, 10))
 	}
 	line("parent", d.ParentID)
+	line("resumed from", d.ResumedFrom)
 	line("dir", d.Dir)
 	line("command", d.Command)
 	tw.Flush()

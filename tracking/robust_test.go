@@ -4,13 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"database/sql"
+	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mattn/go-sqlite3"
 )
 
 // reader polls the tracker the way the TUI does until stop is closed, and fails on any error
@@ -119,6 +123,58 @@ func TestOneReaderTwoWriterProcesses(t *testing.T) {
 		t.Fatalf("writer processes: %v, %v", errA, errB)
 	}
 	checkPoints(t, path, 2, n)
+}
+
+// TestReadersNeverDisturbAWriter is the failure `byb reproduce` met with `byb runs list`
+// polling beside it: a writer that opens and closes the database for every run, and
+// checkpoints its WAL, beside reader processes that open, query and close in a loop. Every
+// process must finish without a single error.
+func TestReadersNeverDisturbAWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "byb.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A tracker of some size, as after a few reproductions: checks that read every page take
+	// long enough to overlap the writer's checkpoints.
+	big, err := s.StartRun(RunOptions{Experiment: "history", FlushEvery: 5000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 100000; i++ {
+		big.LogMetric("loss", float64(i), int64(i))
+	}
+	if err := big.End(StatusFinished, ""); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	const span = "BYB_TRACKING_FOR=6s"
+	procs := []*exec.Cmd{childCmd(t, "cycler", path, span)}
+	for i := 0; i < 3; i++ {
+		procs = append(procs, childCmd(t, "poller", path, span))
+	}
+	for _, p := range procs {
+		if err := p.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, p := range procs {
+		if err := p.Wait(); err != nil {
+			t.Errorf("process %d (%s): %v", i, p.Env[len(p.Env)-3], err)
+		}
+	}
+	s, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	runs, err := s.ListRuns(Filter{Status: StatusFinished})
+	if err != nil || len(runs) < 5 {
+		t.Fatalf("%d finished runs (%v): the writer hardly wrote", len(runs), err)
+	}
+	if err := s.IntegrityCheck(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func checkPoints(t *testing.T, path string, runs, n int) {
@@ -285,5 +341,85 @@ func TestBadFilesAreRefusedAndLeftUntouched(t *testing.T) {
 	}
 	if _, err := Open(filepath.Join(dir, "missing", "x.db")); err == nil {
 		t.Fatal("Open in a missing directory succeeded")
+	}
+}
+
+// Only a failing quick_check makes Open call a tracker damaged; other errors say what they are.
+func TestReadErrorsAreNamed(t *testing.T) {
+	s, path := openTemp(t)
+	s.Close()
+	db, err := sql.Open("sqlite3", dsn(path, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, tc := range []struct {
+		code      sqlite3.ErrNo
+		want, not string
+	}{
+		{sqlite3.ErrIoErr, "not damage", "damaged"},
+		{sqlite3.ErrFull, "disk is full", "damaged"},
+		{sqlite3.ErrCorrupt, "not damage", "damaged"}, // quick_check says ok: it was not the file
+	} {
+		err := explainOpenError(db, path, 4096, sqlite3.Error{Code: tc.code})
+		if !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), tc.not) {
+			t.Errorf("code %d: %q; want %q and not %q", tc.code, err, tc.want, tc.not)
+		}
+	}
+}
+
+// A tracker that stops taking writes mid-run never stops the run: logging goes on without an
+// error, the failure is reported once, and what was not recorded is kept in the run directory.
+func TestTrackerFailureKeepsTheRecordInTheRunDir(t *testing.T) {
+	s, _ := openTemp(t)
+	dir := t.TempDir()
+	var warnings bytes.Buffer
+	r, err := s.StartRun(RunOptions{Dir: dir, Warnings: &warnings, FlushEvery: 5, FlushInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		r.LogMetric("loss", float64(i), int64(i))
+	}
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	s.db.Close() // the database goes away under the run
+	for i := 10; i < 30; i++ {
+		if err := r.LogMetric("loss", float64(i), int64(i)); err != nil {
+			t.Fatalf("LogMetric after the tracker failed: %v", err)
+		}
+		time.Sleep(100 * time.Microsecond) // let the background flush fail a few times
+	}
+	if err := r.SetTag("note", "kept"); err != nil {
+		t.Fatalf("SetTag: %v", err)
+	}
+	if err := r.End(StatusFinished, ""); err != nil {
+		t.Fatalf("End: %v", err)
+	}
+	if n := strings.Count(warnings.String(), "failed to record"); n != 1 {
+		t.Errorf("the failure was reported %d times, want once:\n%s", n, warnings.String())
+	}
+	if !strings.Contains(warnings.String(), "20 metric points") {
+		t.Errorf("warnings do not say how many points were kept:\n%s", warnings.String())
+	}
+	kept, err := os.ReadFile(filepath.Join(dir, UnrecordedFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	steps := map[int64]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(kept)), "\n") {
+		var u unrecorded
+		if err := json.Unmarshal([]byte(line), &u); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		kinds[u.Kind]++
+		if u.Kind == "metric" {
+			steps[u.Step] = true
+		}
+	}
+	if kinds["metric"] != 20 || len(steps) != 20 || !steps[10] || !steps[29] || kinds["tag"] != 1 || kinds["end"] != 1 {
+		t.Fatalf("kept %v with steps %v; want the 20 unwritten points (steps 10..29), the tag and the end", kinds, steps)
 	}
 }

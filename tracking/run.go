@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +28,9 @@ type RunOptions struct {
 	Command    string // the command line, for the record; default os.Args joined
 	Params     map[string]string
 	Tags       map[string]string
+	// Resumes says that this run continues from a checkpoint in Dir: it is linked to the
+	// latest run recorded with the same Dir, and the two read as one metric history.
+	Resumes bool
 
 	// HeartbeatInterval is how often the run proves it is alive (default 5 s). Readers take a
 	// running run whose heartbeat is StaleFactor intervals old for killed.
@@ -35,6 +40,10 @@ type RunOptions struct {
 	// previous write (default 1 s), and at End.
 	FlushEvery    int
 	FlushInterval time.Duration
+
+	// Warnings receives the one message a run prints when the tracker fails to record it
+	// (default os.Stderr).
+	Warnings io.Writer
 }
 
 // Seed returns a pointer to s, for RunOptions.Seed.
@@ -50,10 +59,11 @@ type StoreRun struct {
 	dir       string
 	opts      RunOptions
 
-	mu      sync.Mutex
-	buf     []metricPoint
-	ended   bool
-	lastErr error // first background write error, reported by the next call
+	mu    sync.Mutex
+	buf   []metricPoint
+	ended bool
+	kept  int // metric points kept in the run directory because the database refused them
+	warn  *warnOnce
 
 	kick chan struct{}
 	stop chan struct{}
@@ -118,6 +128,13 @@ func (s *Store) StartRun(opts RunOptions) (*StoreRun, error) {
 			return nil, fmt.Errorf("tracking: parent run %q: %w", opts.ParentID, notFound(err))
 		}
 	}
+	var resumed sql.NullInt64
+	if opts.Resumes && opts.Dir != "" {
+		err := tx.QueryRow(`SELECT rid FROM runs WHERE dir = ? ORDER BY start_ms DESC, rid DESC LIMIT 1`, opts.Dir).Scan(&resumed)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("tracking: the run %s resumes: %w", opts.Dir, err)
+		}
+	}
 	var seed sql.NullInt64
 	if opts.Seed != nil {
 		seed = sql.NullInt64{Int64: *opts.Seed, Valid: true}
@@ -125,9 +142,9 @@ func (s *Store) StartRun(opts RunOptions) (*StoreRun, error) {
 		seed = sql.NullInt64{Int64: v, Valid: true} // the "seed" param convention fills the column
 	}
 	res, err := tx.Exec(`INSERT INTO runs (id, name, experiment_id, status, start_ms, engine, git_commit, seed,
-		parent_rid, dir, command, heartbeat_ms, heartbeat_interval_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		parent_rid, dir, command, heartbeat_ms, heartbeat_interval_ms, resumed_from_rid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		id, opts.Name, expID, StatusRunning, now, opts.Engine, opts.GitCommit, seed, parent, opts.Dir,
-		opts.Command, now, opts.HeartbeatInterval.Milliseconds())
+		opts.Command, now, opts.HeartbeatInterval.Milliseconds(), resumed)
 	if err != nil {
 		return nil, fmt.Errorf("tracking: starting run: %w", err)
 	}
@@ -141,7 +158,7 @@ func (s *Store) StartRun(opts RunOptions) (*StoreRun, error) {
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("tracking: starting run: %w", err)
 	}
-	r := &StoreRun{store: s, rid: rid, id: id, dir: opts.Dir, opts: opts,
+	r := &StoreRun{store: s, rid: rid, id: id, dir: opts.Dir, opts: opts, warn: &warnOnce{w: opts.Warnings},
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go r.background()
 	return r, nil
@@ -191,12 +208,14 @@ func (r *StoreRun) Store() *Store { return r.store }
 // LogParams records (or overwrites) params. Params are strings; by convention commands log
 // "method", "data", "task", "seed" and "scale" so that runs can be filtered and grouped.
 func (r *StoreRun) LogParams(params map[string]string) error {
-	return r.write(func(tx *sql.Tx) error { return upsertKV(tx, "params", r.rid, params) })
+	return r.write(func(tx *sql.Tx) error { return upsertKV(tx, "params", r.rid, params) },
+		unrecorded{Kind: "params", Params: params})
 }
 
 // SetTag records a free-form label.
 func (r *StoreRun) SetTag(key, value string) error {
-	return r.write(func(tx *sql.Tx) error { return upsertKV(tx, "tags", r.rid, map[string]string{key: value}) })
+	return r.write(func(tx *sql.Tx) error { return upsertKV(tx, "tags", r.rid, map[string]string{key: value}) },
+		unrecorded{Kind: "tag", Key: key, Text: value})
 }
 
 // LogArtifact records a file or directory the run produced (kind: Artifact* constants).
@@ -205,16 +224,30 @@ func (r *StoreRun) LogArtifact(path, kind string) error {
 		_, err := tx.Exec(`INSERT INTO artifacts(rid, path, kind, ts_ms) VALUES (?,?,?,?)
 			ON CONFLICT(rid, path) DO UPDATE SET kind = excluded.kind, ts_ms = excluded.ts_ms`, r.rid, path, kind, nowMS())
 		return err
-	})
+	}, unrecorded{Kind: "artifact", Key: kind, Text: path})
 }
 
-func (r *StoreRun) write(f func(tx *sql.Tx) error) error {
+// write runs f in a transaction. A failure is reported once and the record kept in the run
+// directory (as keep describes it), never returned: params, tags and artifacts are logged by
+// long work that must not stop over them.
+func (r *StoreRun) write(f func(tx *sql.Tx) error, keep unrecorded) error {
 	r.mu.Lock()
 	ended := r.ended
 	r.mu.Unlock()
 	if ended {
 		return ErrEnded
 	}
+	if err := r.tryWrite(f); err != nil {
+		r.failed(err)
+		keep.Run, keep.TS = r.id, nowMS()
+		if kerr := keepUnrecorded(r.dir, []unrecorded{keep}); kerr != nil {
+			return fmt.Errorf("%w (and it could not be kept: %v)", err, kerr)
+		}
+	}
+	return nil
+}
+
+func (r *StoreRun) tryWrite(f func(tx *sql.Tx) error) error {
 	tx, err := r.store.db.Begin()
 	if err != nil {
 		return fmt.Errorf("tracking: %w", err)
@@ -247,11 +280,24 @@ func (r *StoreRun) End(status, reason string) error {
 	r.mu.Unlock()
 	close(r.stop)
 	<-r.done
-	errFlush := r.Flush()
-	_, err := r.store.db.Exec(`UPDATE runs SET status = ?, end_ms = ?, end_reason = ?, heartbeat_ms = ? WHERE rid = ?`,
-		status, nowMS(), reason, nowMS(), r.rid)
-	if err == nil {
-		err = errFlush
+	// A last try for buffered points; what the database still refuses is kept in the run
+	// directory, with the run's end, and End reports it rather than failing the work.
+	var err error
+	if errFlush := r.Flush(); errFlush != nil {
+		r.failed(errFlush)
+		r.keepBuffered(errFlush)
+	}
+	if _, errEnd := r.store.db.Exec(`UPDATE runs SET status = ?, end_ms = ?, end_reason = ?, heartbeat_ms = ? WHERE rid = ?`,
+		status, nowMS(), reason, nowMS(), r.rid); errEnd != nil {
+		r.failed(errEnd)
+		if kerr := keepUnrecorded(r.dir, []unrecorded{{Run: r.id, Kind: "end", Text: status, Reason: reason, TS: nowMS()}}); kerr != nil {
+			err = errEnd
+		}
+	}
+	if r.kept > 0 {
+		// A second, final message: it says how much is kept and where.
+		fmt.Fprintf(stderrOr(r.opts.Warnings), "byb: %d metric points of run %s are kept in %s (the tracker refused them)\n",
+			r.kept, r.id, filepath.Join(r.dir, UnrecordedFile))
 	}
 	if r.ownsStore {
 		if cerr := r.store.Close(); err == nil {
@@ -271,6 +317,13 @@ func EndWithError(r Run, err error) error {
 		return r.End(StatusFinished, "")
 	}
 	return r.End(StatusFailed, err.Error())
+}
+
+func stderrOr(w io.Writer) io.Writer {
+	if w == nil {
+		return os.Stderr
+	}
+	return w
 }
 
 func notFound(err error) error {

@@ -22,6 +22,8 @@ type RunInfo struct {
 	GitCommit  string            `json:"git_commit,omitempty"`
 	Seed       *int64            `json:"seed,omitempty"`
 	ParentID   string            `json:"parent_id,omitempty"`
+	// ResumedFrom is the run whose checkpoint this one resumed (same run directory).
+	ResumedFrom string `json:"resumed_from,omitempty"`
 	Dir        string            `json:"dir,omitempty"`
 	Command    string            `json:"command,omitempty"`
 	Heartbeat  time.Time         `json:"heartbeat"`
@@ -57,9 +59,10 @@ func effectiveStatus(status string, heartbeat, interval, now int64) string {
 }
 
 const runColumns = `r.rid, r.id, r.name, e.name, r.status, r.start_ms, r.end_ms, r.engine, r.git_commit, r.seed,
-	p.id, r.dir, r.command, r.heartbeat_ms, r.heartbeat_interval_ms, r.end_reason`
+	p.id, r.dir, r.command, r.heartbeat_ms, r.heartbeat_interval_ms, r.end_reason, rf.id`
 
-const runFrom = ` FROM runs r JOIN experiments e ON e.id = r.experiment_id LEFT JOIN runs p ON p.rid = r.parent_rid`
+const runFrom = ` FROM runs r JOIN experiments e ON e.id = r.experiment_id LEFT JOIN runs p ON p.rid = r.parent_rid
+	LEFT JOIN runs rf ON rf.rid = r.resumed_from_rid`
 
 func scanRun(rows interface{ Scan(...any) error }, now int64) (RunInfo, error) {
 	var (
@@ -69,10 +72,11 @@ func scanRun(rows interface{ Scan(...any) error }, now int64) (RunInfo, error) {
 		end      sql.NullInt64
 		seed     sql.NullInt64
 		parent   sql.NullString
+		resumed  sql.NullString
 		hb, hbIv int64
 	)
 	err := rows.Scan(&ri.rid, &ri.ID, &ri.Name, &ri.Experiment, &status, &start, &end, &ri.Engine, &ri.GitCommit,
-		&seed, &parent, &ri.Dir, &ri.Command, &hb, &hbIv, &ri.EndReason)
+		&seed, &parent, &ri.Dir, &ri.Command, &hb, &hbIv, &ri.EndReason, &resumed)
 	if err != nil {
 		return ri, err
 	}
@@ -89,6 +93,7 @@ func scanRun(rows interface{ Scan(...any) error }, now int64) (RunInfo, error) {
 		ri.Seed = &s
 	}
 	ri.ParentID = parent.String
+	ri.ResumedFrom = resumed.String
 	ri.Heartbeat = time.UnixMilli(hb)
 	ri.Params = map[string]string{}
 	ri.Metrics = Metrics{}

@@ -79,6 +79,9 @@ CREATE TABLE artifacts (
 	PRIMARY KEY (rid, path)
 ) WITHOUT ROWID;
 `,
+	// 1 → 2: a run resumed from another's checkpoint links to it, so that the two read as one
+	// logical run.
+	`ALTER TABLE runs ADD COLUMN resumed_from_rid INTEGER REFERENCES runs(rid) ON DELETE SET NULL;`,
 }
 
 // SchemaVersion is the version a database has after Open.
@@ -87,6 +90,11 @@ var SchemaVersion = len(migrations)
 // migrate brings db forward to SchemaVersion. A database newer than this binary is refused
 // rather than touched: an older byb must not scribble on a layout it does not know.
 func migrate(db *sql.DB) error {
+	// The common case, an up-to-date tracker, is settled by a read: no write lock is taken,
+	// so readers opening the file never queue behind (or hold up) a writer.
+	if v, err := readVersion(db); err == nil && v == len(migrations) {
+		return nil
+	}
 	if _, err := db.Exec(`CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("creating schema_version: %w", err)
 	}

@@ -1,7 +1,6 @@
 package tracking
 
 import (
-	"bytes"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,11 +34,8 @@ type Store struct {
 	path string
 }
 
-// sqliteMagic opens every SQLite 3 database file.
-var sqliteMagic = []byte("SQLite format 3\x00")
-
-// quickCheckLimit bounds the size of databases Open checks page by page: the check costs time
-// proportional to the file, and opening must stay fast on big trackers.
+// quickCheckLimit bounds the size of databases whose read errors Open checks page by page,
+// to tell damage from I/O trouble: the check costs time proportional to the file.
 const quickCheckLimit = 64 << 20
 
 // Open opens (or creates) the tracker database at path and migrates its schema forward.
@@ -47,6 +44,16 @@ const quickCheckLimit = 64 << 20
 // damaged one is refused with an error that says so, and is never written to: the checks run
 // on a read-only connection before the read-write one is opened.
 func Open(path string) (*Store, error) {
+	s, err := open(path)
+	if err != nil {
+		return nil, err
+	}
+	// Best effort: a read-only location still lets readers see stale runs as killed.
+	_, _ = s.ReapStale()
+	return s, nil
+}
+
+func open(path string) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("tracking: empty database path")
 	}
@@ -67,10 +74,7 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, path: path}
-	// Best effort: a read-only location still lets readers see stale runs as killed.
-	_, _ = s.ReapStale()
-	return s, nil
+	return &Store{db: db, path: path}, nil
 }
 
 // openRetryFor is how long Open retries a database another process is setting up.
@@ -98,12 +102,14 @@ func isBusy(err error) bool {
 }
 
 // OpenExisting is Open for readers (byb runs, byb tui): a missing file is an error rather
-// than a new empty tracker left behind in the working directory.
+// than a new empty tracker left behind in the working directory, and opening writes nothing
+// (stale runs read as killed without being marked so), so that readers polling in a loop
+// never compete with a writer for its lock.
 func OpenExisting(path string) (*Store, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("tracking: no tracker database at %s (nothing recorded there yet; --tracking or $BYB_TRACKING choose another)", path)
 	}
-	return Open(path)
+	return open(path)
 }
 
 // dsn builds the go-sqlite3 connection string. _txlock=immediate makes every transaction take
@@ -125,6 +131,13 @@ func dsn(path string, readOnly bool) string {
 }
 
 // probe refuses, without writing anything, a path that byb must not turn into a tracker.
+//
+// It reads the file only through SQLite. Opening and closing the database file any other way
+// (os.Open to look at its header, say) would silently drop every POSIX lock this process holds
+// on it — SQLite's locks are per process, and close(2) releases them all — so that a reader in
+// another process, closing last, deletes the -wal and -shm files under a live writer. That is
+// how `byb runs list` beside `byb reproduce` (which opens the tracker once per child run) used
+// to abort the reproduction with "disk I/O error".
 func probe(path string) error {
 	st, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -143,66 +156,83 @@ func probe(path string) error {
 	if st.Size() == 0 {
 		return nil // an empty file is an empty SQLite database
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("tracking: %w", err)
-	}
-	head := make([]byte, 100)
-	n, _ := io.ReadFull(f, head)
-	f.Close()
-	if n < len(head) || !bytes.HasPrefix(head, sqliteMagic) {
-		return fmt.Errorf("tracking: %s is not a SQLite database (it starts with %q); it was left untouched — pass another --tracking path", path, printable(head[:min(n, 16)]))
-	}
-
 	db, err := sql.Open("sqlite3", dsn(path, true))
 	if err != nil {
 		return fmt.Errorf("tracking: %s: %w", path, err)
 	}
 	defer db.Close()
-	damaged := func(err error) error {
-		return fmt.Errorf("tracking: %s is a damaged SQLite database (%w); it was left untouched — restore it from a backup or pass another --tracking path", path, err)
+	tables, err := tableNames(db)
+	if err != nil {
+		return explainOpenError(db, path, st.Size(), err)
 	}
+	if len(tables) == 0 {
+		return nil
+	}
+	if !slices.Contains(tables, "schema_version") {
+		return fmt.Errorf("tracking: %s is a SQLite database but not a byb tracker (tables: %s); it was left untouched — pass another --tracking path", path, strings.Join(tables, ", "))
+	}
+	if _, err := readVersion(db); err != nil {
+		return explainOpenError(db, path, st.Size(), err)
+	}
+	return nil
+}
+
+func tableNames(db *sql.DB) ([]string, error) {
 	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table'`)
 	if err != nil {
-		return damaged(err)
+		return nil, err
 	}
+	defer rows.Close()
 	var tables []string
 	for rows.Next() {
 		var name string
 		if err := rows.Scan(&name); err != nil {
-			rows.Close()
-			return damaged(err)
+			return nil, err
 		}
 		tables = append(tables, name)
 	}
-	if err := rows.Err(); err != nil {
-		rows.Close()
-		return damaged(err)
+	return tables, rows.Err()
+}
+
+// explainOpenError says what went wrong reading an existing tracker: not a database, damaged
+// (only when SQLite's own quick_check says so), disk full, or an I/O error named as such.
+func explainOpenError(db *sql.DB, path string, size int64, err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) && se.Code == sqlite3.ErrNotADB {
+		// Not a database, so no SQLite connection of this process can hold locks on it, and
+		// reading its first bytes to show the user is safe.
+		return fmt.Errorf("tracking: %s is not a SQLite database (it starts with %q); it was left untouched — pass another --tracking path", path, fileHead(path))
 	}
-	rows.Close()
-	if len(tables) == 0 {
-		return nil
+	if errors.As(err, &se) && se.Code == sqlite3.ErrFull {
+		return fmt.Errorf("tracking: %s: the disk is full (%w); free some space and run again", path, err)
 	}
-	hasVersion := false
-	for _, t := range tables {
-		hasVersion = hasVersion || t == "schema_version"
+	if isBusy(err) {
+		return err // Open retries
 	}
-	if !hasVersion {
-		return fmt.Errorf("tracking: %s is a SQLite database but not a byb tracker (tables: %s); it was left untouched — pass another --tracking path", path, strings.Join(tables, ", "))
-	}
-	if _, err := readVersion(db); err != nil {
-		return damaged(err)
-	}
-	if st.Size() <= quickCheckLimit {
+	if size <= quickCheckLimit {
 		var res string
-		if err := db.QueryRow(`PRAGMA quick_check(1)`).Scan(&res); err != nil {
-			return damaged(err)
-		}
-		if res != "ok" {
-			return damaged(errors.New(res))
+		if qerr := db.QueryRow(`PRAGMA quick_check(1)`).Scan(&res); qerr == nil && res != "ok" {
+			return fmt.Errorf("tracking: %s is a damaged SQLite database (%v: %s); it was left untouched — restore it from a backup or pass another --tracking path", path, err, res)
+		} else if qerr == nil {
+			return fmt.Errorf("tracking: reading %s: %w (quick_check finds the file intact; this is an I/O problem, not damage — check the disk and the file's permissions)", path, err)
 		}
 	}
-	return nil
+	if errors.As(err, &se) && (se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB) {
+		return fmt.Errorf("tracking: %s is a damaged SQLite database (%w); it was left untouched — restore it from a backup or pass another --tracking path", path, err)
+	}
+	return fmt.Errorf("tracking: reading %s: %w", path, err)
+}
+
+// fileHead returns the first bytes of a file that is not a database, made printable.
+func fileHead(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	b := make([]byte, 16)
+	n, _ := io.ReadFull(f, b)
+	return printable(b[:n])
 }
 
 func printable(b []byte) string {

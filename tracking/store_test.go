@@ -261,18 +261,33 @@ func TestStaleHeartbeatReadsAsKilled(t *testing.T) {
 	if got[0].Status != StatusRunning {
 		t.Fatalf("fresh run reads as %s", got[0].Status)
 	}
+	fresh, _ := s.Fingerprint()
 	time.Sleep(100 * time.Millisecond)
+	// Nothing was written, yet a live view polling the fingerprint must see the change.
+	if stale, _ := s.Fingerprint(); stale == fresh {
+		t.Fatalf("fingerprint %q did not change when the run went stale", stale)
+	}
 	got, _ = s.ListRuns(Filter{Status: StatusKilled})
 	if len(got) != 1 || !strings.Contains(got[0].EndReason, "heartbeat") {
 		t.Fatalf("stale run: %+v", got)
 	}
 	s.Close()
-	s2, err := Open(path) // reaps: the stored status becomes killed
+	// A reader shows the run as killed but writes nothing.
+	rd, err := OpenExisting(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st string
+	rd.db.QueryRow(`SELECT status FROM runs`).Scan(&st)
+	if d, _ := rd.GetRun(r.ID()); st != StatusRunning || d.Status != StatusKilled {
+		t.Fatalf("after a reader's open: stored %s, shown %s; want running (untouched) and killed", st, d.Status)
+	}
+	rd.Close()
+	s2, err := Open(path) // a writer reaps: the stored status becomes killed
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	var st string
 	s2.db.QueryRow(`SELECT status FROM runs`).Scan(&st)
 	if st != StatusKilled {
 		t.Fatalf("stored status after reopen = %s", st)
@@ -339,5 +354,51 @@ func TestOddPathNames(t *testing.T) {
 		if len(runs) != 1 {
 			t.Fatalf("%s: %d runs", name, len(runs))
 		}
+	}
+}
+
+// A run resumed in the same directory links to the interrupted one, and the two read as one
+// history without the steps the first made after its last checkpoint twice.
+func TestResumedRunIsOneHistory(t *testing.T) {
+	s, _ := openTemp(t)
+	dir := t.TempDir()
+	first, _ := s.StartRun(RunOptions{Dir: dir})
+	for i := 0; i < 100; i++ {
+		first.LogMetric("loss", float64(i), int64(i))
+	}
+	first.End(StatusKilled, "interrupted by SIGINT") // its last checkpoint was at step 59
+	second, err := s.StartRun(RunOptions{Dir: dir, Resumes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 60; i < 150; i++ {
+		second.LogMetric("loss", 1000+float64(i), int64(i))
+	}
+	second.End(StatusFinished, "")
+	other, _ := s.StartRun(RunOptions{Dir: t.TempDir(), Resumes: true}) // nothing to resume there
+	other.End(StatusFinished, "")
+
+	d, err := s.GetRun(second.ID())
+	if err != nil || d.ResumedFrom != first.ID() {
+		t.Fatalf("resumed_from = %q (%v), want %s", d.ResumedFrom, err, first.ID())
+	}
+	if o, _ := s.GetRun(other.ID()); o.ResumedFrom != "" {
+		t.Fatalf("a run in a fresh directory links to %s", o.ResumedFrom)
+	}
+	h, err := s.MetricHistory(second.ID(), "loss")
+	if err != nil || len(h) != 150 {
+		t.Fatalf("%d points (%v), want 150: steps 0..59 of the first run, 60..149 of the second", len(h), err)
+	}
+	for i, p := range h {
+		want := float64(i)
+		if i >= 60 {
+			want = 1000 + float64(i)
+		}
+		if p.Step != int64(i) || p.Value != want {
+			t.Fatalf("point %d: step %d value %v; want step %d value %v", i, p.Step, p.Value, i, want)
+		}
+	}
+	if h, _ := s.MetricHistory(first.ID(), "loss"); len(h) != 100 {
+		t.Fatalf("the first run's own history has %d points, want 100", len(h))
 	}
 }

@@ -152,6 +152,7 @@ func (d *detailState) render() {
 	kv("engine", r.Engine)
 	kv("git", r.GitCommit)
 	kv("parent", r.ParentID)
+	kv("resumed", r.ResumedFrom)
 	kv("dir", r.Dir)
 	kv("command", r.Command)
 

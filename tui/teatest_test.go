@@ -90,3 +90,34 @@ func TestLiveRefresh(t *testing.T) {
 		t.Fatal("the new run did not reach the model as finished")
 	}
 }
+
+// TestLiveViewSeesAKilledRun: a run whose process dies (SIGKILL: it never writes again)
+// turns from running to killed on the open screen once its heartbeat is stale, with no key
+// press and no other command touching the database.
+func TestLiveViewSeesAKilledRun(t *testing.T) {
+	s, path := demoStore(t, 3, 10)
+	w, err := tracking.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	// The row a training process leaves behind when it is killed right after a heartbeat.
+	now := time.Now().UnixMilli()
+	if _, err := w.DB().Exec(`INSERT INTO experiments(name, created_ms) VALUES ('doomed', ?)`, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.DB().Exec(`INSERT INTO runs(id, experiment_id, status, start_ms, heartbeat_ms, heartbeat_interval_ms)
+		SELECT 'deadbeef0001', id, 'running', ?, ?, 150 FROM experiments WHERE name = 'doomed'`, now, now); err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(s, Options{Refresh: 30 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(100, 30))
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	waitText(t, tm, "deadbeef", "running", "1 live")
+	waitText(t, tm, "deadbeef0001 killed")
+	tm.Type("q")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}

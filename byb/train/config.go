@@ -105,6 +105,12 @@ const (
 	CheckpointDir = "checkpoint"
 )
 
+// HasCheckpoint reports whether the run directory holds a checkpoint to resume from.
+func HasCheckpoint(dir string) bool {
+	entries, err := os.ReadDir(filepath.Join(dir, CheckpointDir))
+	return err == nil && len(entries) > 0
+}
+
 // WriteConfig writes dir/config.json.
 func WriteConfig(dir string, cfg RunConfig) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/byb-dev/byb/byb/engine"
+	"github.com/byb-dev/byb/byb/train"
 	"github.com/byb-dev/byb/tracking"
 	"github.com/gomlx/gomlx/backends"
 )
@@ -68,6 +69,7 @@ func (c *commonFlags) beginRun(s runSpec) (run tracking.Run, finish func(error) 
 	r, err := tracking.Begin(c.tracking, tracking.RunOptions{
 		Experiment: s.experiment, Name: s.name, Engine: s.engine, GitCommit: tracking.CodeVersion(),
 		ParentID: s.parent, Dir: s.dir, Command: strings.Join(os.Args, " "), Params: s.params,
+		Resumes: s.dir != "" && train.HasCheckpoint(s.dir),
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("tracker %s: %w", c.tracking, err)
