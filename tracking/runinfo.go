@@ -12,25 +12,25 @@ import (
 // RunInfo is one run as readers see it: its columns, params and the latest value of each
 // metric.
 type RunInfo struct {
-	ID         string            `json:"id"`
-	Name       string            `json:"name,omitempty"`
-	Experiment string            `json:"experiment"`
-	Status     string            `json:"status"` // effective: a running run with a stale heartbeat is "killed"
-	Start      time.Time         `json:"start"`
-	End        time.Time         `json:"end,omitzero"`
-	Engine     string            `json:"engine,omitempty"`
-	GitCommit  string            `json:"git_commit,omitempty"`
-	Seed       *int64            `json:"seed,omitempty"`
-	ParentID   string            `json:"parent_id,omitempty"`
+	ID         string    `json:"id"`
+	Name       string    `json:"name,omitempty"`
+	Experiment string    `json:"experiment"`
+	Status     string    `json:"status"` // effective: a running run with a stale heartbeat is "killed"
+	Start      time.Time `json:"start"`
+	End        time.Time `json:"end,omitzero"`
+	Engine     string    `json:"engine,omitempty"`
+	GitCommit  string    `json:"git_commit,omitempty"`
+	Seed       *int64    `json:"seed,omitempty"`
+	ParentID   string    `json:"parent_id,omitempty"`
 	// ResumedFrom is the run whose checkpoint this one resumed (same run directory).
-	ResumedFrom string `json:"resumed_from,omitempty"`
-	Dir        string            `json:"dir,omitempty"`
-	Command    string            `json:"command,omitempty"`
-	Heartbeat  time.Time         `json:"heartbeat"`
-	EndReason  string            `json:"end_reason,omitempty"`
-	Params     map[string]string `json:"params"`
-	Metrics    Metrics           `json:"metrics"` // latest value per key
-	MetricStep map[string]int64  `json:"-"`       // step of that latest value
+	ResumedFrom string            `json:"resumed_from,omitempty"`
+	Dir         string            `json:"dir,omitempty"`
+	Command     string            `json:"command,omitempty"`
+	Heartbeat   time.Time         `json:"heartbeat"`
+	EndReason   string            `json:"end_reason,omitempty"`
+	Params      map[string]string `json:"params"`
+	Metrics     Metrics           `json:"metrics"` // latest value per key
+	MetricStep  map[string]int64  `json:"-"`       // step of that latest value
 
 	rid int64
 }
