@@ -48,10 +48,10 @@ func CTSDefaults(ctx *context.Context) {
 
 func init() {
 	params.Register("cts",
-		params.Param{Name: ParamCTSWindow, Default: 5, Help: "behaviors per locally shuffled chunk; 0 = the behaviors of one pooling window"},
-		params.Param{Name: ParamCTSTau, Default: 0.1, Help: "InfoNCE temperature"},
+		params.Param{Name: ParamCTSWindow, Default: 5, Help: "behaviors per locally shuffled chunk; 0 = the behaviors of one pooling window", Range: params.NonNegative},
+		params.Param{Name: ParamCTSTau, Default: 0.1, Help: "InfoNCE temperature", Range: params.Positive},
 		params.Param{Name: ParamCTSNormalize, Default: true, Help: "cosine similarity (false: dot product)"},
-		params.Param{Name: ParamCTSProjector, Default: CTSProjectorMLP, Help: "projection head: mlp, linear or none"},
+		params.Param{Name: ParamCTSProjector, Default: CTSProjectorMLP, Help: "projection head: mlp, linear or none", Shape: true},
 	)
 }
 

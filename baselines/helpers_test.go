@@ -41,6 +41,20 @@ func TinyContext(t testing.TB, defaults func(*context.Context), settings string)
 	return ctx
 }
 
+// settingsError is the error a method's settings meet: the registry's range check when
+// applying them, else the method's own when build constructs it from the context.
+func settingsError(defaults func(*context.Context), settings string, build func(*context.Context) error) error {
+	ctx := context.New()
+	encoder.SetDefaults(ctx)
+	defaults(ctx)
+	ctx.SetParams(map[string]any{encoder.ParamDim: 8, encoder.ParamLayers: 1, encoder.ParamHeads: 2, encoder.ParamFF: 8,
+		context.ParamInitialSeed: int64(3)})
+	if _, err := encoder.ApplySettings(ctx, settings); err != nil {
+		return err
+	}
+	return build(ctx)
+}
+
 // newEncoder builds the encoder of ctx's architecture for the given vocabularies and windows.
 func newEncoder(t testing.TB, ctx *context.Context, vocab []int, windows int) *encoder.Encoder {
 	t.Helper()

@@ -52,7 +52,7 @@ func MBMDefaults(ratio float64) func(ctx *context.Context) {
 
 func init() {
 	params.Register("mbm",
-		params.Param{Name: ParamMBMMaskRatio, Default: mbmVariants["mbmv1"], Help: "share of each sequence's behaviors masked (mbmv2's default: 0.2)"},
+		params.Param{Name: ParamMBMMaskRatio, Default: mbmVariants["mbmv1"], Help: "share of each sequence's behaviors masked (mbmv2's default: 0.2)", Range: params.OpenUnit},
 	)
 }
 

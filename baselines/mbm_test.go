@@ -273,7 +273,8 @@ func TestMBMSettings(t *testing.T) {
 			{"mbm_mask_ratio=1.5", ParamMBMMaskRatio},
 			{"idhead_full_max=3;idhead_negatives=0", encoder.ParamIDHeadNegatives},
 		} {
-			if _, err := m.New(TinyContext(t, m.Defaults, tc.settings), nmFacts()); err == nil || !strings.Contains(err.Error(), tc.want) {
+			err := settingsError(m.Defaults, tc.settings, func(ctx *context.Context) error { _, err := m.New(ctx, nmFacts()); return err })
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("%s %s: error %v, want one naming %s", method, tc.settings, err, tc.want)
 			}
 		}

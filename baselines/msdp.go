@@ -85,14 +85,14 @@ func MSDPDefaults(ctx *context.Context) {
 func init() {
 	params.Register("msdp",
 		params.Param{Name: ParamMSDPField, Default: "", Help: "field whose top-K behaviors are predicted; \"\" = the largest vocabulary"},
-		params.Param{Name: ParamMSDPK, Default: 200, Help: "number of most frequent behaviors predicted"},
+		params.Param{Name: ParamMSDPK, Default: 200, Help: "number of most frequent behaviors predicted", Range: params.Positive, Shape: true},
 		params.Param{Name: ParamMSDPIDs, Default: "", Help: "comma-separated vocabulary indices to predict instead of the top K"},
 		params.Param{Name: ParamMSDPScales, Default: "1,3,7,14,30", Help: "window lengths W in ΔT1 windows (days)"},
-		params.Param{Name: ParamMSDPWindowsPerSample, Default: 2, Help: "distinct scales drawn per sample and step"},
-		params.Param{Name: ParamMSDPMaskRatio, Default: 0.15, Help: "share of behaviors masked in the consistency view"},
+		params.Param{Name: ParamMSDPWindowsPerSample, Default: 2, Help: "distinct scales drawn per sample and step", Range: params.Positive},
+		params.Param{Name: ParamMSDPMaskRatio, Default: 0.15, Help: "share of behaviors masked in the consistency view", Range: params.Fraction},
 		params.Param{Name: ParamMSDPMaskMode, Default: MSDPMaskToken, Help: "token (a learned mask embedding) or drop"},
-		params.Param{Name: ParamMSDPLambda, Default: 0.1, Help: "weight of the SimSiam consistency term"},
-		params.Param{Name: ParamMSDPHidden, Default: 0, Help: "presence head hidden width; 0 = d"},
+		params.Param{Name: ParamMSDPLambda, Default: 0.1, Help: "weight of the SimSiam consistency term", Range: params.NonNegative},
+		params.Param{Name: ParamMSDPHidden, Default: 0, Help: "presence head hidden width; 0 = d", Range: params.NonNegative, Shape: true},
 	)
 }
 

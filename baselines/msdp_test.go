@@ -83,7 +83,7 @@ func TestMSDPBehaviorsAndScales(t *testing.T) {
 	for _, bad := range []string{"msdp_k=0", "msdp_field=brand", "msdp_ids=1", "msdp_ids=10", "msdp_ids=3,3",
 		"msdp_scales=0,3", "msdp_scales=3,3", "msdp_scales=x", "msdp_windows_per_sample=6", "msdp_windows_per_sample=0",
 		"msdp_mask_ratio=1", "msdp_mask_mode=zero", "msdp_lambda=-1", "msdp_hidden=-2"} {
-		if _, err := NewMSDP(TinyContext(t, MSDPDefaults, bad), msdpTinyFacts()); err == nil {
+		if err := settingsError(MSDPDefaults, bad, func(ctx *context.Context) error { _, err := NewMSDP(ctx, msdpTinyFacts()); return err }); err == nil {
 			t.Errorf("%s: no error", bad)
 		} else if !strings.Contains(err.Error(), strings.SplitN(bad, "=", 2)[0]) {
 			t.Errorf("%s: error %q does not name the parameter", bad, err)

@@ -42,7 +42,7 @@ func NBPDefaults(ctx *context.Context) {
 
 func init() {
 	params.Register("nbp",
-		params.Param{Name: ParamNBPFutureDays, Default: 7, Help: "day windows after the input searched for the last behavior's next one"},
+		params.Param{Name: ParamNBPFutureDays, Default: 7, Help: "day windows after the input searched for the last behavior's next one", Range: params.Positive},
 	)
 }
 

@@ -288,8 +288,8 @@ func TestNBPSettings(t *testing.T) {
 		{"idhead_full_max=3;idhead_negatives=0", encoder.ParamIDHeadNegatives},
 		{"idhead_sample_power=-1", encoder.ParamIDHeadSamplePower},
 	} {
-		ctx := TinyContext(t, m.Defaults, tc.settings)
-		if _, err := m.New(ctx, nmFacts()); err == nil || !strings.Contains(err.Error(), tc.want) {
+		err := settingsError(m.Defaults, tc.settings, func(ctx *context.Context) error { _, err := m.New(ctx, nmFacts()); return err })
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one naming %s", tc.settings, err, tc.want)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/byb-dev/byb/byb/train"
 	"github.com/byb-dev/byb/tracking"
@@ -18,6 +19,10 @@ type tracker struct {
 	parent   tracking.Run
 	byDir    map[string]string // pretraining run dir → run id
 	disabled bool
+
+	mu         sync.Mutex
+	open       map[tracking.Run]bool // child runs under way, ended as killed on SIGINT
+	stopSignal func()
 }
 
 // childRun is one recorded child run.
@@ -39,6 +44,16 @@ func newTracker(c Config, name string, params map[string]string) (*tracker, erro
 		return nil, fmt.Errorf("tracker %s: %w", c.Tracking, err)
 	}
 	t.parent = run
+	t.open = map[tracking.Run]bool{}
+	t.stopSignal = tracking.OnSignal("run the same command again: finished pretrainings are reused and an interrupted one resumes from its last checkpoint",
+		func(reason string) {
+			t.mu.Lock()
+			defer t.mu.Unlock()
+			for r := range t.open {
+				_ = r.End(tracking.StatusKilled, reason)
+			}
+			_ = t.parent.End(tracking.StatusKilled, reason)
+		})
 	return t, nil
 }
 
@@ -67,7 +82,13 @@ func (t *tracker) childOf(parent, experiment, name, dir string, params map[strin
 	if err != nil {
 		return nil, err
 	}
+	t.mu.Lock()
+	t.open[run] = true
+	t.mu.Unlock()
 	return &childRun{run: run, finish: func(e error) error {
+		t.mu.Lock()
+		delete(t.open, run)
+		t.mu.Unlock()
 		if endErr := tracking.EndWithError(run, e); e == nil {
 			return endErr
 		}
@@ -81,6 +102,9 @@ func pretrainedRunID(t *tracker, dir string) string { return t.byDir[dir] }
 func (t *tracker) artifact(path, kind string) { _ = t.parent.LogArtifact(path, kind) }
 
 func (t *tracker) finish(err error) error {
+	if t.stopSignal != nil {
+		t.stopSignal()
+	}
 	if e := tracking.EndWithError(t.parent, err); err == nil && !t.disabled {
 		return e
 	}

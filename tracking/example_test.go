@@ -27,7 +27,7 @@ func ExampleBegin() {
 		fmt.Println(err)
 		return
 	}
-	stop := tracking.HandleSignals(run)
+	stop := tracking.HandleSignals(run, "")
 	defer stop()
 
 	train := func() error {

@@ -9,12 +9,23 @@ import (
 
 // HandleSignals ends run as killed when the process receives SIGINT or SIGTERM — with the
 // signal's name as the reason, after flushing its buffered metrics — and then exits with
-// status 128+signal, as a shell would report. Call the returned stop function once the run
-// has ended normally to restore the default behaviour.
+// status 128+signal, as a shell would report. It says so on stderr, on a line of its own (a
+// progress bar may be mid-line), followed by hint when given (say, how to resume). Call the
+// returned stop function once the run has ended normally to restore the default behaviour.
 //
 // Commands that can stop gracefully (finish the step, write a checkpoint) should instead
 // watch a signal.NotifyContext and end the run themselves with StatusKilled.
-func HandleSignals(run Run) (stop func()) {
+func HandleSignals(run Run, hint string) (stop func()) {
+	return OnSignal(hint, func(reason string) {
+		if err := run.End(StatusKilled, reason); err != nil {
+			fmt.Fprintf(os.Stderr, "byb: %v\n", err)
+		}
+	})
+}
+
+// OnSignal is HandleSignals for work that records several runs at once (a reproduction and
+// its child under way): end ends them all with the reason.
+func OnSignal(hint string, end func(reason string)) (stop func()) {
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 	quit := make(chan struct{})
@@ -22,9 +33,12 @@ func HandleSignals(run Run) (stop func()) {
 		select {
 		case sig := <-ch:
 			reason := "interrupted by " + SignalName(sig)
-			if err := run.End(StatusKilled, reason); err != nil {
-				fmt.Fprintf(os.Stderr, "byb: %v\n", err)
+			msg := "\nbyb: " + reason
+			if hint != "" {
+				msg += "; " + hint
 			}
+			fmt.Fprintln(os.Stderr, msg)
+			end(reason)
 			code := 1
 			if s, ok := sig.(syscall.Signal); ok {
 				code = 128 + int(s)

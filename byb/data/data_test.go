@@ -1,6 +1,7 @@
 package data
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -466,5 +467,25 @@ func TestBatchesCoverEverySampleOnce(t *testing.T) {
 	}
 	if a, b := Order(50, 3, 1), Order(50, 3, 2); reflect.DeepEqual(a, b) {
 		t.Error("epochs should be shuffled differently")
+	}
+}
+
+// A dataset whose ids.bin holds an ID past its field's vocabulary is refused when opened,
+// naming the file, the behavior and the field.
+func TestLoadRefusesIDsOutsideTheVocabulary(t *testing.T) {
+	d, _ := smallBuild(t, "active2=active:2")
+	path := filepath.Join(d.Dir, idsFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Behavior 1, field 1 (cat: vocabulary of 4) gets ID 9.
+	binary.LittleEndian.PutUint32(b[4*(1*2+1):], 9)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(d.Dir)
+	if err == nil || !strings.Contains(err.Error(), "ids.bin: behavior 1 has cat ID 9, outside its vocabulary of 4") {
+		t.Fatalf("Load: %v", err)
 	}
 }

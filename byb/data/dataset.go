@@ -49,7 +49,24 @@ func Load(dir string) (*Dataset, error) {
 		d.Offsets[len(d.Offsets)-1] != meta.Events:
 		return nil, fmt.Errorf("%s: data files disagree with meta.json (%d users, %d events): the dataset is damaged, re-create it", dir, meta.Users, meta.Events)
 	}
+	if err := d.checkIDs(); err != nil {
+		return nil, err
+	}
 	return d, nil
+}
+
+// checkIDs refuses IDs outside their field's vocabulary: an embedding lookup past the table
+// would read garbage (or fail deep inside a graph) instead of naming the damaged file.
+func (d *Dataset) checkIDs() error {
+	vocab := d.Meta.VocabSizes()
+	m := len(vocab)
+	for i, id := range d.IDs {
+		if f := i % m; id < 0 || int(id) >= vocab[f] {
+			return fmt.Errorf("%s: behavior %d has %s ID %d, outside its vocabulary of %d (meta.json): the dataset is damaged, re-create it",
+				filepath.Join(d.Dir, idsFile), i/m, d.Meta.Fields[f].Name, id, vocab[f])
+		}
+	}
+	return nil
 }
 
 // Events returns user u's behavior times and IDs (m per behavior).

@@ -41,17 +41,17 @@ const (
 
 func init() {
 	params.Register("encoder",
-		params.Param{Name: ParamDim, Default: 128, Help: "embedding, behavior encoder and Transformer width"},
-		params.Param{Name: ParamLayers, Default: 4, Help: "Transformer layers"},
-		params.Param{Name: ParamHeads, Default: 4, Help: "attention heads"},
-		params.Param{Name: ParamFF, Default: 128, Help: "Transformer feed-forward width"},
-		params.Param{Name: ParamDropout, Default: 0.0, Help: "dropout in the Transformer"},
-		params.Param{Name: ParamPool, Default: true, Help: "behavior pooling: the Transformer runs over ΔT1 windows (false: over raw behaviors)"},
+		params.Param{Name: ParamDim, Default: 128, Help: "embedding, behavior encoder and Transformer width", Range: params.Positive, Shape: true},
+		params.Param{Name: ParamLayers, Default: 4, Help: "Transformer layers", Range: params.Positive, Shape: true},
+		params.Param{Name: ParamHeads, Default: 4, Help: "attention heads", Range: params.Positive, Shape: true},
+		params.Param{Name: ParamFF, Default: 128, Help: "Transformer feed-forward width", Range: params.Positive, Shape: true},
+		params.Param{Name: ParamDropout, Default: 0.0, Help: "dropout in the Transformer", Range: params.Fraction},
+		params.Param{Name: ParamPool, Default: true, Help: "behavior pooling: the Transformer runs over ΔT1 windows (false: over raw behaviors)", Shape: true},
 		params.Param{Name: ParamNormFirst, Default: false, Help: "pre-LN instead of post-LN"},
 		params.Param{Name: ParamPoolImpl, Default: "scatter", Help: "how window means are computed: scatter or onehot"},
-		params.Param{Name: ParamMaxPositions, Default: 0, Help: "positional table size; 0 = the pretraining sequence length"},
-		params.Param{Name: ParamEmbedStd, Default: 1.0, Help: "N(0, σ) init of the ID embedding table"},
-		params.Param{Name: ParamPosStd, Default: 0.02, Help: "N(0, σ) init of slot and sequence positions"},
+		params.Param{Name: ParamMaxPositions, Default: 0, Help: "positional table size; 0 = the pretraining sequence length", Range: params.NonNegative, Shape: true},
+		params.Param{Name: ParamEmbedStd, Default: 1.0, Help: "N(0, σ) init of the ID embedding table", Range: params.NonNegative},
+		params.Param{Name: ParamPosStd, Default: 0.02, Help: "N(0, σ) init of slot and sequence positions", Range: params.NonNegative},
 		params.Param{Name: ParamCausal, Default: true, Help: "causal attention (false: bidirectional, masked modeling)"},
 	)
 }

@@ -36,9 +36,9 @@ const IDHeadGroup = "idhead"
 
 func init() {
 	params.Register(IDHeadGroup,
-		params.Param{Name: ParamIDHeadFullMax, Default: 10000, Help: "largest field (in classes) with a full softmax; larger ones are sampled"},
-		params.Param{Name: ParamIDHeadNegatives, Default: 512, Help: "negatives of a sampled softmax, shared by the batch"},
-		params.Param{Name: ParamIDHeadSamplePower, Default: 1.0, Help: "sampled softmax proposal ∝ count^power (1 unigram, 0 uniform)"},
+		params.Param{Name: ParamIDHeadFullMax, Default: 10000, Help: "largest field (in classes) with a full softmax; larger ones are sampled", Range: params.NonNegative, Shape: true},
+		params.Param{Name: ParamIDHeadNegatives, Default: 512, Help: "negatives of a sampled softmax, shared by the batch", Range: params.Positive},
+		params.Param{Name: ParamIDHeadSamplePower, Default: 1.0, Help: "sampled softmax proposal ∝ count^power (1 unigram, 0 uniform)", Range: params.NonNegative},
 	)
 }
 

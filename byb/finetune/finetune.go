@@ -47,11 +47,11 @@ const PaperSettings = "batch_size=512;learning_rate=1e-4;epochs=1;min_steps=0;ft
 
 func init() {
 	params.Register("finetune",
-		params.Param{Name: ParamHidden, Default: 64, Help: "head hidden width"},
+		params.Param{Name: ParamHidden, Default: 64, Help: "head hidden width", Range: params.Positive},
 		params.Param{Name: ParamFreeze, Default: false, Help: "train only the head (--freeze)"},
-		params.Param{Name: ParamVal, Default: 0.2, Help: "share of the labelled finetune users the frozen probe holds out to choose its epoch; 0 = none"},
-		params.Param{Name: ParamPatience, Default: 10, Help: "epochs without a better validation score before the probe stops"},
-		params.Param{Name: ParamMaxEpochs, Default: 200, Help: "the probe's epoch cap when epochs=0"},
+		params.Param{Name: ParamVal, Default: 0.2, Help: "share of the labelled finetune users the frozen probe holds out to choose its epoch; 0 = none", Range: params.Fraction},
+		params.Param{Name: ParamPatience, Default: 10, Help: "epochs without a better validation score before the probe stops", Range: params.Positive},
+		params.Param{Name: ParamMaxEpochs, Default: 200, Help: "the probe's epoch cap when epochs=0", Range: params.Positive},
 	)
 }
 

@@ -36,11 +36,11 @@ func init() {
 func init() {
 	params.Register("byb",
 		params.Param{Name: ParamEMA, Default: true, Help: "EMA teacher (false: the student's own embeddings under stop-gradient)"},
-		params.Param{Name: ParamMomentum, Default: 0.995, Help: "EMA momentum m (Eq. 12)"},
-		params.Param{Name: ParamPredictor, Default: true, Help: "2-layer MLP predictor (Eq. 6); false: E predicts the target directly"},
+		params.Param{Name: ParamMomentum, Default: 0.995, Help: "EMA momentum m (Eq. 12)", Range: params.Unit},
+		params.Param{Name: ParamPredictor, Default: true, Help: "2-layer MLP predictor (Eq. 6); false: E predicts the target directly", Shape: true},
 		params.Param{Name: ParamLoss, Default: "ce", Help: "ce (Eq. 10) or mse (Eq. 11)"},
-		params.Param{Name: ParamTau, Default: 0.1, Help: "softmax temperature τ of the CE loss"},
-		params.Param{Name: ParamDT2, Default: 1, Help: "prediction window ΔT2, in ΔT1 windows"},
+		params.Param{Name: ParamTau, Default: 0.1, Help: "softmax temperature τ of the CE loss", Range: params.Positive},
+		params.Param{Name: ParamDT2, Default: 1, Help: "prediction window ΔT2, in ΔT1 windows", Range: params.Positive},
 	)
 }
 

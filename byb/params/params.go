@@ -8,7 +8,9 @@ package params
 
 import (
 	"fmt"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -22,6 +24,62 @@ type Param struct {
 	Default any    // int, float64, bool or string: it fixes the type
 	Help    string // one line
 	Group   string // who declares it: "encoder", "train", "finetune", "sequence", "byb", a baseline's name
+	// Range bounds a numeric parameter ("" = any value): "> 0", ">= 0", or an interval
+	// such as "[0, 1)"; see the constants below. Apply refuses a value outside it.
+	Range string
+	// Shape marks a parameter that changes the shapes (or the set) of the model's variables:
+	// a checkpoint made with one value cannot be resumed with another.
+	Shape bool
+}
+
+// The ranges most parameters have.
+const (
+	Positive    = "> 0"
+	NonNegative = ">= 0"
+	Fraction    = "in [0, 1)" // dropout, a share that may be zero but not everything
+	OpenUnit    = "in (0, 1)" // a mask ratio: something, but not everything
+	Unit        = "in [0, 1]" // an EMA momentum
+)
+
+// bounds is a parsed Range.
+type bounds struct {
+	lo, hi         float64
+	loOpen, hiOpen bool
+}
+
+func parseRange(r string) (bounds, error) {
+	b := bounds{lo: math.Inf(-1), hi: math.Inf(1)}
+	r = strings.TrimSpace(strings.TrimPrefix(r, "in "))
+	var err error
+	switch {
+	case strings.HasPrefix(r, ">="):
+		b.lo, err = strconv.ParseFloat(strings.TrimSpace(r[2:]), 64)
+	case strings.HasPrefix(r, ">"):
+		b.lo, err = strconv.ParseFloat(strings.TrimSpace(r[1:]), 64)
+		b.loOpen = true
+	case len(r) > 2 && (r[0] == '[' || r[0] == '(') && (r[len(r)-1] == ']' || r[len(r)-1] == ')'):
+		lo, hi, ok := strings.Cut(r[1:len(r)-1], ",")
+		if !ok {
+			return b, fmt.Errorf("range %q: want [lo, hi]", r)
+		}
+		if b.lo, err = strconv.ParseFloat(strings.TrimSpace(lo), 64); err == nil {
+			b.hi, err = strconv.ParseFloat(strings.TrimSpace(hi), 64)
+		}
+		b.loOpen, b.hiOpen = r[0] == '(', r[len(r)-1] == ')'
+	default:
+		return b, fmt.Errorf("range %q: want > x, >= x or an interval", r)
+	}
+	return b, err
+}
+
+func (b bounds) contains(v float64) bool {
+	if math.IsNaN(v) {
+		return false
+	}
+	if v < b.lo || (b.loOpen && v == b.lo) || v > b.hi || (b.hiOpen && v == b.hi) {
+		return false
+	}
+	return true
 }
 
 var (
@@ -43,6 +101,12 @@ func Register(group string, ps ...Param) {
 		case int, float64, bool, string:
 		default:
 			panic(fmt.Sprintf("params: %q has a default of type %T: use int, float64, bool or string", p.Name, p.Default))
+		}
+		if p.Range != "" {
+			b, err := parseRange(p.Range)
+			if v, ok := number(p.Default); err != nil || !ok || !b.contains(v) {
+				panic(fmt.Sprintf("params: %q: range %q does not fit its default %v (%v)", p.Name, p.Range, p.Default, err))
+			}
 		}
 		p.Group = group
 		byName[p.Name] = p
@@ -97,7 +161,46 @@ func Apply(ctx *context.Context, settings string) ([]string, error) {
 		}
 		return nil, Unknown(base)
 	}
-	return commandline.ParseContextSettings(ctx, settings)
+	names, err := commandline.ParseContextSettings(ctx, settings)
+	if err != nil {
+		return nil, err
+	}
+	return names, CheckRanges(ctx)
+}
+
+// CheckRanges refuses a context holding a declared parameter outside its Range, in any scope,
+// with one line that says which, what it holds, and what it may hold.
+func CheckRanges(ctx *context.Context) error {
+	var bad []string
+	ctx.EnumerateParams(func(scope, key string, value any) {
+		p, ok := Lookup(key)
+		if !ok || p.Range == "" {
+			return
+		}
+		v, ok := number(value)
+		if b, _ := parseRange(p.Range); ok && !b.contains(v) {
+			name := key
+			if scope != context.RootScope {
+				name = scope + "/" + key
+			}
+			bad = append(bad, fmt.Sprintf("%s=%v must be %s (%s)", name, value, strings.TrimPrefix(p.Range, "in "), p.Help))
+		}
+	})
+	if len(bad) > 0 {
+		sort.Strings(bad)
+		return fmt.Errorf("parameter out of range: %s", strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
 }
 
 // Unknown is the error for a parameter name nobody declared.
@@ -170,7 +273,11 @@ func Help(groups ...string) string {
 			fmt.Fprintf(&b, "%s:\n", p.Group)
 			last = p.Group
 		}
-		fmt.Fprintf(&b, "  %s=%v  %s\n", p.Name, p.Default, p.Help)
+		rng := ""
+		if p.Range != "" {
+			rng = "; " + p.Range
+		}
+		fmt.Fprintf(&b, "  %s=%v  %s%s\n", p.Name, p.Default, p.Help, rng)
 	}
 	return b.String()
 }
@@ -184,4 +291,17 @@ func SetGroup(ctx *context.Context, group string) {
 		}
 	}
 	ctx.SetParams(values)
+}
+
+// ShapeValues returns the value of every Shape parameter in ctx (root scope), by name.
+func ShapeValues(ctx *context.Context) map[string]any {
+	out := map[string]any{}
+	for _, p := range All() {
+		if p.Shape {
+			if v, ok := ctx.GetParam(p.Name); ok {
+				out[p.Name] = v
+			}
+		}
+	}
+	return out
 }

@@ -13,6 +13,9 @@ func init() {
 		params.Param{Name: "learning_rate_t", Default: 1e-3, Help: "a rate"},
 		params.Param{Name: "ft_hidden_t", Default: 64, Help: "a width"},
 		params.Param{Name: "mode_t", Default: "a", Help: "a mode"},
+		params.Param{Name: "size_t", Default: 8, Help: "a size", Range: params.Positive},
+		params.Param{Name: "rate_t", Default: 0.1, Help: "a rate", Range: params.Fraction},
+		params.Param{Name: "count_t", Default: 0, Help: "a count", Range: params.NonNegative},
 	)
 }
 
@@ -54,6 +57,35 @@ func TestHelpListsGroup(t *testing.T) {
 	for _, want := range []string{"test:", "learning_rate_t=0.001  a rate", "ft_hidden_t=64", "mode_t=a"} {
 		if !strings.Contains(h, want) {
 			t.Errorf("help lacks %q:\n%s", want, h)
+		}
+	}
+}
+
+// Values outside a parameter's range are refused in one line that names the parameter, the
+// value and the range; values at an allowed bound are taken.
+func TestApplyChecksRanges(t *testing.T) {
+	for _, tc := range []struct {
+		set  string
+		want string // "" = accepted
+	}{
+		{"size_t=-4", "size_t=-4 must be > 0"},
+		{"size_t=0", "size_t=0 must be > 0"},
+		{"size_t=1", ""},
+		{"rate_t=1", "rate_t=1 must be [0, 1)"},
+		{"rate_t=-0.5", "rate_t=-0.5 must be [0, 1)"},
+		{"rate_t=0", ""},
+		{"count_t=-1", "count_t=-1 must be >= 0"},
+		{"count_t=0", ""},
+		{"/inner/size_t=-2", "/inner/size_t=-2 must be > 0"},
+	} {
+		ctx := context.New()
+		params.SetDefaults(ctx)
+		_, err := params.Apply(ctx, tc.set)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: refused: %v", tc.set, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n")):
+			t.Errorf("%s: %v; want one line saying %q", tc.set, err, tc.want)
 		}
 	}
 }

@@ -22,8 +22,8 @@ const (
 
 func init() {
 	params.Register("bag",
-		params.Param{Name: ParamBagMaxIDs, Default: 50000, Help: "bag-of-IDs: count at most this many of each field's most frequent IDs"},
-		params.Param{Name: ParamBagMaxIter, Default: 100, Help: "bag-of-IDs: L-BFGS iterations per fit"},
+		params.Param{Name: ParamBagMaxIDs, Default: 50000, Help: "bag-of-IDs: count at most this many of each field's most frequent IDs", Range: params.Positive},
+		params.Param{Name: ParamBagMaxIter, Default: 100, Help: "bag-of-IDs: L-BFGS iterations per fit", Range: params.Positive},
 	)
 }
 

@@ -67,6 +67,9 @@ func Finetune(o FinetuneOptions) (*FinetuneResult, error) {
 		if err != nil {
 			return nil, err
 		}
+		if cfg.Finished != nil && !*cfg.Finished && o.Progress != io.Discard {
+			warn(o.Progress, "the pretraining in %s did not finish (it was interrupted; its last checkpoint is used): resume it with the same `byb pretrain` command first for the model it was meant to be", o.Init)
+		}
 		ctx.SetParam(ParamMaxLen, cfg.MaxLen)
 		if v, ok := cfg.Params[ParamDT1].(string); ok {
 			ctx.SetParam(ParamDT1, v)

@@ -33,9 +33,9 @@ const (
 
 func init() {
 	params.Register("sequence",
-		params.Param{Name: ParamMaxLen, Default: 0, Help: "n, the most recent behaviors kept per sequence; 0 = the 95th percentile of the lengths"},
+		params.Param{Name: ParamMaxLen, Default: 0, Help: "n, the most recent behaviors kept per sequence; 0 = the 95th percentile of the lengths", Range: params.NonNegative},
 		params.Param{Name: ParamDT1, Default: "day", Help: "the pooling window ΔT1: day, hour, week, month (calendar months) or a count and a unit: 30m, 6h, 1d, 7d, 2w, 3mo"},
-		params.Param{Name: ParamTargetLen, Default: 0, Help: "target-only behaviors per sample after the input (BYB's prediction window); 0 = from the data"},
+		params.Param{Name: ParamTargetLen, Default: 0, Help: "target-only behaviors per sample after the input (BYB's prediction window); 0 = from the data", Range: params.NonNegative},
 	)
 }
 

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -179,5 +180,136 @@ func TestBagOfIDs(t *testing.T) {
 	}
 	if _, err := Bag(BagOptions{Data: dataDir, Task: "nope"}); err == nil {
 		t.Error("an unknown task must be refused")
+	}
+}
+
+// A run that cannot work fails with one clear line, and one that diverges stops at the first
+// non-finite loss, before any checkpoint of NaN weights, and is recorded as failed.
+func TestImpossibleAndDivergingRunsFail(t *testing.T) {
+	eng := xlaOrSkip(t)
+	dataDir := ciTmall(t)
+	for _, tc := range []struct{ set, want string }{
+		{"batch_size=-4", "batch_size=-4 must be > 0"},
+		{"learning_rate=-1e-3", "learning_rate=-0.001 must be >= 0"},
+		{"dropout=1", "dropout=1 must be [0, 1)"},
+		{"steps=-1", "steps=-1 must be >= 0"},
+		{"max_len=-8", "max_len=-8 must be >= 0"},
+		{"byb_dt2=1000", "predicts 1000 window(s) ahead, but the pretraining sequence has only"},
+	} {
+		runDir := filepath.Join(t.TempDir(), "run")
+		_, err := Pretrain(PretrainOptions{Data: dataDir, Method: "byb", Out: runDir, Backend: eng.Backend, Engine: eng.Info,
+			Settings: "batch_size=16;steps=3;max_len=64;" + tc.set, Progress: io.Discard})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v; want an error saying %q", tc.set, err, tc.want)
+		}
+		if _, serr := os.Stat(runDir); serr == nil {
+			t.Errorf("%s: the refused run left its directory behind", tc.set)
+		}
+	}
+
+	db := filepath.Join(t.TempDir(), "byb.db")
+	run, err := tracking.Begin(db, tracking.RunOptions{Experiment: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runDir := filepath.Join(t.TempDir(), "run")
+	_, err = Pretrain(PretrainOptions{Data: dataDir, Method: "byb", Out: runDir, Backend: eng.Backend, Engine: eng.Info,
+		Settings: "batch_size=16;steps=40;max_len=64;learning_rate=1e6;checkpoint_every=1", Run: run, Progress: io.Discard})
+	var div *train.DivergedError
+	if !errors.As(err, &div) || !strings.Contains(err.Error(), "lower learning_rate (now 1e+06)") {
+		t.Fatalf("learning_rate=1e6: %v; want a DivergedError that suggests a lower learning rate", err)
+	}
+	tracking.EndWithError(run, err) // what the command does with the error
+	s, err := tracking.OpenExisting(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	d, err := s.GetRun(run.ID())
+	if err != nil || d.Status != tracking.StatusFailed || !strings.Contains(d.EndReason, "diverged") {
+		t.Fatalf("tracked as %q (%q), %v; want failed, saying it diverged", d.Status, d.EndReason, err)
+	}
+	h, _ := s.MetricHistory(run.ID(), "loss")
+	if int64(len(h)) != div.Step-1 {
+		t.Errorf("%d losses recorded for a run that diverged at step %d; want the %d finite ones", len(h), div.Step, div.Step-1)
+	}
+	// The run did not finish.
+	if cfg, err := train.ReadConfig(runDir); err != nil || cfg.Finished == nil || *cfg.Finished {
+		t.Fatalf("config.json of the diverged run: finished %v (%v); want false", cfg.Finished, err)
+	}
+}
+
+// Finetuning from a pretraining that did not finish (killed after a checkpoint) warns.
+func TestFinetuneFromAnUnfinishedRunWarns(t *testing.T) {
+	eng := xlaOrSkip(t)
+	dataDir := ciTmall(t)
+	runDir := filepath.Join(t.TempDir(), "run")
+	if _, err := Pretrain(PretrainOptions{Data: dataDir, Method: "byb", Out: runDir, Backend: eng.Backend, Engine: eng.Info,
+		Settings: "batch_size=16;steps=2;max_len=64", Progress: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	finetune := func() string {
+		var log strings.Builder
+		if _, err := Finetune(FinetuneOptions{Data: dataDir, Init: runDir, Task: "5-day", Freeze: true, Backend: eng.Backend,
+			Settings: "batch_size=16;steps=2", Progress: &log}); err != nil {
+			t.Fatal(err)
+		}
+		return log.String()
+	}
+	if log := finetune(); strings.Contains(log, "did not finish") {
+		t.Errorf("a finished pretraining was taken for unfinished:\n%s", log)
+	}
+	// What a kill after the last checkpoint leaves: config.json still says unfinished.
+	cfg, _ := train.ReadConfig(runDir)
+	unfinished := false
+	cfg.Finished = &unfinished
+	if err := train.WriteConfig(runDir, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if log := finetune(); !strings.Contains(log, "did not finish") {
+		t.Errorf("finetuning from an unfinished pretraining did not warn:\n%s", log)
+	}
+}
+
+// A resume that cannot continue a run says why in one line and writes nothing: a finished
+// run with nothing left to train, a changed model shape, an --out that is some other folder.
+func TestResumeRefusals(t *testing.T) {
+	eng := xlaOrSkip(t)
+	dataDir := ciTmall(t)
+	runDir := filepath.Join(t.TempDir(), "run")
+	pretrain := func(settings string) error {
+		_, err := Pretrain(PretrainOptions{Data: dataDir, Method: "byb", Out: runDir, Backend: eng.Backend, Engine: eng.Info,
+			Settings: "batch_size=16;max_len=64;" + settings, Progress: io.Discard})
+		return err
+	}
+	if err := pretrain("steps=3"); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err := train.ReadConfig(runDir); err != nil || cfg.Finished == nil || !*cfg.Finished || cfg.StepsDone != 3 {
+		t.Fatalf("config.json after a finished run: finished %v at %d (%v)", cfg.Finished, cfg.StepsDone, err)
+	}
+	config, _ := os.ReadFile(filepath.Join(runDir, train.ConfigFile))
+	for _, tc := range []struct{ set, want string }{
+		{"steps=3;learning_rate=5e-4", "holds a finished run (3 steps): there is nothing to train"},
+		{"steps=5;d=64", "was trained with d=128 (this run: 64)"},
+	} {
+		err := pretrain(tc.set)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v; want %q", tc.set, err, tc.want)
+		}
+		if now, _ := os.ReadFile(filepath.Join(runDir, train.ConfigFile)); string(now) != string(config) {
+			t.Errorf("%s: the refused resume rewrote config.json with settings it never used", tc.set)
+		}
+	}
+	if err := pretrain("steps=4"); err != nil {
+		t.Fatalf("training a finished run further: %v", err)
+	}
+
+	other := t.TempDir()
+	os.WriteFile(filepath.Join(other, "notes.txt"), []byte("mine"), 0o644)
+	_, err := Pretrain(PretrainOptions{Data: dataDir, Method: "byb", Out: other, Backend: eng.Backend, Engine: eng.Info,
+		Settings: "batch_size=16;steps=1;max_len=64", Progress: io.Discard})
+	if err == nil || !strings.Contains(err.Error(), "is not a byb run directory (it holds notes.txt") {
+		t.Errorf("--out at a folder of other files: %v", err)
 	}
 }

@@ -55,6 +55,9 @@ func Pretrain(o PretrainOptions) (*PretrainResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := train.CheckRunDir(o.Out); err != nil {
+		return nil, err
+	}
 	ds, err := data.Load(o.Data)
 	if err != nil {
 		return nil, err
@@ -97,6 +100,10 @@ func Pretrain(o PretrainOptions) (*PretrainResult, error) {
 	obj, err := method.New(ctx, facts)
 	if err != nil {
 		return nil, err
+	}
+	if fr, ok := obj.(objective.FutureReader); ok && fr.FutureWindows() > windows {
+		return nil, fmt.Errorf("%s predicts %d window(s) ahead, but the pretraining sequence has only %d window(s) of dt1=%s: lower the horizon (byb_dt2 for BYB) to at most %d, or pool over shorter windows",
+			o.Method, fr.FutureWindows(), windows, context.GetParamOr(ctx, ParamDT1, "day"), windows)
 	}
 	if fr, ok := obj.(objective.FutureReader); ok && fr.FutureWindows() > 0 {
 		// Algorithm 1: the last input position predicts the windows after the input, so the

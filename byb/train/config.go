@@ -7,10 +7,12 @@ package train
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/byb-dev/byb/byb/params"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/byb-dev/byb/byb/params"
+	"github.com/byb-dev/byb/tracking"
 
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
@@ -69,18 +71,18 @@ func ExpandProtocol(settings, paperSettings string) (string, error) {
 
 func init() {
 	params.Register("train",
-		params.Param{Name: ParamBatchSize, Default: 64, Help: "batch size (the paper: 512, see protocol)"},
-		params.Param{Name: ParamEpochs, Default: 2, Help: "epochs (finetuning: 0 = automatic, see finetune)"},
-		params.Param{Name: ParamSteps, Default: 0, Help: "exactly this many steps, whatever epochs is; 0 = epochs decide"},
-		params.Param{Name: ParamMinSteps, Default: 400, Help: "at least this many steps when epochs decide"},
+		params.Param{Name: ParamBatchSize, Default: 64, Help: "batch size (the paper: 512, see protocol)", Range: params.Positive},
+		params.Param{Name: ParamEpochs, Default: 2, Help: "epochs (finetuning: 0 = automatic, see finetune)", Range: params.NonNegative},
+		params.Param{Name: ParamSteps, Default: 0, Help: "exactly this many steps, whatever epochs is; 0 = epochs decide", Range: params.NonNegative},
+		params.Param{Name: ParamMinSteps, Default: 400, Help: "at least this many steps when epochs decide", Range: params.NonNegative},
 		params.Param{Name: ParamProtocol, Default: ProtocolAuto, Help: "auto (these defaults) or paper (section 5.1.4)"},
-		params.Param{Name: ParamLearningRate, Default: 1e-3, Help: "Adam learning rate (the paper: 1e-4, see protocol)"},
-		params.Param{Name: ParamWeightDecay, Default: 1e-4, Help: "weight decay"},
+		params.Param{Name: ParamLearningRate, Default: 1e-3, Help: "Adam learning rate (the paper: 1e-4, see protocol)", Range: params.NonNegative},
+		params.Param{Name: ParamWeightDecay, Default: 1e-4, Help: "weight decay", Range: params.NonNegative},
 		params.Param{Name: ParamCoupledWD, Default: true, Help: "weight decay as PyTorch Adam's L2 term (false: AdamW)"},
-		params.Param{Name: ParamAdamEpsilon, Default: 1e-8, Help: "Adam ε (PyTorch's default)"},
+		params.Param{Name: ParamAdamEpsilon, Default: 1e-8, Help: "Adam ε (PyTorch's default)", Range: params.Positive},
 		params.Param{Name: ParamSeed, Default: 0, Help: "initialisation, shuffling and transform seed"},
-		params.Param{Name: ParamCheckpointEvery, Default: 500, Help: "steps between checkpoints; 0 = only at the end"},
-		params.Param{Name: ParamDiagEvery, Default: 10, Help: "steps between logged diagnostics; 0 = none"},
+		params.Param{Name: ParamCheckpointEvery, Default: 500, Help: "steps between checkpoints; 0 = only at the end", Range: params.NonNegative},
+		params.Param{Name: ParamDiagEvery, Default: 10, Help: "steps between logged diagnostics; 0 = none", Range: params.NonNegative},
 	)
 }
 
@@ -97,6 +99,10 @@ type RunConfig struct {
 	Engine   string         `json:"engine"`
 	Settings string         `json:"settings,omitempty"` // the user's "name=value;..." string
 	Params   map[string]any `json:"params"`             // every hyper-parameter, as used
+	// Finished says whether the training ran to the end of its budget (nil: a run from before
+	// byb recorded it); StepsDone is the global step it had reached when that was written.
+	Finished  *bool `json:"finished,omitempty"`
+	StepsDone int64 `json:"steps_done,omitempty"`
 }
 
 // ConfigFile and CheckpointDir are the names inside a run directory.
@@ -109,6 +115,36 @@ const (
 func HasCheckpoint(dir string) bool {
 	entries, err := os.ReadDir(filepath.Join(dir, CheckpointDir))
 	return err == nil && len(entries) > 0
+}
+
+// CheckRunDir refuses to make dir a run directory when it holds something else: a user's
+// --out typo must not mix checkpoints into, say, a data folder. A missing or empty directory,
+// or one byb wrote (config.json or a checkpoint), is fine.
+func CheckRunDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("run directory %s: %w", dir, err)
+	}
+	var others []string
+	for _, e := range entries {
+		switch e.Name() {
+		case ConfigFile, CheckpointDir:
+			return nil
+		case tracking.UnrecordedFile:
+			continue
+		}
+		others = append(others, e.Name())
+	}
+	if len(others) == 0 {
+		return nil
+	}
+	if len(others) > 3 {
+		others = append(others[:3], "…")
+	}
+	return fmt.Errorf("%s is not empty and is not a byb run directory (it holds %s, and no %s): pass a new or empty --out", dir, strings.Join(others, ", "), ConfigFile)
 }
 
 // WriteConfig writes dir/config.json.

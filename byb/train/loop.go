@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 	"iter"
+	"math"
 
 	"github.com/byb-dev/byb/tracking"
 )
@@ -35,12 +36,37 @@ type Loop[B any] struct {
 	AfterEpoch func(epoch int, step int64) error
 }
 
+// DivergedError ends a run whose loss stopped being a finite number: every step after it
+// would train on NaN weights, and a checkpoint of them is worth nothing.
+type DivergedError struct {
+	Step       int64   // the step whose loss is not finite
+	Loss       float64 // NaN or ±Inf
+	LastFinite float64 // the last finite loss, NaN if there was none
+	LastStep   int64   // its step, 0 if there was none
+	Hint       string  // what to try, said by the caller who knows the settings
+}
+
+func (e *DivergedError) Error() string {
+	msg := fmt.Sprintf("step %d: the loss is %v, training diverged", e.Step, e.Loss)
+	if e.LastStep > 0 {
+		msg += fmt.Sprintf(" (last finite loss %.4g at step %d)", e.LastFinite, e.LastStep)
+	}
+	if e.Hint != "" {
+		msg += "; " + e.Hint
+	}
+	return msg
+}
+
 // Run runs the loop from position from at global step step (the steps done so far), adding
 // each step's loss and samples to res, and returns where it stopped and the global step then.
 // An epoch that yields no batch, after the first, is an error: under a step budget it would
 // loop for ever.
+//
+// A loss that is NaN or infinite ends the run with a *DivergedError before the step is
+// recorded or AfterStep (which may checkpoint) sees it.
 func (l Loop[B]) Run(from Position, step int64, res *Result) (Position, int64, error) {
 	pos := from
+	lastFinite, lastStep := math.NaN(), int64(0)
 	for !l.Done(pos.Epoch, step) {
 		ran, i := 0, 0
 		for b := range l.Batches(pos.Epoch) {
@@ -53,6 +79,10 @@ func (l Loop[B]) Run(from Position, step int64, res *Result) (Position, int64, e
 				return pos, step, fmt.Errorf("step %d: %w", step+1, err)
 			}
 			step++
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				return pos, step, &DivergedError{Step: step, Loss: loss, LastFinite: lastFinite, LastStep: lastStep}
+			}
+			lastFinite, lastStep = loss, step
 			i++
 			ran++
 			res.Losses = append(res.Losses, loss)

@@ -1,7 +1,9 @@
 package train
 
 import (
+	"errors"
 	"iter"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -64,5 +66,32 @@ func TestLoopEmptyEpochIsAnError(t *testing.T) {
 	_, _, _, _, err := record(t, 0, func(_ int, s int64) bool { return s >= 5 }, Position{}, 0)
 	if err == nil || !strings.Contains(err.Error(), "no batch") {
 		t.Errorf("a step budget over empty epochs must fail, got %v", err)
+	}
+}
+
+// A loss that stops being finite ends the loop at that step, before it is recorded or
+// AfterStep (which checkpoints) sees it.
+func TestLoopStopsOnANonFiniteLoss(t *testing.T) {
+	for _, bad := range []float64{math.NaN(), math.Inf(1)} {
+		losses := []float64{2.5, 1.25, bad, 0.5}
+		var after []int64
+		res := &Result{}
+		l := Loop[int]{
+			Batches:   ints(4),
+			Step:      func(b int, _ int64) (float64, int, error) { return losses[b], 1, nil },
+			Done:      func(e int, _ int64) bool { return e >= 1 },
+			AfterStep: func(s int64, _ float64, _ int, _ Position) error { after = append(after, s); return nil },
+		}
+		_, _, err := l.Run(Position{}, 0, res)
+		var div *DivergedError
+		if !errors.As(err, &div) || div.Step != 3 || div.LastStep != 2 || div.LastFinite != 1.25 {
+			t.Fatalf("loss %v at step 3: err %v; want a DivergedError at step 3 after 1.25 at step 2", bad, err)
+		}
+		if !slices.Equal(after, []int64{1, 2}) || len(res.Losses) != 2 {
+			t.Errorf("after the bad step: AfterStep saw %v, %d losses recorded; want steps 1 and 2 only", after, len(res.Losses))
+		}
+		if !strings.Contains(err.Error(), "step 3") || !strings.Contains(err.Error(), "1.25") {
+			t.Errorf("message %q names neither the step nor the last finite loss", err)
+		}
 	}
 }

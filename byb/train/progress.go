@@ -14,6 +14,7 @@ type progress struct {
 	bar     *progressbar.ProgressBar
 	start   time.Time
 	samples int
+	w       io.Writer
 }
 
 func newProgress(opts Options, total, done int64) *progress {
@@ -41,7 +42,7 @@ func newProgress(opts Options, total, done int64) *progress {
 	if done > 0 && total > 0 {
 		_ = bar.Set64(done)
 	}
-	return &progress{bar: bar, start: time.Now()}
+	return &progress{bar: bar, start: time.Now(), w: w}
 }
 
 func (p *progress) step(loss float64, batch int) {
@@ -57,5 +58,14 @@ func (p *progress) step(loss float64, batch int) {
 func (p *progress) finish() {
 	if p.bar != nil {
 		_ = p.bar.Finish()
+	}
+}
+
+// abort ends the progress line where it is, so that what is printed next (an error) starts
+// on a line of its own.
+func (p *progress) abort() {
+	if p.bar != nil {
+		_ = p.bar.Exit()
+		_, _ = fmt.Fprintln(p.w)
 	}
 }

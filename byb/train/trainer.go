@@ -1,16 +1,20 @@
 package train
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"iter"
 	"path/filepath"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/objective"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/tracking"
 	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX convention
@@ -88,8 +92,12 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 	if err != nil {
 		return nil, err
 	}
+	if opts.Dir != "" {
+		if err := markFinished(opts.Dir, false, optimizers.GetGlobalStep(ctx)); err != nil {
+			return nil, err
+		}
+	}
 
-	epochs := context.GetParamOr(ctx, ParamEpochs, 2)
 	every := int64(context.GetParamOr(ctx, ParamCheckpointEvery, 500))
 	diagEvery := int64(context.GetParamOr(ctx, ParamDiagEvery, 10))
 	seed := uint64(context.GetParamOr(ctx, ParamSeed, 0))
@@ -103,10 +111,8 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 	}
 	defer exec.Finalize()
 
-	epochVar := ctx.InAbsPath(stateScope).Checked(false).VariableWithValue(stateEpoch, int64(0)).SetTrainable(false)
-	batchVar := ctx.InAbsPath(stateScope).Checked(false).VariableWithValue(stateBatchInEpoch, int64(0)).SetTrainable(false)
-	startEpoch := int(tensors.ToScalar[int64](epochVar.MustValue()))
-	skip := int(tensors.ToScalar[int64](batchVar.MustValue()))
+	epochVar, batchVar := positionVars(ctx)
+	startEpoch, skip := RestoredPosition(ctx)
 	globalStep := optimizers.GetGlobalStep(ctx)
 
 	res := &Result{Resumed: resumed, FirstStep: globalStep + 1, GlobalStep: globalStep}
@@ -127,17 +133,10 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 	compiled := false
 	// With a step budget the epochs are as many as the steps need; without one, the epochs
 	// run, and then more of them until min_steps steps are done.
-	steps := int64(context.GetParamOr(ctx, ParamSteps, 0))
-	minSteps := int64(context.GetParamOr(ctx, ParamMinSteps, 0))
 	loop := Loop[*data.Batch]{
 		Batches: batches,
 		Tracker: run,
-		Done: func(epochsDone int, globalStep int64) bool {
-			if steps > 0 {
-				return globalStep >= steps
-			}
-			return epochsDone >= epochs && globalStep >= minSteps
-		},
+		Done:    doneAt(ctx),
 		Step: func(b *data.Batch, at int64) (float64, int, error) {
 			inputs, err := step.Inputs(b, seed, at)
 			if err != nil {
@@ -180,10 +179,21 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 	}
 	end, globalStep, err := loop.Run(Position{startEpoch, skip}, globalStep, res)
 	if err != nil {
+		bar.abort() // the error starts on a line of its own
+		var div *DivergedError
+		if errors.As(err, &div) {
+			div.Hint = fmt.Sprintf("lower learning_rate (now %g), e.g. --set learning_rate=%g, and train in a new --out (the last checkpoint may already hold the weights that diverged)",
+				context.GetParamOr(ctx, ParamLearningRate, 1e-3), context.GetParamOr(ctx, ParamLearningRate, 1e-3)/10)
+		}
 		return nil, fmt.Errorf("training %w", err)
 	}
 	if len(res.Losses) > 0 {
 		if err := save(end); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Dir != "" {
+		if err := markFinished(opts.Dir, true, globalStep); err != nil {
 			return nil, err
 		}
 	}
@@ -199,11 +209,76 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 	return res, nil
 }
 
+// markFinished records in config.json whether the run in dir has trained to the end of its
+// budget, so that a finetuning from it can tell a finished pretraining from an interrupted one.
+func markFinished(dir string, finished bool, step int64) error {
+	cfg, err := ReadConfig(dir)
+	if err != nil {
+		return err
+	}
+	cfg.Finished, cfg.StepsDone = &finished, step
+	return WriteConfig(dir, cfg)
+}
+
+// doneAt is the end of a run under ctx's budget: with a step budget, when the steps are
+// done; without one, after the epochs and at least min_steps steps.
+func doneAt(ctx *context.Context) func(epochsDone int, globalStep int64) bool {
+	epochs := context.GetParamOr(ctx, ParamEpochs, 2)
+	steps := int64(context.GetParamOr(ctx, ParamSteps, 0))
+	minSteps := int64(context.GetParamOr(ctx, ParamMinSteps, 0))
+	return func(epochsDone int, globalStep int64) bool {
+		if steps > 0 {
+			return globalStep >= steps
+		}
+		return epochsDone >= epochs && globalStep >= minSteps
+	}
+}
+
+// positionVars are the variables that hold where in its data a run is (see Position).
+func positionVars(ctx *context.Context) (epoch, batch *context.Variable) {
+	state := ctx.InAbsPath(stateScope).Checked(false)
+	return state.VariableWithValue(stateEpoch, int64(0)).SetTrainable(false),
+		state.VariableWithValue(stateBatchInEpoch, int64(0)).SetTrainable(false)
+}
+
+// RestoredPosition returns the epoch under way and the batches of it done, as restored from a checkpoint
+// (0, 0 for a fresh run).
+func RestoredPosition(ctx *context.Context) (epoch, batch int) {
+	e, b := positionVars(ctx)
+	return int(tensors.ToScalar[int64](e.MustValue())), int(tensors.ToScalar[int64](b.MustValue()))
+}
+
+// sameModel refuses to resume a checkpoint into a model of another shape, or on another
+// dataset, with a line that says what differs, instead of GoMLX's variable-shape message.
+func sameModel(opts Options, built, restored map[string]any) error {
+	var diff []string
+	for name, v := range restored {
+		if b, ok := built[name]; ok && fmt.Sprint(b) != fmt.Sprint(v) {
+			diff = append(diff, fmt.Sprintf("%s=%v (this run: %v)", name, v, b))
+		}
+	}
+	if len(diff) > 0 {
+		sort.Strings(diff)
+		return fmt.Errorf("%s was trained with %s: resuming needs the same model shape; pass those settings to train it further, or another --out for a new run",
+			opts.Dir, strings.Join(diff, ", "))
+	}
+	old, err := ReadConfig(opts.Dir)
+	if err == nil && len(old.Vocab) > 0 && len(opts.Config.Vocab) > 0 && fmt.Sprint(old.Vocab) != fmt.Sprint(opts.Config.Vocab) {
+		return fmt.Errorf("%s was trained on a dataset with vocabularies %v, this one has %v: another dataset cannot resume it; pass another --out", opts.Dir, old.Vocab, opts.Config.Vocab)
+	}
+	return nil
+}
+
 // Setup prepares ctx for a run in opts.Dir: it restores the run's checkpoint if there is one
 // (handler nil without a Dir), then applies opts.Settings on top of the restored
 // hyper-parameters (so a resumed run can, say, raise epochs), seeds the initialisation of
 // fresh variables, writes config.json and records the hyper-parameters in run.
+//
+// A resume that cannot continue the run is refused before anything is written: a run that is
+// already finished (nothing to train), a model whose shape differs from the checkpoint's (a
+// Shape parameter changed), or another dataset (other vocabularies).
 func Setup(ctx *context.Context, opts Options, run tracking.Run) (ckpt *checkpoints.Handler, resumed bool, err error) {
+	built := params.ShapeValues(ctx) // what the model about to be trained is built from
 	if opts.Dir != "" {
 		ckpt, err = checkpoints.Build(ctx).Dir(filepath.Join(opts.Dir, CheckpointDir)).Keep(2).Done()
 		if err != nil {
@@ -213,8 +288,21 @@ func Setup(ctx *context.Context, opts Options, run tracking.Run) (ckpt *checkpoi
 			return nil, false, err
 		}
 	}
+	if resumed {
+		if err := sameModel(opts, built, params.ShapeValues(ctx)); err != nil {
+			return nil, false, err
+		}
+	}
 	if _, err := encoder.ApplySettings(ctx, opts.Settings); err != nil {
 		return nil, false, err
+	}
+	// Only Train's runs (which know their epoch length) have this budget; the frozen probe,
+	// which also calls Setup, has its own.
+	if resumed && opts.StepsPerEpoch > 0 {
+		epoch, _ := RestoredPosition(ctx)
+		if step := optimizers.GetGlobalStep(ctx); doneAt(ctx)(epoch, step) {
+			return nil, false, fmt.Errorf("%s holds a finished run (%d steps): there is nothing to train with these settings; raise steps, epochs or min_steps to train it further, or pass another --out", opts.Dir, step)
+		}
 	}
 	// The seed drives the initialisation (GoMLX's initializers_seed) unless that is set.
 	if _, found := ctx.GetParam(context.ParamInitialSeed); !found {

@@ -57,6 +57,8 @@ type runSpec struct {
 	dir              string // run directory (checkpoints, artifacts); "" for none
 	engine           string
 	parent           string // parent run id (a reproduction's children)
+	// interrupted is what to tell a user who interrupts the command (how to resume).
+	interrupted string
 }
 
 // beginRun records the command in the tracker (--tracking; "off" records nothing) and makes
@@ -64,7 +66,9 @@ type runSpec struct {
 // and returns err (or the tracker's own error).
 func (c *commonFlags) beginRun(s runSpec) (run tracking.Run, finish func(error) error, err error) {
 	if c.tracking == "off" {
-		return tracking.Nop{RunDir: s.dir}, func(e error) error { return e }, nil
+		run := tracking.Nop{RunDir: s.dir}
+		stop := tracking.HandleSignals(run, s.interrupted)
+		return run, func(e error) error { stop(); return e }, nil
 	}
 	r, err := tracking.Begin(c.tracking, tracking.RunOptions{
 		Experiment: s.experiment, Name: s.name, Engine: s.engine, GitCommit: tracking.CodeVersion(),
@@ -74,7 +78,7 @@ func (c *commonFlags) beginRun(s runSpec) (run tracking.Run, finish func(error) 
 	if err != nil {
 		return nil, nil, fmt.Errorf("tracker %s: %w", c.tracking, err)
 	}
-	stop := tracking.HandleSignals(r)
+	stop := tracking.HandleSignals(r, s.interrupted)
 	return r, func(e error) error {
 		stop()
 		if endErr := tracking.EndWithError(r, e); e == nil {

@@ -61,7 +61,8 @@ min_steps=0.`)
 	}
 	run, finish, err := cf.beginRun(runSpec{experiment: "pretrain", name: *method + " " + filepath.Base(*dataDir),
 		dir: *out, engine: info.String(),
-		params: map[string]string{"command": "pretrain", "method": *method, "data": *dataDir, "settings": *settings, "engine_plugin": info.Plugin}})
+		interrupted: fmt.Sprintf("run the same command again to resume from the last checkpoint in %s (checkpoint_every steps apart)", *out),
+		params:      map[string]string{"command": "pretrain", "method": *method, "data": *dataDir, "settings": *settings, "engine_plugin": info.Plugin}})
 	if err != nil {
 		return err
 	}
