@@ -154,6 +154,10 @@ func (r *StoreRun) backgroundFlush() {
 
 // failed reports the run's first tracker write failure; the run goes on.
 func (r *StoreRun) failed(err error) {
-	r.warn.warn("the tracker %s failed to record run %s (%v); training goes on, writes are retried, and what cannot be written is kept in %s",
-		r.store.path, r.id, err, filepath.Join(r.dir, UnrecordedFile))
+	kept := "kept in " + filepath.Join(r.dir, UnrecordedFile)
+	if r.dir == "" {
+		kept = "lost (the run has no directory to keep it in)"
+	}
+	r.warn.warn("the tracker %s failed to record run %s (%v); training goes on, writes are retried, and what cannot be written is %s",
+		r.store.path, r.id, err, kept)
 }
