@@ -136,7 +136,8 @@ type retailImport struct {
 func importRetail(c Config, in, dir string) (*retailImport, error) {
 	if _, err := data.ReadMeta(dir); err != nil {
 		c.logf("[data] importing %s into %s", in, dir)
-		if _, err := ingest.Import(ingest.Options{Format: ingest.FormatOnlineRetail, In: in, Out: dir}); err != nil {
+		// Force: a dataset there that ReadMeta cannot read (an older format) is replaced.
+		if _, err := ingest.Import(ingest.Options{Format: ingest.FormatOnlineRetail, In: in, Out: dir, Force: true}); err != nil {
 			return nil, err
 		}
 	} else {

@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -22,6 +23,8 @@ type Builder struct {
 	evUser []int32
 	evTime []int64
 	evIDs  []int32 // m interned indices per event; -1 = empty value
+
+	duplicates int64 // counted by Build
 }
 
 // NewBuilder starts a builder for behaviors with the given ID fields.
@@ -73,6 +76,15 @@ func (b *Builder) Add(user string, t int64, values []string) {
 // HasUser reports whether a user has any event.
 func (b *Builder) HasUser(user string) bool { _, ok := b.userIndex[user]; return ok }
 
+// Times returns the events' times in the order they were added. The slice is the builder's
+// own: callers read it (to count events per window) and must not change it.
+func (b *Builder) Times() []int64 { return b.evTime }
+
+// Duplicates is the number of behaviors, counted by the last Build, that repeat an earlier
+// behavior of the same user: same time and the same raw value in every field. They are
+// written like any other (repeats can be real), and the importer reports them.
+func (b *Builder) Duplicates() int64 { return b.duplicates }
+
 // TimeRange returns the earliest and latest event time.
 func (b *Builder) TimeRange() (int64, int64) {
 	if len(b.evTime) == 0 {
@@ -97,6 +109,11 @@ type BuildOptions struct {
 	// Rows skipped by the importer, recorded in meta.json.
 	SkippedRows  int
 	SkipExamples []string
+	// Check, when set, runs once everything but meta.json is written, with the temporary
+	// directory that holds it (splits/SPLIT.csv are complete) and the meta about to be
+	// written: it may add meta.Warnings, or fail the build, which then leaves nothing behind
+	// and keeps an earlier dataset at dir. Duplicates are counted by then.
+	Check func(dir string, meta *Meta) error
 }
 
 // Build writes the dataset to dir and returns its meta.
@@ -136,6 +153,11 @@ func (b *Builder) Build(dir string, o BuildOptions) (*Meta, error) {
 			}
 		}
 		vocabs[j] = BuildVocab(byValue, o.MinCount, o.MaxVocab)
+		if len(vocabs[j].Values) == 0 && len(byValue) > 0 && o.MinCount > 1 {
+			top := slices.Max(counts)
+			return nil, fmt.Errorf("field %s: --min-count %d keeps none of its %d distinct values (the most frequent is seen %d times in the pretraining span), so every ID of the field would be out of vocabulary: pass --min-count %d or lower",
+				b.fields[j], o.MinCount, len(byValue), top, top)
+		}
 		remap[j] = make([]int32, len(b.raw[j]))
 		var covered int64
 		for id, v := range b.raw[j] {
@@ -179,10 +201,14 @@ func (b *Builder) Build(dir string, o BuildOptions) (*Meta, error) {
 		return nil, err
 	}
 	var times []int64
-	var ids []int32
+	var ids, scratch []int32
+	b.duplicates = 0
 	for _, u := range userOrder {
 		evs := order[start[u]:start[u+1]]
 		sort.SliceStable(evs, func(a, c int) bool { return b.evTime[evs[a]] < b.evTime[evs[c]] })
+		var dup int
+		dup, scratch = b.countDuplicates(evs, scratch)
+		b.duplicates += int64(dup)
 		times, ids = times[:0], ids[:0]
 		for _, e := range evs {
 			times = append(times, b.evTime[e])
@@ -199,8 +225,42 @@ func (b *Builder) Build(dir string, o BuildOptions) (*Meta, error) {
 			return nil, err
 		}
 	}
-	if err := w.Close(); err != nil {
+	var check func(string) error
+	if o.Check != nil {
+		check = func(tmp string) error { return o.Check(tmp, meta) }
+	}
+	if err := w.Commit(check); err != nil {
 		return nil, err
 	}
 	return meta, nil
+}
+
+// countDuplicates counts the events of evs (one user's, sorted by time) that repeat an earlier
+// one with the same time and interned IDs (the same raw values, so values that share the OOV
+// index are not taken for repeats). Each run of equal times is compared through a sorted copy
+// in scratch (returned for reuse): the order written stays the input order, and a log with
+// day-resolution times (Tmall's MMDD), where hundreds of a user's behaviors share one time,
+// costs n log n rather than n².
+func (b *Builder) countDuplicates(evs, scratch []int32) (int, []int32) {
+	m := len(b.fields)
+	idsOf := func(e int32) []int32 { return b.evIDs[int(e)*m : int(e+1)*m] }
+	cmp := func(a, c int32) int { return slices.Compare(idsOf(a), idsOf(c)) }
+	dup := 0
+	for lo := 0; lo < len(evs); {
+		hi := lo + 1
+		for hi < len(evs) && b.evTime[evs[hi]] == b.evTime[evs[lo]] {
+			hi++
+		}
+		if hi-lo > 1 {
+			scratch = append(scratch[:0], evs[lo:hi]...)
+			slices.SortFunc(scratch, cmp)
+			for i := 1; i < len(scratch); i++ {
+				if cmp(scratch[i-1], scratch[i]) == 0 {
+					dup++
+				}
+			}
+		}
+		lo = hi
+	}
+	return dup, scratch
 }

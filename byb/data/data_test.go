@@ -489,3 +489,61 @@ func TestLoadRefusesIDsOutsideTheVocabulary(t *testing.T) {
 		t.Fatalf("Load: %v", err)
 	}
 }
+
+// BuildOptions.Check runs when everything but meta.json is written: it reads the finished
+// split files, may add warnings to meta.json, and a failing check leaves nothing behind (an
+// earlier dataset at the same path stays). Build counts duplicate behaviors for it.
+func TestBuildCheckAndDuplicates(t *testing.T) {
+	b := NewBuilder([]string{"item"})
+	for _, e := range []struct{ user, when, item string }{
+		{"u1", "2013-04-01 08:00", "i1"}, {"u1", "2013-04-01 08:00", "i1"}, // a duplicate
+		{"u1", "2013-04-01 08:00", "i2"}, {"u1", "2013-04-01 08:00", "i1"}, // same time, other item; again i1
+		{"u2", "2013-04-01 08:00", "i1"}, // another user: not a duplicate
+		{"u2", "2013-04-02 08:00", "i1"},
+	} {
+		b.Add(e.user, date(e.when), []string{e.item})
+	}
+	splits := []Split{{Name: Pretrain, Obs: Span{date("2013-04-01 00:00"), date("2013-04-03 00:00")}}}
+	dir := filepath.Join(t.TempDir(), "ds")
+	var sawSamples string
+	_, err := b.Build(dir, BuildOptions{Name: "c", Splits: splits, Check: func(tmp string, m *Meta) error {
+		s, err := os.ReadFile(filepath.Join(tmp, splitsDir, Pretrain+".csv"))
+		sawSamples = string(s)
+		m.Warnings = append(m.Warnings, fmt.Sprintf("%d duplicates", b.Duplicates()))
+		return err
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sawSamples != "user_index,user_id\n0,u1\n1,u2\n" {
+		t.Fatalf("check saw samples %q", sawSamples)
+	}
+	m, err := ReadMeta(dir)
+	if err != nil || !reflect.DeepEqual(m.Warnings, []string{"2 duplicates"}) || m.Events != 6 {
+		t.Fatalf("meta warnings %q events %d (%v)", m.Warnings, m.Events, err)
+	}
+	_, err = b.Build(dir, BuildOptions{Name: "d", Splits: splits, Check: func(string, *Meta) error { return fmt.Errorf("no") }})
+	if err == nil || err.Error() != "no" {
+		t.Fatalf("failing check: %v", err)
+	}
+	if m, err := ReadMeta(dir); err != nil || m.Name != "c" {
+		t.Fatalf("a failed check replaced the dataset: %v", err)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(dir)); len(entries) != 1 {
+		t.Fatalf("a failed check left %v", entries)
+	}
+}
+
+// A --min-count that keeps no value of a field is an error naming the field, its number of
+// values and the highest count, not a field of OOV IDs.
+func TestBuildMinCountThatEmptiesAField(t *testing.T) {
+	b := NewBuilder([]string{"item", "cat"})
+	for i, item := range []string{"i1", "i1", "i2", "i3"} {
+		b.Add("u1", date("2013-04-01 08:00")+int64(i), []string{item, "c"})
+	}
+	splits := []Split{{Name: Pretrain, Obs: Span{date("2013-04-01 00:00"), date("2013-04-03 00:00")}}}
+	_, err := b.Build(filepath.Join(t.TempDir(), "ds"), BuildOptions{Splits: splits, MinCount: 3})
+	if err == nil || !strings.Contains(err.Error(), "field item: --min-count 3 keeps none of its 3 distinct values (the most frequent is seen 2 times in the pretraining span)") {
+		t.Fatalf("err %v", err)
+	}
+}

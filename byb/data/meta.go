@@ -141,6 +141,10 @@ type Meta struct {
 	// Rows skipped by --skip-bad-rows, with the first few reasons.
 	SkippedRows  int      `json:"skipped_rows,omitempty"`
 	SkipExamples []string `json:"skip_examples,omitempty"`
+	// Warnings are what the import found questionable but kept (behaviors outside every
+	// window, implausible times, duplicates, empty windows, one-class labels...), one
+	// sentence each, so that `byb data stats` repeats them long after the import.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // NumIDs is m, the number of ID slots per behavior.

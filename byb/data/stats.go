@@ -23,6 +23,8 @@ type Stats struct {
 	Splits []SplitStats `json:"splits"`
 	// Overlaps lists where pretraining reaches into the finetune or test periods (Overlaps).
 	Overlaps []string `json:"overlaps,omitempty"`
+	// Warnings are the import's warnings, kept in meta.json (Meta.Warnings).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // SplitStats are one split's Table 8 row and its label balance.
@@ -93,6 +95,7 @@ func ComputeStats(d *Dataset) (*Stats, error) {
 		st.Splits = append(st.Splits, ss)
 	}
 	st.Overlaps = Overlaps(d.Meta.Splits, Horizon(d.Meta.Tasks))
+	st.Warnings = d.Meta.Warnings
 	return st, nil
 }
 
@@ -192,6 +195,9 @@ func (st *Stats) WriteText(w io.Writer) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, x := range st.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", x)
 	}
 	for _, o := range st.Overlaps {
 		fmt.Fprintf(w, "note: %s\n", o)

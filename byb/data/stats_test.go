@@ -1,6 +1,7 @@
 package data
 
 import (
+	"encoding/json"
 	"math"
 	"path/filepath"
 	"strings"
@@ -140,5 +141,36 @@ func TestBalance(t *testing.T) {
 	named := Task{Name: "churn", Kind: Binary, Classes: []string{"no", "yes"}}
 	if b := Balance(named, []int32{1, 0}); b.PositiveClass != "yes" || b.Positives != 1 {
 		t.Errorf("named classes: positive class %q, positives %d", b.PositiveClass, b.Positives)
+	}
+}
+
+// The import's warnings, kept in meta.json, are part of the statistics: as "warning: "
+// lines in the text and as "warnings" in the JSON.
+func TestStatsRepeatTheImportWarnings(t *testing.T) {
+	d := tinyStatsDataset(t)
+	d.Meta.Warnings = []string{"3 duplicate behaviors (0.1%) kept", "task act: every labelled test sample (2) is class \"1\""}
+	st, err := ComputeStats(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sb strings.Builder
+	if err := st.WriteText(&sb); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range d.Meta.Warnings {
+		if !strings.Contains(sb.String(), "warning: "+w+"\n") {
+			t.Errorf("text output lacks %q:\n%s", "warning: "+w, sb.String())
+		}
+	}
+	b, err := json.Marshal(st)
+	if err != nil || !strings.Contains(string(b), `"warnings":["3 duplicate behaviors (0.1%) kept"`) {
+		t.Errorf("JSON lacks the warnings: %s %v", b, err)
+	}
+	d.Meta.Warnings = nil
+	st, _ = ComputeStats(d)
+	sb.Reset()
+	st.WriteText(&sb)
+	if strings.Contains(sb.String(), "warning:") {
+		t.Errorf("warnings printed for a dataset without: %s", sb.String())
 	}
 }

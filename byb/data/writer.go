@@ -230,7 +230,12 @@ func sortEvents(times []int64, ids []int32, m int) ([]int64, []int32) {
 
 // Close flushes everything, writes meta.json and moves the dataset into place (replacing an
 // earlier dataset at the same path).
-func (w *Writer) Close() error {
+func (w *Writer) Close() error { return w.Commit(nil) }
+
+// Commit is Close with a last check: check, when not nil, runs once every file but meta.json
+// is written, with the temporary directory that holds them; it may still change the meta (add
+// warnings), or fail, which discards the new dataset and keeps an earlier one at the path.
+func (w *Writer) Commit(check func(tmp string) error) error {
 	for _, cw := range w.splitOut {
 		cw.Flush()
 	}
@@ -249,17 +254,32 @@ func (w *Writer) Close() error {
 		}
 	}
 	w.files = nil
+	if check != nil {
+		if err := check(w.tmp); err != nil {
+			w.Abort()
+			return err
+		}
+	}
 	if err := writeMeta(w.tmp, w.meta); err != nil {
 		w.Abort()
 		return err
 	}
 	if _, err := os.Stat(w.dir); err == nil {
+		// Two renames: the earlier dataset moves aside, then the new one into place (or, if
+		// that fails, the earlier one back): the path never shows a half-written dataset, at
+		// worst none for an instant.
 		old := w.tmp + ".old"
 		if err := os.Rename(w.dir, old); err != nil {
 			w.Abort()
 			return err
 		}
-		defer os.RemoveAll(old)
+		if err := os.Rename(w.tmp, w.dir); err != nil {
+			os.Rename(old, w.dir)
+			w.Abort()
+			return err
+		}
+		os.RemoveAll(old)
+		return nil
 	}
 	if err := os.Rename(w.tmp, w.dir); err != nil {
 		w.Abort()

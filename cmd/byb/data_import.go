@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -24,11 +25,13 @@ const importDescription = `
 Reads a log of behaviors (one row per behavior: a user, a time and one or more categorical
 IDs) and writes a byb dataset directory: vocabularies, the pretraining, finetune and test
 splits, and task labels. The output is written to a temporary directory and renamed, so a
-failed import leaves nothing behind.
+failed import leaves nothing behind. An --out that already holds a dataset is refused unless
+--force, which replaces it only once the new one is complete (never a folder of other files).
 
 Formats and their defaults:
   csv            --user-col (user_id) --time-col (timestamp) --id-cols (every other column); .gz ok
-  parquet        the same columns; TIMESTAMP and DATE columns are read as times
+  parquet        the same columns; TIMESTAMP and DATE columns are read as times, FLOAT and
+                 DOUBLE time columns as unix seconds
   tmall          IJCAI-15 user_log_format1.csv: fields item, category, seller, brand, action;
                  MMDD times in --base-year; 120-day pretraining, 60-day observation windows;
                  tasks 5-day, 10-day, 15-day, 30-day = most_frequent:category:N (the paper's)
@@ -62,6 +65,15 @@ Tasks (--task, repeated; --task none for no task):
 Labels from files have no time: finetune and test then get disjoint users (--test-users).
 For binary tasks the positive class is the second class in sorted order (byb data stats).
 
+Nothing is dropped silently. Bad rows fail with file:line (or are counted with
+--skip-bad-rows); values that are not UTF-8 are bad rows. What is kept but questionable gets a
+"warning: " line with counts, kept in meta.json and repeated by byb data stats: behaviors
+outside every window, times before 1970 or more than a year ahead, duplicate behaviors (same
+user, time and IDs; kept), label windows without behaviors, fields without a value in the
+pretraining span, finetune and test observation windows of different lengths, tasks whose
+finetune or test labels have one class (AUROC undefined) or none. A split without samples, a --min-count that leaves a field no value,
+--max-vocab 0 and negative day counts are errors.
+
 Example:
   byb data import --format online-retail --in ../shared/data/online-retail/online_retail.csv.gz --out data/retail
 `
@@ -93,10 +105,14 @@ func runDataImport(args []string) error {
 	fs.Var(&joins, "join", "attribute table FILE:KEY[:COL1,COL2] joined on the ID field KEY; its other columns (or COLs) become ID fields of every behavior; repeated")
 	fs.Var(&tasks, "task", "downstream task NAME=RULE:ARGS, repeated (default: the format's; none = no task)")
 	fs.IntVar(&o.MinCount, "min-count", 1, "keep ID values seen at least this often in the pretraining span")
-	fs.IntVar(&o.MaxVocab, "max-vocab", ingest.DefaultMaxVocab, "keep at most this many values per field (-1 = no cap); the rest is out-of-vocabulary")
+	fs.IntVar(&o.MaxVocab, "max-vocab", ingest.DefaultMaxVocab, "keep at most this many values per field (-1 = no cap; 0 is an error); the rest is out-of-vocabulary")
+	fs.BoolVar(&o.Force, "force", false, "replace the dataset already at --out")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	// Options.MaxVocab 0 means the default; given on the command line it means "keep nothing",
+	// which the importer refuses when told it was explicit.
+	fs.Visit(func(f *flag.Flag) { o.MaxVocabSet = o.MaxVocabSet || f.Name == "max-vocab" })
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q: every input is a flag (--in PATH)", fs.Args())
 	}

@@ -19,7 +19,8 @@ windows (the paper's Table 8), and for finetune and test the class balance of ev
 labeled and missing labels, positive rate (binary), classes present, top class and its share,
 label entropy; and, for the pooling window --dt1 and prediction window --dt2 that BYB would
 use, the share of pretraining prefixes with a target and the behaviors per non-empty window
-(with a warning when most targets are empty).`)
+(with a warning when most targets are empty). The warnings of the import that made the
+dataset (kept in meta.json) are repeated as "warning: " lines, and under "warnings" in --json.`)
 	var cf commonFlags
 	cf.register(fs, false)
 	dt1 := fs.String("dt1", "day", "pooling window ΔT1 for the target coverage: day, hour, week, month, or 6h, 7d, 3mo, ...")

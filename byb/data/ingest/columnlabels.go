@@ -95,6 +95,9 @@ func columnRow(t data.Task, rec, header []string, user, col, line int, rowPos bo
 	if v == "" {
 		return nil // no value: the user has no label
 	}
+	if msg := invalidUTF8(t.Column, v); msg != "" { // values become class names in meta.json
+		return rowErr(msg, hintUTF8)
+	}
 	if known != nil && !known(u) {
 		return rowErr(fmt.Sprintf("label for user %q, who has no behavior in the data", u),
 			"check that the table belongs to this log and uses the same user ids, or pass --skip-bad-rows to skip such rows")

@@ -161,7 +161,7 @@ func TestImportAtomicFailure(t *testing.T) {
 	// A failed re-import keeps the earlier dataset intact.
 	o.Tasks = nil
 	mustImport(t, o)
-	o.Tasks = []string{"x=most_frequent:brand:5"}
+	o.Tasks, o.Force = []string{"x=most_frequent:brand:5"}, true
 	if _, err := Import(o); err == nil {
 		t.Fatal("want an error")
 	}
@@ -224,8 +224,9 @@ func TestImportExplicitWindows(t *testing.T) {
 	if test.Obs.String() != "2013-05-06..2013-05-11" || len(res.Notes) != 1 { // only the auto time-format note
 		t.Fatalf("test %s notes %v", test.Obs, res.Notes)
 	}
-	// --test-users splits explicit windows by user too.
-	o.TestUsers, o.Out = 0.5, filepath.Join(dir, "ds-users")
+	// --test-users splits explicit windows by user too. Its test half holds u4 alone, active
+	// on 05-20 only: a test window without it would leave test without samples (an error).
+	o.TestUsers, o.Out, o.Test = 0.5, filepath.Join(dir, "ds-users"), "2013-05-16..2013-05-21"
 	_, d = mustImport(t, o)
 	if ft, _ := d.Meta.Split(data.Finetune); ft.UserTo != 0.5 || ft.Obs.String() != "2013-05-01..2013-05-06" {
 		t.Fatalf("finetune %+v", ft)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/byb-dev/byb/byb/data"
 )
@@ -25,11 +26,15 @@ type Result struct {
 	ByDesignWhy     string         `json:"skipped_by_design_why,omitempty"`
 	Splits          []SplitSummary `json:"splits"`
 	Notes           []string       `json:"notes,omitempty"`
-	Seconds         float64        `json:"seconds"`
+	// Warnings are the "warning: " lines printed on Options.Progress, also kept in meta.json.
+	Warnings []string `json:"warnings,omitempty"`
+	Seconds  float64  `json:"seconds"`
 }
 
 // Import reads o.In, builds the dataset at o.Out and returns what it did. On failure
-// nothing is left at o.Out (nor a temporary directory beside it).
+// nothing is left at o.Out (nor a temporary directory beside it), and an earlier dataset there
+// (replaced only with o.Force) is kept. What it keeps but finds questionable is in
+// Result.Warnings and meta.json; what would make the dataset unusable is an error.
 func Import(o Options) (*Result, error) {
 	startTime := time.Now()
 	spec, err := lookupFormat(o.Format)
@@ -38,6 +43,9 @@ func Import(o Options) (*Result, error) {
 	}
 	if o.In == "" || o.Out == "" {
 		return nil, fmt.Errorf("import needs an input file (--in) and an output directory (--out)")
+	}
+	if err := o.check(); err != nil {
+		return nil, err
 	}
 	tasks, err := parseTasks(o.Tasks, spec)
 	if err != nil {
@@ -74,7 +82,10 @@ func Import(o Options) (*Result, error) {
 		return nil, err
 	}
 	b := data.NewBuilder(m.fields)
-	if err := readRows(src, m, tp, b, &bad, res, newProgress(o.Progress, filepath.Base(o.In))); err != nil {
+	odd := newOddTimes(startTime)
+	rows := &rowAdder{file: o.In, rowPos: src.RowPositions(), header: src.Header(), m: m, tp: tp, b: b,
+		vals: make([]string, len(m.fields)), res: res, odd: odd}
+	if err := readRows(src, rows, &bad, newProgress(o.Progress, filepath.Base(o.In))); err != nil {
 		return nil, err
 	}
 	for t, a := range tables {
@@ -92,6 +103,10 @@ func Import(o Options) (*Result, error) {
 	if b.Events() == 0 {
 		return nil, fmt.Errorf("%s: no behaviors: %d rows read, %d bad rows skipped, %d %s: check the columns and the file",
 			o.In, res.Rows, bad.count, res.SkippedByDesign, or(m.skipWhy, "left out"))
+	}
+	warn := func(format string, args ...any) { res.warn(o.Progress, format, args...) }
+	if w := odd.warning(); w != "" {
+		warn("%s", w)
 	}
 
 	// External labels need the users, so they are read after the events.
@@ -129,6 +144,10 @@ func Import(o Options) (*Result, error) {
 		return nil, err
 	}
 	res.Notes = append(res.Notes, notes...)
+	if w := obsLengthWarning(&o, spec, splits); w != "" {
+		warn("%s", w)
+	}
+	inWindow := checkWindows(b.Times(), splits, data.Horizon(tasks), warn)
 	if len(tasks) == 0 {
 		res.Notes = append(res.Notes, "no tasks: the dataset can be pretrained on but has no labels to finetune or test; add --task NAME=RULE:ARGS")
 	}
@@ -150,19 +169,35 @@ func Import(o Options) (*Result, error) {
 	if res.SkippedByDesign > 0 {
 		source += fmt.Sprintf(" (%d %s left out by design)", res.SkippedByDesign, m.skipWhy)
 	}
+	// The checks that need the samples and labels run on the written splits, before meta.json
+	// is written: a split without samples fails the import, and the warnings go to meta.json.
+	check := func(dir string, meta *data.Meta) error {
+		var err error
+		if res.Splits, err = summarizeSplits(dir, meta); err != nil {
+			return err
+		}
+		if err := checkSamples(res.Splits, meta, inWindow, explicitWindows(&o)); err != nil {
+			return err
+		}
+		for _, w := range append(fieldWarnings(meta), labelWarnings(res.Splits, meta)...) {
+			warn("%s", w)
+		}
+		if w := duplicatesWarning(b.Duplicates(), int64(b.Events())); w != "" {
+			warn("%s", w)
+		}
+		meta.Warnings = res.Warnings
+		return nil
+	}
 	meta, err := b.Build(o.Out, data.BuildOptions{
 		Name: name, Source: source, Splits: splits, Tasks: tasks,
 		MinCount: minCount, MaxVocab: maxVocab, External: external,
-		SkippedRows: bad.count, SkipExamples: bad.examples,
+		SkippedRows: bad.count, SkipExamples: bad.examples, Check: check,
 	})
 	if err != nil {
 		return nil, err
 	}
 	res.Meta = meta
 	res.Notes = append(res.Notes, data.UserShareNotes(meta)...)
-	if res.Splits, err = summarizeSplits(o.Out, meta); err != nil {
-		return nil, err
-	}
 	res.Seconds = time.Since(startTime).Seconds()
 	return res, nil
 }
@@ -198,11 +233,9 @@ func openSource(spec *formatSpec, o *Options) (source, error) {
 	return openCSV(o.In, delim)
 }
 
-// readRows adds every good row of src to b; bad rows fail or are counted by bad.
-func readRows(src source, m *mapping, tp *timeParser, b *data.Builder, bad *badRows, res *Result, prog *progress) error {
-	header := src.Header()
-	vals := make([]string, len(m.fields))
-	file := res.In
+// readRows adds every good row of src to rows' builder; bad rows fail or are counted by bad.
+func readRows(src source, rows *rowAdder, bad *badRows, prog *progress) error {
+	res := rows.res
 	for {
 		rec, line, err := src.Next()
 		if err == io.EOF {
@@ -217,26 +250,40 @@ func readRows(src source, m *mapping, tp *timeParser, b *data.Builder, bad *badR
 		}
 		res.Rows++
 		prog.tick(res.Rows)
-		if err := bad.add(addRow(rec, line, header, m, tp, b, vals, file, src.RowPositions(), res)); err != nil {
+		if err := bad.add(rows.add(rec, line)); err != nil {
 			return err
 		}
 	}
 	if res.Rows == 0 {
-		return fmt.Errorf("%s: no rows after the header: want one row per behavior", file)
+		return fmt.Errorf("%s: no rows after the header: want one row per behavior", rows.file)
 	}
 	return nil
 }
 
-// addRow validates and adds one row; bad input is a *RowError.
-func addRow(rec []string, line int, header []string, m *mapping, tp *timeParser, b *data.Builder, vals []string, file string, rowPos bool, res *Result) error {
+// rowAdder validates the rows of one input file and adds them to a builder.
+type rowAdder struct {
+	file   string
+	rowPos bool // positions are Parquet rows, not lines
+	header []string
+	m      *mapping
+	tp     *timeParser
+	b      *data.Builder
+	vals   []string // reused for each row's values
+	res    *Result
+	odd    *oddTimes
+}
+
+// add validates and adds one row; bad input is a *RowError.
+func (a *rowAdder) add(rec []string, line int) error {
+	m, header := a.m, a.header
 	fail := func(hint, format string, args ...any) error {
-		return &RowError{File: file, Line: line, Row: rowPos, Msg: fmt.Sprintf(format, args...), Hint: hint}
+		return &RowError{File: a.file, Line: line, Row: a.rowPos, Msg: fmt.Sprintf(format, args...), Hint: hint}
 	}
 	if len(rec) != len(header) || len(rec) < m.need {
 		return fail(hintSkip, "row has %d columns, the header has %d (%s)", len(rec), len(header), strings.Join(header, ", "))
 	}
 	if m.skip != nil && m.skip(rec) {
-		res.SkippedByDesign++
+		a.res.SkippedByDesign++
 		return nil
 	}
 	user := strings.TrimSpace(rec[m.user])
@@ -246,14 +293,23 @@ func addRow(rec []string, line int, header []string, m *mapping, tp *timeParser,
 	if strings.ContainsAny(user, "\r\n") {
 		return fail(hintSkip, "user id %q in column %s contains a line break", user, header[m.user])
 	}
-	t, err := tp.parse(rec[m.time])
-	if err != nil {
-		return fail(hintTime, "%v", err)
+	if !utf8.ValidString(user) {
+		return fail(hintUTF8, "user id %q in column %s is not valid UTF-8", user, header[m.user])
 	}
-	if err := m.values(rec, vals); err != nil {
+	t, err := a.tp.parse(rec[m.time])
+	if err != nil {
+		return fail(timeHint(err), "%v", err)
+	}
+	if err := m.values(rec, a.vals); err != nil {
 		return fail(hintSkip, "%v", err)
 	}
-	b.Add(user, t, vals)
+	for j, v := range a.vals {
+		if msg := invalidUTF8(m.fields[j], v); msg != "" {
+			return fail(hintUTF8, "%s", msg)
+		}
+	}
+	a.odd.check(t, rec[m.time], a.file, line, a.rowPos)
+	a.b.Add(user, t, a.vals)
 	return nil
 }
 

@@ -102,9 +102,15 @@ func (a *attributes) add(rec []string, key int, cols []int, line int, rowPos boo
 	if k == "" {
 		return &RowError{File: a.join.Path, Line: line, Row: rowPos, Hint: hintSkip, Msg: "empty " + a.join.Key}
 	}
+	if msg := invalidUTF8(a.join.Key, k); msg != "" {
+		return &RowError{File: a.join.Path, Line: line, Row: rowPos, Hint: hintUTF8, Msg: msg}
+	}
 	vals := make([]string, len(cols))
 	for i, c := range cols {
 		vals[i] = strings.TrimSpace(rec[c])
+		if msg := invalidUTF8(a.names[i], vals[i]); msg != "" {
+			return &RowError{File: a.join.Path, Line: line, Row: rowPos, Hint: hintUTF8, Msg: msg}
+		}
 	}
 	if old, ok := a.rows[k]; ok {
 		for i := range vals {
@@ -133,7 +139,7 @@ func openTable(path string) (source, error) {
 }
 
 // sniffDelimiter picks a text table's separator: tab for .tsv, else whichever of , ; | tab
-// its header line holds most of.
+// its header line holds most of (comma when none).
 func sniffDelimiter(path string) (rune, error) {
 	if strings.EqualFold(filepath.Ext(strings.TrimSuffix(path, ".gz")), ".tsv") {
 		return '\t', nil
@@ -143,14 +149,22 @@ func sniffDelimiter(path string) (rune, error) {
 		return 0, err
 	}
 	defer src.Close()
-	line := strings.Join(src.Header(), "")
+	if d, n := likelyDelimiter(strings.Join(src.Header(), "")); n > 0 {
+		return d, nil
+	}
+	return ',', nil
+}
+
+// likelyDelimiter returns whichever of , tab ; | a header line holds most of, and how many
+// times (0: none of them).
+func likelyDelimiter(line string) (rune, int) {
 	best, n := ',', 0
 	for _, d := range []rune{',', '\t', ';', '|'} {
 		if c := strings.Count(line, string(d)); c > n {
 			best, n = d, c
 		}
 	}
-	return best, nil
+	return best, n
 }
 
 // joinAttributes extends m: after its own ID fields, every table's added fields, filled from

@@ -126,6 +126,9 @@ func labelRow(path string, line int, rec []string, known func(string) bool, raw 
 	if u == "" || v == "" {
 		return rowErr(fmt.Sprintf("row %q has an empty user id or label", strings.Join(rec, ",")), hintSkip)
 	}
+	if msg := invalidUTF8("label", v); msg != "" { // labels become class names in meta.json
+		return rowErr(msg, hintUTF8)
+	}
 	if known != nil && !known(u) {
 		return rowErr(fmt.Sprintf("label for user %q, who has no behavior in the data", u),
 			"check that the labels file belongs to this log and uses the same user ids, or pass --skip-bad-rows to skip such labels")

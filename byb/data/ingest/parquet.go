@@ -12,8 +12,9 @@ import (
 )
 
 // parquetSource reads a Parquet file row by row, turning each leaf column's value into a
-// string so that the importer treats it like a CSV row: integers in decimal, strings as is,
-// nulls as "". TIMESTAMP and DATE columns become unix seconds.
+// string so that the importer treats it like a CSV row: integers and floats in decimal (no
+// exponent), strings as is, nulls as "". TIMESTAMP and DATE columns become unix seconds; a
+// FLOAT or DOUBLE time column reads as unix seconds (or milliseconds) by its magnitude.
 type parquetSource struct {
 	path    string
 	f       *os.File
@@ -130,6 +131,10 @@ func valueString(v parquet.Value, scale int64) string {
 		return strconv.FormatInt(n, 10)
 	case parquet.ByteArray, parquet.FixedLenByteArray:
 		return string(v.ByteArray())
+	case parquet.Float:
+		return formatFloat(float64(v.Float()), 32)
+	case parquet.Double:
+		return formatFloat(v.Double(), 64)
 	}
 	return v.String()
 }
@@ -140,3 +145,8 @@ func (s *parquetSource) Close() error {
 	}
 	return s.f.Close()
 }
+
+// formatFloat prints a FLOAT or DOUBLE without an exponent, so that a column of unix seconds as
+// floats (what pandas writes for times with a fraction) reads as a time: 1367402400.5, not
+// v.String()'s 1.3674024005e+09. NaN and ±Inf stay words the time parser names.
+func formatFloat(f float64, bits int) string { return strconv.FormatFloat(f, 'f', -1, bits) }

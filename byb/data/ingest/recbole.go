@@ -21,6 +21,11 @@ func init() {
 }
 
 func bindRecBole(header []string, o *Options, file string) (*mapping, error) {
+	// A header read as one column, holding another separator: a comma-separated export
+	// would otherwise fail later on a column "name" of type "token,item_id".
+	if d, n := likelyDelimiter(header[0]); len(header) == 1 && d != '\t' && n > 0 {
+		return nil, fmt.Errorf("%s: the header has no tab: RecBole atomic files are tab-separated, and this one seems separated by %q: pass --delimiter %c, or convert it to tabs", file, d, d)
+	}
 	names := make([]string, len(header))
 	types := make([]string, len(header))
 	for i, h := range header {

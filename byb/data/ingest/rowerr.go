@@ -3,6 +3,7 @@ package ingest
 import (
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // RowError is bad input at one row of one file. Its message names the file, the line (or
@@ -15,17 +16,35 @@ type RowError struct {
 	Hint string
 }
 
-// hintSkip is the advice for a malformed row; hintTime for an unparseable time.
+// hintSkip is the advice for a malformed row; hintTime for an unparseable time; hintUTF8 for
+// bytes that are not UTF-8 (a Latin-1 or Windows-1252 export).
 const (
 	hintSkip = "fix the row, or pass --skip-bad-rows to skip it"
 	hintTime = "fix the row, pass --time-format, or --skip-bad-rows to skip it"
+	hintUTF8 = "re-encode the file as UTF-8 (e.g. iconv -f latin1 -t utf-8), or pass --skip-bad-rows to skip the row"
 )
 
-func (e *RowError) Error() string {
-	where := fmt.Sprintf("%s:%d", e.File, e.Line)
-	if e.Row {
-		where = fmt.Sprintf("%s: row %d", e.File, e.Line)
+// position names a row of a file the way errors and warnings show it: file:line for text,
+// "file: row N" for Parquet.
+func position(file string, line int, row bool) string {
+	if row {
+		return fmt.Sprintf("%s: row %d", file, line)
 	}
+	return fmt.Sprintf("%s:%d", file, line)
+}
+
+// invalidUTF8 describes a value (what names it) that is not valid UTF-8, or returns "". Such
+// bytes must not reach users.txt, the vocabularies or meta.json: they are UTF-8 text, and JSON
+// would silently turn the bytes into U+FFFD.
+func invalidUTF8(what, v string) string {
+	if utf8.ValidString(v) {
+		return ""
+	}
+	return fmt.Sprintf("%s %q is not valid UTF-8", what, v)
+}
+
+func (e *RowError) Error() string {
+	where := position(e.File, e.Line, e.Row)
 	if e.Hint == "" {
 		return where + ": " + e.Msg
 	}

@@ -31,6 +31,7 @@ type csvSource struct {
 	ra     *readahead
 	r      *csv.Reader
 	header []string
+	line   int // line of the last row read, for the message of a truncated file
 }
 
 func openCSV(path string, delim rune) (*csvSource, error) {
@@ -63,6 +64,9 @@ func openCSV(path string, delim rune) (*csvSource, error) {
 	}
 	if err != nil {
 		s.Close()
+		if s.truncated(err) {
+			return nil, s.readError(err)
+		}
 		return nil, fmt.Errorf("%s: header: %v", path, err)
 	}
 	s.header = append([]string(nil), h...)
@@ -90,12 +94,30 @@ func (s *csvSource) Next() ([]string, int, error) {
 			return nil, pe.StartLine, &RowError{File: s.path, Line: pe.StartLine, Msg: pe.Err.Error(), Hint: hintSkip}
 		}
 		if err != io.EOF {
-			err = fmt.Errorf("%s: %v", s.path, err)
+			err = s.readError(err)
 		}
 		return nil, 0, err
 	}
-	line, _ := s.r.FieldPos(0)
-	return rec, line, nil
+	s.line, _ = s.r.FieldPos(0)
+	return rec, s.line, nil
+}
+
+// truncated reports whether err is a gzip stream that ends early: an interrupted download or
+// copy, which gzip reports as a bare "unexpected EOF".
+func (s *csvSource) truncated(err error) bool {
+	return s.gz != nil && errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// readError names the file in an I/O error, and says what a truncated gzip file is.
+func (s *csvSource) readError(err error) error {
+	if !s.truncated(err) {
+		return fmt.Errorf("%s: %v", s.path, err)
+	}
+	where := fmt.Sprintf("after line %d, the last complete one read", s.line)
+	if s.line == 0 {
+		where = "within the header"
+	}
+	return fmt.Errorf("%s: the gzip file is truncated: it ends %s: download or copy it again", s.path, where)
 }
 
 func (s *csvSource) Close() error {

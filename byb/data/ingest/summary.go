@@ -129,6 +129,9 @@ func (r *Result) Summary() string {
 	} else {
 		b.WriteString(" No bad rows.")
 	}
+	if len(r.Warnings) > 0 {
+		fmt.Fprintf(&b, " %d warnings (the \"warning: \" lines; kept in meta.json, `byb data stats` repeats them).", len(r.Warnings))
+	}
 	return b.String()
 }
 

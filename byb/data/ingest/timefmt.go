@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -73,6 +74,9 @@ func (p *timeParser) parse(s string) (int64, error) {
 	if s == "" {
 		return 0, fmt.Errorf("time is empty")
 	}
+	if isNonFinite(s) {
+		return 0, fmt.Errorf("time is %s, not a number (a missing value of a float column?)", s)
+	}
 	if p.format == TimeAuto {
 		f := detectTime(s)
 		if f == "" {
@@ -82,10 +86,41 @@ func (p *timeParser) parse(s string) (int64, error) {
 	}
 	t, ok := parseTime(s, p.format, p.baseYear)
 	if !ok {
+		if p.format == TimeMMDD && (s == "0229" || s == "229") {
+			leap := p.baseYear + 1
+			for !isLeap(leap) {
+				leap++
+			}
+			return 0, &timeError{msg: fmt.Sprintf("time %q is February 29, which %d does not have", s, p.baseYear),
+				hint: fmt.Sprintf("MMDD times take their year from --base-year: pass a leap year, e.g. --base-year %d", leap)}
+		}
 		return 0, fmt.Errorf("time %q is not a time in format %s", s, describeTime(p.format))
 	}
 	return t, nil
 }
+
+// timeError is a time that does not parse with advice of its own, in place of hintTime.
+type timeError struct{ msg, hint string }
+
+func (e *timeError) Error() string { return e.msg }
+
+// timeHint is the advice for a time that does not parse.
+func timeHint(err error) string {
+	var te *timeError
+	if errors.As(err, &te) {
+		return te.hint
+	}
+	return hintTime
+}
+
+// isNonFinite recognises NaN and ±Inf as a float column prints them (formatFloat), in any case.
+// EqualFold, not ToLower: this runs on every row, and ToLower allocates for "2013-05-01T10:00Z".
+func isNonFinite(s string) bool {
+	s = strings.TrimLeft(s, "+-")
+	return strings.EqualFold(s, "nan") || strings.EqualFold(s, "inf") || strings.EqualFold(s, "infinity")
+}
+
+func isLeap(y int) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
 
 // detectTime returns the first format that parses s: MMDD for exactly four digits (a unix
 // time of four digits would be the first hours of 1970), then unix seconds or milliseconds

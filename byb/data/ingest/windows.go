@@ -31,16 +31,12 @@ func chooseSplits(o *Options, spec *formatSpec, first, last int64, tasks []data.
 		return nil, nil, fmt.Errorf("--test-users %v: want a share of users in (0,1)", testUsers)
 	}
 
-	explicit := o.Pretrain != "" || o.Finetune != "" || o.Test != ""
-	if !explicit {
-		pd, od := o.PretrainDays, o.ObsDays
+	if !explicitWindows(o) {
+		pd := o.PretrainDays
 		if pd <= 0 {
 			pd = spec.pretrainDays
 		}
-		if od <= 0 {
-			od = spec.obsDays
-		}
-		s, err := data.DefaultSplits(first, last, data.SplitOptions{PretrainDays: pd, ObsDays: od, HorizonDays: horizon, TestUsers: testUsers})
+		s, err := data.DefaultSplits(first, last, data.SplitOptions{PretrainDays: pd, ObsDays: obsDays(o, spec), HorizonDays: horizon, TestUsers: testUsers})
 		return s, notes, err
 	}
 
@@ -75,4 +71,47 @@ func chooseSplits(o *Options, spec *formatSpec, first, last int64, tasks []data.
 		notes = append(notes, "the pretraining span ends after the test observation window: pretraining sees the test label period")
 	}
 	return splits, notes, nil
+}
+
+// explicitWindows reports whether the windows are given (--pretrain, --finetune, --test) rather
+// than placed at the end of the data.
+func explicitWindows(o *Options) bool { return o.Pretrain != "" || o.Finetune != "" || o.Test != "" }
+
+// obsDays is the length asked for the finetune and test observation windows placed at the end
+// of the data (allDays: all history before each window's end).
+func obsDays(o *Options, spec *formatSpec) int {
+	if o.ObsDays > 0 {
+		return o.ObsDays
+	}
+	return spec.obsDays
+}
+
+// obsLengthWarning warns when the finetune and test observation windows differ in length
+// although a length was chosen (explicit windows, or --obs-days or a format's default that
+// the start of the data cuts short): a model finetuned on histories of one length is then
+// tested on histories of another, which finetuning would only show as a poorer test score.
+// The default of csv-like formats, all history before each window's end, differs by design.
+func obsLengthWarning(o *Options, spec *formatSpec, splits []data.Split) string {
+	od := obsDays(o, spec)
+	if !explicitWindows(o) && od == allDays {
+		return ""
+	}
+	var ft, test data.Span
+	for _, s := range splits {
+		switch s.Name {
+		case data.Finetune:
+			ft = s.Obs
+		case data.Test:
+			test = s.Obs
+		}
+	}
+	if ft.Days() == test.Days() {
+		return ""
+	}
+	fix := "give --finetune and --test the same length"
+	if !explicitWindows(o) {
+		fix = fmt.Sprintf("the data begin too late for %d days before the finetune window's end: pass a shorter --obs-days, or explicit windows", od)
+	}
+	return fmt.Sprintf("the finetune observation window %s is %d days long, the test one %s %d days: a model finetuned on %d-day histories is tested on %d-day ones; %s",
+		ft, ft.Days(), test, test.Days(), ft.Days(), test.Days(), fix)
 }
