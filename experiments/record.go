@@ -60,24 +60,31 @@ func newTracker(c Config, name string, params map[string]string) (*tracker, erro
 func (t *tracker) id() string { return t.parent.ID() }
 
 func (t *tracker) child(experiment, name, dir string, params map[string]string) (*childRun, error) {
-	ch, err := t.childOf(t.parent.ID(), experiment, name, dir, params)
+	ch, err := t.childOf(t.parent.ID(), "", experiment, name, dir, params)
 	if err == nil && dir != "" {
 		t.byDir[dir] = ch.run.ID()
 	}
 	return ch, err
 }
 
-func (t *tracker) childOf(parent, experiment, name, dir string, params map[string]string) (*childRun, error) {
+// childOf records a run under parent (the experiment's run when ""). upstream, when not ""
+// or "none", is the pretraining run directory its encoder starts from: the run carries that
+// pretraining's params as pretrain.* (tracking.RunOptions.Upstream), so that finetuning
+// results group by a pretraining switch.
+func (t *tracker) childOf(parent, upstream, experiment, name, dir string, params map[string]string) (*childRun, error) {
 	if t.disabled {
 		return &childRun{run: tracking.Nop{RunDir: dir}, finish: func(err error) error { return err }}, nil
 	}
 	if parent == "" {
 		parent = t.parent.ID()
 	}
+	if upstream == "none" {
+		upstream = ""
+	}
 	// A reproduction is long work: a child the tracker cannot take is kept in its directory
 	// (tracking.BeginOrKeep) rather than ending the reproduction.
 	run, err := tracking.BeginOrKeep(t.c.Tracking, tracking.RunOptions{Experiment: experiment, Name: name, ParentID: parent,
-		Engine: t.c.Engine.String(), GitCommit: tracking.CodeVersion(), Dir: dir, Params: params,
+		Engine: t.c.Engine.String(), GitCommit: tracking.CodeVersion(), Dir: dir, Params: params, Upstream: upstream,
 		Resumes: dir != "" && train.HasCheckpoint(dir)}, t.c.Log)
 	if err != nil {
 		return nil, err

@@ -179,7 +179,11 @@ func importRetail(c Config, in, dir string) (*retailImport, error) {
 // retailCellRun runs one row for one seed and returns its test metrics.
 func retailCellRun(c Config, tr *tracker, budget scaleBudget, row retailRow, dataDir, runDir string, seed int) (metrics.Result, error) {
 	c.logf("[retail] seed %d: %s", seed, row.label)
-	child, err := tr.childOf(pretrainedRunID(tr, runDir), "finetune", row.key+" "+retailTask, "", map[string]string{
+	upstream := "" // random init and bag-of-IDs only take the pretrained run's shape
+	if row.init == "byb" {
+		upstream = runDir
+	}
+	child, err := tr.childOf(pretrainedRunID(tr, runDir), upstream, "finetune", row.key+" "+retailTask, "", map[string]string{
 		"command": "finetune", "method": row.key, "data": dataDir, "task": retailTask, "freeze": fmt.Sprint(row.freeze), "seed": fmt.Sprint(seed)})
 	if err != nil {
 		return nil, err

@@ -237,7 +237,7 @@ func table2Seed(c Config, tr *tracker, budget scaleBudget, preset, dataDir, out 
 				settings += fmt.Sprintf(";max_len=%d", maxLen)
 			}
 			c.logf("[table2] %s seed %d: %s on %s", preset, seed, row.Label, task)
-			child, err := tr.childOf(pretrainedRunID(tr, initDir), "finetune", row.Key+" "+task, "", map[string]string{
+			child, err := tr.childOf(pretrainedRunID(tr, initDir), initDir, "finetune", row.Key+" "+task, "", map[string]string{
 				"command": "finetune", "method": row.Key, "init": initDir, "data": dataDir, "task": task,
 				"freeze": fmt.Sprint(row.Freeze), "settings": settings, "seed": fmt.Sprint(seed)})
 			if err != nil {

@@ -26,14 +26,14 @@ type AblationCell struct {
 	Best bool    `json:"best"` // best mean of its column
 }
 
-// Ablate builds the table for param and metric over runs; runs without the metric are left
-// out, runs without the param are grouped under "-".
+// Ablate builds the table for param and metric (a key, or HeadlineMetric) over runs; runs
+// without the metric are left out, runs without the param are grouped under "-".
 func Ablate(runs []RunInfo, param, metric string) Ablation {
 	a := Ablation{Param: param, Metric: metric, LowerIsBetter: LowerIsBetter(metric)}
 	vals := map[string]map[string][]float64{}
 	taskSet := map[string]bool{}
 	for _, r := range runs {
-		v, ok := r.Metrics[metric]
+		v, ok := MetricValue(r, metric)
 		if !ok || math.IsNaN(v) {
 			continue
 		}
@@ -122,13 +122,15 @@ func sortValues(vs []string) {
 
 // preferredAblationParams are the knobs the paper ablates, offered first: BYB's
 // hyper-parameters as the trainer records them (byb_*), the demo's short names, the scale.
+// A finetuning run's upstream knobs (UpstreamPrefix) follow: the same switches, upstream.
 var preferredAblationParams = []string{"method", "byb_ema", "byb_loss", "byb_predictor", "byb_dt2",
-	"ema", "loss", "predictor", "dt2", "scale"}
+	"ema", "loss", "predictor", "dt2", "scale",
+	UpstreamPrefix + "method", UpstreamPrefix + "byb_ema", UpstreamPrefix + "byb_loss", UpstreamPrefix + "byb_predictor", UpstreamPrefix + "byb_dt2"}
 
 // AblationParams returns the params worth grouping by: those with at least two distinct
 // values among runs, the paper's ablation knobs first. Seed and task are the other two axes
-// of the table and are left out, as are the run-specific paths out and init (data is kept:
-// runs on two datasets can be grouped by it).
+// of the table and are left out (the upstream seed too: it follows the seed), as are the
+// run-specific paths out and init (data is kept: runs on two datasets can be grouped by it).
 func AblationParams(runs []RunInfo) []string {
 	distinct := map[string]map[string]bool{}
 	for _, r := range runs {
@@ -139,7 +141,7 @@ func AblationParams(runs []RunInfo) []string {
 			distinct[k][v] = true
 		}
 	}
-	skip := map[string]bool{"seed": true, "task": true, "out": true, "init": true}
+	skip := map[string]bool{"seed": true, "task": true, "out": true, "init": true, UpstreamPrefix + "seed": true}
 	var out []string
 	seen := map[string]bool{}
 	for _, k := range preferredAblationParams {

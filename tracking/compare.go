@@ -105,3 +105,36 @@ func LowerIsBetter(metric string) bool {
 	}
 	return false
 }
+
+// HeadlineMetric is a virtual metric key: a finetuning run's test AUROC, macro one-vs-rest
+// (test_macro_auroc) for a multi-class task and binary (test_auroc) otherwise — the paper's
+// figure, read the same way across tasks of both kinds (finetuning logs "test_" + the
+// metric's name).
+const HeadlineMetric = "test AUROC"
+
+// headlineKeys are the keys HeadlineMetric reads, the first a run has.
+var headlineKeys = []string{"test_macro_auroc", "test_auroc"}
+
+// MetricValue is the latest value of metric in r; metric may be HeadlineMetric.
+func MetricValue(r RunInfo, metric string) (float64, bool) {
+	if metric != HeadlineMetric {
+		v, ok := r.Metrics[metric]
+		return v, ok
+	}
+	for _, k := range headlineKeys {
+		if v, ok := r.Metrics[k]; ok {
+			return v, true
+		}
+	}
+	return 0, false
+}
+
+// HasHeadline reports whether some run has a HeadlineMetric value.
+func HasHeadline(runs []RunInfo) bool {
+	for _, r := range runs {
+		if _, ok := MetricValue(r, HeadlineMetric); ok {
+			return true
+		}
+	}
+	return false
+}

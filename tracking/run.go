@@ -31,6 +31,11 @@ type RunOptions struct {
 	// Resumes says that this run continues from a checkpoint in Dir: it is linked to the
 	// latest run recorded with the same Dir, and the two read as one metric history.
 	Resumes bool
+	// Upstream is the run directory this run builds on (a finetuning run's pretrained
+	// encoder): the runs recorded with that Dir lend their params, prefixed with
+	// UpstreamPrefix (the latest run's value of each), and the latest its ID (tag
+	// UpstreamTag). Params given in Params win.
+	Upstream string
 
 	// HeartbeatInterval is how often the run proves it is alive (default 5 s). Readers take a
 	// running run whose heartbeat is StaleFactor intervals old for killed.
@@ -149,6 +154,9 @@ func (s *Store) StartRun(opts RunOptions) (*StoreRun, error) {
 		return nil, fmt.Errorf("tracking: starting run: %w", err)
 	}
 	rid, _ := res.LastInsertId()
+	if err := recordUpstream(tx, rid, opts.Upstream); err != nil {
+		return nil, err
+	}
 	if err := upsertKV(tx, "params", rid, opts.Params); err != nil {
 		return nil, err
 	}

@@ -23,7 +23,7 @@ func (m Model) openAblation() Model {
 			runs = append(runs, r)
 		}
 	}
-	a := ablationState{runs: runs, params: tracking.AblationParams(runs), metrics: tracking.MetricKeys(runs)}
+	a := ablationState{runs: runs, params: tracking.AblationParams(runs), metrics: metricChoices(runs)}
 	// Keep the user's choices when coming back.
 	for i, p := range a.params {
 		if m.abl.param < len(m.abl.params) && p == m.abl.params[m.abl.param] {
@@ -71,15 +71,7 @@ func (m Model) ablationView() string {
 		line := padCell(v, ablKeyW, false)
 		for j := range tasks {
 			c := t.Cells[i][j]
-			cell := "-"
-			if c.N > 0 {
-				cell = fmt.Sprintf("%s±%s (%d)", fixed(c.Mean), fixed(c.Std), c.N)
-				if c.Best {
-					cell += "*" // for terminals without bold
-				} else {
-					cell += " "
-				}
-			}
+			cell := ablationCell(c)
 			cell = padCell(cell, ablCellW, true)
 			if c.Best {
 				cell = bestStyle.Render(cell)
@@ -93,6 +85,23 @@ func (m Model) ablationView() string {
 	}
 	title := fmt.Sprintf("ablation · param %d/%d · metric %d/%d", a.param+1, len(a.params), a.metric+1, len(a.metrics))
 	return m.frame(title, b.String(), "←/→ param · m metric · esc back · ? help · q quit")
+}
+
+// ablationCell is "mean±std (n)", or "value (1)" for one run, whose spread is unknown rather
+// than 0; the best of a column is marked * for terminals without bold.
+func ablationCell(c tracking.AblationCell) string {
+	if c.N == 0 {
+		return "-"
+	}
+	cell := fixed(c.Mean)
+	if c.N > 1 {
+		cell += "±" + fixed(c.Std)
+	}
+	cell += " (" + itoa(c.N) + ")"
+	if c.Best {
+		return cell + "*"
+	}
+	return cell + " "
 }
 
 // fixed prints 4 decimals for the usual metric range, else tracking.FormatValue's 5

@@ -1,10 +1,18 @@
 package tui
 
-import "github.com/charmbracelet/bubbles/key"
+import (
+	"reflect"
 
-// allBindings lists keys' bindings (for the help test).
+	"github.com/charmbracelet/bubbles/key"
+)
+
+// allBindings lists every binding of keys (for the help test), read from keyMap's fields so
+// that a new key cannot be missed.
 func allBindings() []key.Binding {
-	return []key.Binding{keys.Help, keys.Quit, keys.Back, keys.Up, keys.Down, keys.PageUp, keys.PageDown, keys.Top,
-		keys.Bottom, keys.Open, keys.Filter, keys.SortNext, keys.SortPrev, keys.Reverse, keys.Metric, keys.Select,
-		keys.Compare, keys.Ablation, keys.Reload, keys.Left, keys.Right, keys.Baseline}
+	v := reflect.ValueOf(keys)
+	out := make([]key.Binding, v.NumField())
+	for i := range out {
+		out[i] = v.Field(i).Interface().(key.Binding)
+	}
+	return out
 }

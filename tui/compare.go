@@ -12,6 +12,7 @@ type compareState struct {
 	cmp      *tracking.Comparison
 	baseline int // index in cmp.Runs the deltas are taken against
 	offset   int // first run column shown (←/→ scroll)
+	ov       overlayState
 }
 
 // rebuildCompare reloads the compared runs from allRuns (after a refresh, say).
@@ -46,6 +47,9 @@ func (m Model) compareView() string {
 	c := m.cmp.cmp
 	if c == nil {
 		return m.frame("compare", "no runs", "esc back")
+	}
+	if m.cmp.ov.on {
+		return m.overlayView()
 	}
 	ncols := max(1, (m.width-cmpKeyW-1)/(cmpColW+1))
 	off := min(m.cmp.offset, max(0, len(c.Runs)-ncols))
@@ -99,7 +103,7 @@ func (m Model) compareView() string {
 	if len(c.Runs) > ncols {
 		title += " · columns " + itoa(off+1) + "-" + itoa(off+len(shown)) + " (←/→)"
 	}
-	return m.frame(title, b.String(), "b baseline · ←/→ columns · esc back · ? help · q quit")
+	return m.frame(title, b.String(), "o curves · b baseline · ←/→ columns · esc back · ? help · q quit")
 }
 
 // deltaCell is "value (+delta)" with the delta green when better than the baseline and red

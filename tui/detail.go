@@ -22,6 +22,24 @@ type detailState struct {
 	vp      viewport.Model
 	loading bool
 	width   int
+	prompt  prompt // t and n: the tag or note being typed
+}
+
+// noteTag is the tag holding a run's free-text note (n in the detail view).
+const noteTag = "note"
+
+type promptKind int
+
+const (
+	promptNone promptKind = iota
+	promptTag             // "key=value"
+	promptNote            // free text, stored as tag noteTag
+)
+
+// prompt is a one-line input of the detail view, shown in its footer.
+type prompt struct {
+	kind promptKind
+	text string
 }
 
 type detailMsg struct {
@@ -37,7 +55,7 @@ func loadDetail(s *tracking.Store, id string) tea.Cmd {
 			return detailMsg{err: err}
 		}
 		hist := map[string][]tracking.Point{}
-		for _, k := range chartKeys(d) {
+		for _, k := range chartKeys(d.MetricPoints) {
 			pts, err := s.MetricHistory(d.ID, k)
 			if err != nil {
 				return detailMsg{err: err}
@@ -53,11 +71,12 @@ func loadDetail(s *tracking.Store, id string) tea.Cmd {
 // collapsing representation; for a baseline, its accuracy on its own pretext task.
 const diagPrefix = "diag_"
 
-// chartKeys are the metrics worth a curve (more than one point): losses first since they are
-// what one watches during training, then the diagnostics, then the rest.
-func chartKeys(d *tracking.RunDetail) []string {
+// chartKeys are the metrics worth a curve (more than one point, given the points per key):
+// losses first since they are what one watches during training, then the diagnostics, then
+// the rest.
+func chartKeys(points map[string]int) []string {
 	var keys []string
-	for k, n := range d.MetricPoints {
+	for k, n := range points {
 		if n > 1 {
 			keys = append(keys, k)
 		}
@@ -101,7 +120,7 @@ func (m Model) applyDetail(msg detailMsg) Model {
 		chartKey = d.keys[d.chart]
 	}
 	d.run, d.hist, d.loading = msg.run, msg.hist, false
-	d.keys = chartKeys(msg.run)
+	d.keys = chartKeys(msg.run.MetricPoints)
 	d.chart = 0
 	for i, k := range d.keys {
 		if k == chartKey {
@@ -146,6 +165,7 @@ func (d *detailState) render() {
 		}
 	}
 	kv("status", status)
+	kv("note", r.Tags[noteTag])
 	kv("experiment", r.Experiment)
 	kv("name", r.Name)
 	kv("started", r.Start.Local().Format("2006-01-02 15:04:05")+"  ("+tracking.FormatDuration(r.Duration())+")")
@@ -156,20 +176,23 @@ func (d *detailState) render() {
 	kv("dir", r.Dir)
 	kv("command", r.Command)
 
-	b.WriteString("\n" + headerStyle.Render("params") + "\n")
-	pk := make([]string, 0, len(r.Params))
-	for k := range r.Params {
-		pk = append(pk, k)
-	}
-	sort.Strings(pk)
-	// Two params per line: a run has a dozen, and the screen has 24 lines.
-	colW := (w - 2) / 2
-	for i := 0; i < len(pk); i += 2 {
-		line := padCell("  "+pk[i]+" = "+r.Params[pk[i]], colW, false)
-		if i+1 < len(pk) {
-			line += " " + padCell(pk[i+1]+" = "+r.Params[pk[i+1]], colW, false)
+	// The params copied from the run this one builds on (tracking.UpstreamPrefix) are a few
+	// dozen: they get a section of their own, after the run's own.
+	var own, upstream []string
+	for _, k := range sortedKeys(r.Params) {
+		if strings.HasPrefix(k, tracking.UpstreamPrefix) {
+			upstream = append(upstream, k)
+		} else {
+			own = append(own, k)
 		}
-		b.WriteString(strings.TrimRight(line, " ") + "\n")
+	}
+	paramLines(&b, "params", own, r.Params, w)
+	if len(upstream) > 0 {
+		title := "pretraining params (" + tracking.UpstreamPrefix + "*)"
+		if id := r.Tags[tracking.UpstreamTag]; id != "" {
+			title += " of run " + id
+		}
+		paramLines(&b, title, upstream, r.Params, w)
 	}
 	var metricKeys, diagKeys []string
 	for _, k := range tracking.MetricKeys([]tracking.RunInfo{r.RunInfo}) {
@@ -198,20 +221,36 @@ func (d *detailState) render() {
 			b.WriteString("  " + padCell(a.Kind, 11, false) + " " + tracking.ClipLeft(a.Path, w-16) + "\n")
 		}
 	}
-	if len(r.Tags) > 0 {
-		b.WriteString("\n" + headerStyle.Render("tags") + "\n")
-		for _, k := range sortedKeys(r.Tags) {
-			b.WriteString("  " + tracking.Clip(k+" = "+r.Tags[k], w-4) + "\n")
+	if tags := sortedKeys(r.Tags); len(tags) > 0 && (len(tags) > 1 || tags[0] != noteTag) {
+		b.WriteString("\n" + headerStyle.Render("tags (t adds)") + "\n")
+		for _, k := range tags {
+			if k != noteTag {
+				b.WriteString("  " + tracking.Clip(k+" = "+r.Tags[k], w-4) + "\n")
+			}
 		}
 	}
 	if len(r.Children) > 0 {
-		b.WriteString("\n" + headerStyle.Render(fmt.Sprintf("children (%d)", len(r.Children))) + "\n")
+		b.WriteString("\n" + headerStyle.Render(fmt.Sprintf("children (%d; enter lists them)", len(r.Children))) + "\n")
 		for _, c := range r.Children {
 			b.WriteString("  " + c.ID + " " + statusStyle(c.Status).Render(padCell(c.Status, 8, false)) + " " +
 				tracking.Clip(strings.TrimSpace(c.Params["method"]+" "+c.Params["task"]+" "+c.Name), w-26) + "\n")
 		}
 	}
 	d.vp.SetContent(strings.TrimRight(b.String(), "\n"))
+}
+
+// paramLines writes a section of "key = value" params, two per line: a run has a dozen, and
+// the screen has 24 lines.
+func paramLines(b *strings.Builder, title string, keys []string, params map[string]string, w int) {
+	b.WriteString("\n" + headerStyle.Render(title) + "\n")
+	colW := (w - 2) / 2
+	for i := 0; i < len(keys); i += 2 {
+		line := padCell("  "+keys[i]+" = "+params[keys[i]], colW, false)
+		if i+1 < len(keys) {
+			line += " " + padCell(keys[i+1]+" = "+params[keys[i+1]], colW, false)
+		}
+		b.WriteString(strings.TrimRight(line, " ") + "\n")
+	}
 }
 
 func sortedKeys(m map[string]string) []string {
@@ -232,8 +271,92 @@ func (m Model) detailView() string {
 			title += " · live"
 		}
 	}
-	foot := fmt.Sprintf("%3.0f%% · ←/→ chart · ↑/↓ scroll · esc back · ? help · q quit", d.vp.ScrollPercent()*100)
+	foot := fmt.Sprintf("%3.0f%% · ←/→ chart · ↑/↓ scroll · t tag · n note · esc back · ? help", d.vp.ScrollPercent()*100)
+	if d.run != nil && len(d.run.Children) > 0 {
+		foot = fmt.Sprintf("%3.0f%% · enter %d children · ←/→ chart · t tag · n note · esc back · ? help", d.vp.ScrollPercent()*100, len(d.run.Children))
+	}
+	switch d.prompt.kind {
+	case promptTag:
+		foot = "tag key=value: " + d.prompt.text + "█  (enter save · empty value deletes · esc cancel)"
+	case promptNote:
+		foot = "note: " + d.prompt.text + "█  (enter save · empty deletes · esc cancel)"
+	}
 	return m.frame(title, d.vp.View(), foot)
+}
+
+// openChildren lists the children of the run shown (a reproduction's pretrainings, a
+// pretraining's finetunings) in the runs table, by the filter term parent:ID, over all
+// experiments: children are recorded under experiments of their own.
+func (m Model) openChildren() Model {
+	d := m.detail.run
+	if d == nil || len(d.Children) == 0 {
+		m.notice = "this run has no children"
+		return m
+	}
+	m.experiment = ""
+	m.runs.filter, m.runs.filtering = parentTerm+d.ID, false
+	m.runs.table.cursor, m.runs.table.offset = 0, 0
+	m.view = viewRuns
+	return m.rebuildRuns()
+}
+
+// startPrompt opens the tag or note input; a note starts from the current one, to edit it.
+func (d *detailState) startPrompt(kind promptKind) {
+	if d.run == nil {
+		return
+	}
+	d.prompt = prompt{kind: kind}
+	if kind == promptNote {
+		d.prompt.text = d.run.Tags[noteTag]
+	}
+}
+
+// promptKey edits the tag or note input; enter writes it (tracking.Store.SetRunTag: the one
+// write the TUI makes, on the user's word), esc drops it.
+func (m Model) promptKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
+	m.notice = ""
+	p := &m.detail.prompt
+	if text, ok := editLine(p.text, k); ok {
+		p.text = text
+		return m, nil
+	}
+	switch k.Type {
+	case tea.KeyEsc:
+		*p = prompt{}
+	case tea.KeyEnter:
+		key, value := noteTag, strings.TrimSpace(p.text)
+		if p.kind == promptTag {
+			var ok bool
+			key, value, ok = strings.Cut(value, "=")
+			key, value = strings.TrimSpace(key), strings.TrimSpace(value)
+			if !ok || key == "" {
+				m.notice = "a tag is key=value"
+				return m, nil
+			}
+		}
+		*p = prompt{}
+		return m, saveTag(m.store, m.detail.run.ID, key, value)
+	}
+	return m, nil
+}
+
+type tagSavedMsg struct {
+	id, key string
+	err     error
+}
+
+func saveTag(s *tracking.Store, id, key, value string) tea.Cmd {
+	return func() tea.Msg { return tagSavedMsg{id: id, key: key, err: s.SetRunTag(id, key, value)} }
+}
+
+// applyTagSaved says whether the write worked, and rereads the run to show it.
+func (m Model) applyTagSaved(msg tagSavedMsg) (Model, tea.Cmd) {
+	if msg.err != nil {
+		m.notice = "not saved: " + msg.err.Error()
+		return m, nil
+	}
+	m.notice = "saved " + msg.key
+	return m, loadDetail(m.store, msg.id)
 }
 
 func plural(n int) string {

@@ -71,7 +71,7 @@ func Run(store *tracking.Store, opts Options) error {
 	if err != nil {
 		return err
 	}
-	_, err = tea.NewProgram(m, tea.WithAltScreen()).Run()
+	_, err = tea.NewProgram(m, tea.WithAltScreen(), tea.WithMouseCellMotion()).Run()
 	return err
 }
 
@@ -145,14 +145,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.err = msg.err
 			return m, nil
 		}
-		var cmds []tea.Cmd
-		if msg.fp != m.fingerprint {
-			cmds = append(cmds, loadData(m.store))
-			if m.view == viewDetail && m.detail.run != nil {
-				cmds = append(cmds, loadDetail(m.store, m.detail.run.ID))
-			}
+		if msg.fp == m.fingerprint {
+			return m, nil
 		}
-		return m, tea.Batch(cmds...)
+		return m, tea.Batch(append(m.viewLoads(), loadData(m.store))...)
 	case dataMsg:
 		if msg.err != nil {
 			m.err = msg.err
@@ -162,8 +158,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.applyData(msg), nil
 	case detailMsg:
 		return m.applyDetail(msg), nil
+	case overlayMsg:
+		return m.applyOverlay(msg), nil
+	case tagSavedMsg:
+		return m.applyTagSaved(msg)
 	case tea.KeyMsg:
 		return m.handleKey(msg)
+	case tea.MouseMsg:
+		return m.handleMouse(msg)
 	}
 	return m, nil
 }

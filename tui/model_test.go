@@ -45,25 +45,40 @@ func keyMsg(k string) tea.KeyMsg {
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
 }
 
-// press feeds keys to m as bubbletea would, running the commands they return (loads) and
-// feeding their messages back; quitting is reported.
+// press feeds keys to m as bubbletea would (see feed); quitting is reported.
 func press(t *testing.T, m Model, ks ...string) (Model, bool) {
 	t.Helper()
 	for _, k := range ks {
-		var cmd tea.Cmd
-		var tm tea.Model
-		tm, cmd = m.Update(keyMsg(k))
-		m = tm.(Model)
-		for cmd != nil {
-			msg := cmd()
-			cmd = nil
-			switch msg.(type) {
-			case tea.QuitMsg:
-				return m, true
-			case dataMsg, detailMsg:
-				tm, cmd = m.Update(msg)
-				m = tm.(Model)
+		var quit bool
+		if m, quit = feed(m, keyMsg(k)); quit {
+			return m, true
+		}
+	}
+	return m, false
+}
+
+// feed sends msg to m, runs the commands the updates return (loads, writes) and feeds their
+// messages back, until none is left; quitting is reported.
+func feed(m Model, msg tea.Msg) (Model, bool) {
+	queue := []tea.Msg{msg}
+	for len(queue) > 0 {
+		msg := queue[0]
+		queue = queue[1:]
+		switch msg := msg.(type) {
+		case tea.QuitMsg:
+			return m, true
+		case tea.BatchMsg:
+			for _, cmd := range msg {
+				if cmd != nil {
+					queue = append(queue, cmd())
+				}
 			}
+			continue
+		}
+		tm, cmd := m.Update(msg)
+		m = tm.(Model)
+		if cmd != nil {
+			queue = append(queue, cmd())
 		}
 	}
 	return m, false
@@ -118,8 +133,12 @@ func TestExperimentsToRunsTableFitsAt80x24(t *testing.T) {
 			t.Errorf("runs table lacks column %s:\n%s", h, v)
 		}
 	}
-	if len(m.runs.list) != 60 {
-		t.Fatalf("%d runs listed, want 60", len(m.runs.list))
+	// The demo's 3 failed runs are hidden until H shows them.
+	if len(m.runs.list) != 57 || !strings.Contains(v, "3 hidden") {
+		t.Fatalf("%d runs listed, want 57 and 3 hidden:\n%s", len(m.runs.list), v)
+	}
+	if m, _ = press(t, m, "H"); len(m.runs.list) != 60 {
+		t.Fatalf("%d runs listed after H, want 60", len(m.runs.list))
 	}
 	// Wider terminals show more columns.
 	tm, _ := m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
@@ -133,14 +152,14 @@ func TestExperimentsToRunsTableFitsAt80x24(t *testing.T) {
 func TestSortByEveryColumnAndFilterAsYouType(t *testing.T) {
 	s, _ := demoStore(t, 60, 20)
 	m := newModel(t, s, 80, 24)
-	m, _ = press(t, m, "enter")
+	m, _ = press(t, m, "enter", "H") // the failed runs too
 	for i := 0; i < numRunCols; i++ {
 		m, _ = press(t, m, "s")
 		col := m.runs.sortCol
-		metric := m.runs.metric()
+		c := m.runs.cols()
 		for j := 1; j < len(m.runs.list); j++ {
 			a, b := m.runs.list[j-1], m.runs.list[j]
-			if m.runs.desc && less(a, b, col, metric) || !m.runs.desc && less(b, a, col, metric) {
+			if m.runs.desc && c.less(a, b, col) || !m.runs.desc && c.less(b, a, col) {
 				t.Fatalf("column %d not sorted at row %d", col, j)
 			}
 		}
@@ -263,9 +282,16 @@ func TestHelpListsEveryKeyAndQQuits(t *testing.T) {
 	m, _ = press(t, m, "?")
 	v := m.View()
 	checkFits(t, v, 80, 24)
+	listed := map[string]bool{}
+	left, right := helpGroups()
+	for _, g := range append(left, right...) {
+		for _, k := range g.b {
+			listed[k.Help().Key] = true
+		}
+	}
 	for _, k := range allBindings() {
 		h := k.Help()
-		if !strings.Contains(v, h.Key) || !strings.Contains(v, h.Desc) {
+		if !listed[h.Key] || !strings.Contains(v, h.Key) || !strings.Contains(v, h.Desc) {
 			t.Errorf("help lacks %q %q", h.Key, h.Desc)
 		}
 	}

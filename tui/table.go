@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"math"
 	"strconv"
 	"strings"
 
@@ -15,28 +16,59 @@ type column struct {
 	width int
 	prio  int
 	right bool
+	fit   int // > 0: the column widens to its widest cell, up to fit cells (fitContent)
 }
 
-// fitColumns returns the indices of the columns that fit in width, in display order.
-func fitColumns(cols []column, width int) []int {
-	maxPrio := 0
-	for _, c := range cols {
-		maxPrio = max(maxPrio, c.prio)
+// fitContent widens the columns that fit their content (every column, without a cap, in wide
+// mode) to their widest cell, and the title with its sort arrow: values that differ only at
+// the end, such as "Unbind-30d" and "Unbind-90d", must not both read "Unbind-…".
+func fitContent(cols []column, rows [][]string, wide bool) {
+	for i := range cols {
+		limit := cols[i].fit
+		if wide {
+			limit = math.MaxInt
+		}
+		if limit <= 0 {
+			continue
+		}
+		w := runewidth.StringWidth(cols[i].title) + 1
+		for _, r := range rows {
+			w = max(w, runewidth.StringWidth(r[i]))
+		}
+		cols[i].width = max(cols[i].width, min(w, limit))
 	}
-	for limit := maxPrio; limit >= 0; limit-- {
-		var idx []int
-		total := 0
+}
+
+// fitColumns returns the indices of the columns that fit in width, in display order. It
+// drops one column at a time, the highest prio first and, among equals, the rightmost, so
+// that a wide column costs only the columns needed to make room for it; prio 0 stays.
+func fitColumns(cols []column, width int) []int {
+	keep := make([]bool, len(cols))
+	total := -1
+	for i, c := range cols {
+		keep[i] = true
+		total += c.width + 1
+	}
+	for total > width {
+		drop := -1
 		for i, c := range cols {
-			if c.prio <= limit {
-				idx = append(idx, i)
-				total += c.width + 1
+			if keep[i] && c.prio > 0 && (drop < 0 || c.prio >= cols[drop].prio) {
+				drop = i
 			}
 		}
-		if total-1 <= width || limit == 0 {
-			return idx
+		if drop < 0 {
+			break
+		}
+		keep[drop] = false
+		total -= cols[drop].width + 1
+	}
+	var idx []int
+	for i := range cols {
+		if keep[i] {
+			idx = append(idx, i)
 		}
 	}
-	return nil
+	return idx
 }
 
 // padCell clips s to w terminal cells and pads it.
@@ -137,6 +169,19 @@ func (t *tableView) render() string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// headerLines is how many lines render draws above the rows (the column titles).
+const headerLines = 1
+
+// rowAt is the row drawn on line y of the table's rendering (0 = the header line), for mouse
+// clicks; false when y is the header or below the last row.
+func (t *tableView) rowAt(y int) (int, bool) {
+	r := t.offset + y - headerLines
+	if y < headerLines || y-headerLines >= t.height || r >= len(t.rows) {
+		return 0, false
+	}
+	return r, true
 }
 
 // scrollInfo says where the visible rows are, e.g. "41-60 of 1000".

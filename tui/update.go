@@ -9,8 +9,12 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if k.Type == tea.KeyCtrlC {
 		return m, tea.Quit
 	}
+	// Inputs take every key, q and ? included: they are text there.
 	if m.view == viewRuns && m.runs.filtering {
 		return m.filterKey(k), nil
+	}
+	if m.view == viewDetail && m.detail.prompt.kind != promptNone {
+		return m.promptKey(k)
 	}
 	if m.help {
 		switch {
@@ -29,11 +33,7 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.help = true
 		return m, nil
 	case key.Matches(k, keys.Reload):
-		cmds := []tea.Cmd{loadData(m.store)}
-		if m.view == viewDetail && m.detail.run != nil {
-			cmds = append(cmds, loadDetail(m.store, m.detail.run.ID))
-		}
-		return m, tea.Batch(cmds...)
+		return m, tea.Batch(append(m.viewLoads(), loadData(m.store))...)
 	}
 	switch m.view {
 	case viewExperiments:
@@ -43,11 +43,24 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case viewDetail:
 		return m.detailKey(k)
 	case viewCompare:
-		return m.compareKey(k), nil
+		return m.compareKey(k)
 	case viewAblation:
 		return m.ablationKey(k), nil
 	}
 	return m, nil
+}
+
+// viewLoads reload what the current view read from the database besides the runs (a run's
+// detail, the overlaid curves), after a reload key or a change in the database.
+func (m Model) viewLoads() []tea.Cmd {
+	switch {
+	case m.view == viewDetail && m.detail.run != nil:
+		return []tea.Cmd{loadDetail(m.store, m.detail.run.ID)}
+	case m.view == viewCompare && m.cmp.ov.on:
+		_, cmd := m.reloadOverlay()
+		return []tea.Cmd{cmd}
+	}
+	return nil
 }
 
 // navigate applies the list keys to a table and reports whether k was one of them.
@@ -89,27 +102,40 @@ func (m Model) runsKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if navigate(&r.table, k) {
 		return m, nil
 	}
+	ncols := r.cols().count()
 	switch {
 	case key.Matches(k, keys.Back):
 		m.view = viewExperiments
 	case key.Matches(k, keys.Open):
 		if run, ok := m.currentRun(); ok {
-			m.view = viewDetail
-			if m.detail.run == nil || m.detail.run.ID != run.ID {
-				m.detail.run, m.detail.chart = nil, 0
-				m.detail.vp.SetYOffset(0)
-			}
-			m.detail.loading = true
-			m.detail.resize(m.width, m.height)
-			return m, loadDetail(m.store, run.ID)
+			return m.openDetail(run.ID)
 		}
 	case key.Matches(k, keys.Filter):
 		r.filtering = true
 	case key.Matches(k, keys.SortNext):
-		r.sortCol = (r.sortCol + 1) % numRunCols
+		r.sortCol = (r.sortCol + 1) % ncols
 		m = m.rebuildRuns()
 	case key.Matches(k, keys.SortPrev):
-		r.sortCol = (r.sortCol + numRunCols - 1) % numRunCols
+		r.sortCol = (r.sortCol + ncols - 1) % ncols
+		m = m.rebuildRuns()
+	case key.Matches(k, keys.AddColumn):
+		p, ok := r.nextParamColumn()
+		if !ok {
+			m.notice = "no other param varies among the listed runs"
+			return m, nil
+		}
+		r.paramCols = append(r.paramCols, p)
+		m = m.rebuildRuns()
+	case key.Matches(k, keys.DropColumn):
+		if len(r.paramCols) > 0 {
+			r.paramCols = r.paramCols[:len(r.paramCols)-1]
+			m = m.rebuildRuns()
+		}
+	case key.Matches(k, keys.Wide):
+		r.wide = !r.wide
+		m = m.rebuildRuns()
+	case key.Matches(k, keys.Hidden):
+		r.showHidden = !r.showHidden
 		m = m.rebuildRuns()
 	case key.Matches(k, keys.Reverse):
 		r.desc = !r.desc
@@ -130,7 +156,9 @@ func (m Model) runsKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			m.notice = "select at least two runs with space first"
 			return m, nil
 		}
-		m.cmp = compareState{ids: append([]string(nil), r.selected...)}
+		// The curves' settings carry over from the last comparison; their data do not.
+		ov := overlayState{smooth: m.cmp.ov.smooth, logY: m.cmp.ov.logY}
+		m.cmp = compareState{ids: append([]string(nil), r.selected...), ov: ov}
 		m = m.rebuildCompare()
 		m.view = viewCompare
 	case key.Matches(k, keys.Ablation):
@@ -139,29 +167,38 @@ func (m Model) runsKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// openDetail shows run id's detail, loading it.
+func (m Model) openDetail(id string) (Model, tea.Cmd) {
+	m.view = viewDetail
+	if m.detail.run == nil || m.detail.run.ID != id {
+		m.detail.run, m.detail.chart = nil, 0
+		m.detail.vp.SetYOffset(0)
+	}
+	m.detail.loading = true
+	m.detail.resize(m.width, m.height)
+	return m, loadDetail(m.store, id)
+}
+
 // filterKey edits the filter; the table follows every keystroke.
 func (m Model) filterKey(k tea.KeyMsg) Model {
 	r := &m.runs
+	if f, ok := editLine(r.filter, k); ok {
+		r.filter = f
+		r.table.cursor, r.table.offset = 0, 0
+		return m.rebuildRuns()
+	}
 	switch k.Type {
 	case tea.KeyEnter:
 		r.filtering = false
 	case tea.KeyEsc:
 		r.filtering = false
 		r.filter = ""
-	case tea.KeyBackspace:
-		if f := []rune(r.filter); len(f) > 0 {
-			r.filter = string(f[:len(f)-1])
-		}
-	case tea.KeyRunes, tea.KeySpace:
-		r.filter += string(k.Runes)
+		r.table.cursor, r.table.offset = 0, 0
+		return m.rebuildRuns()
 	case tea.KeyUp, tea.KeyDown:
 		navigate(&r.table, k)
-		return m
-	default:
-		return m
 	}
-	r.table.cursor, r.table.offset = 0, 0
-	return m.rebuildRuns()
+	return m
 }
 
 func (m Model) detailKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
@@ -169,6 +206,14 @@ func (m Model) detailKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	switch {
 	case key.Matches(k, keys.Back):
 		m.view = viewRuns
+		return m, nil
+	case key.Matches(k, keys.Open):
+		return m.openChildren(), nil
+	case key.Matches(k, keys.Tag):
+		d.startPrompt(promptTag)
+		return m, nil
+	case key.Matches(k, keys.Note):
+		d.startPrompt(promptNote)
 		return m, nil
 	case key.Matches(k, keys.Left):
 		if len(d.keys) > 0 {
@@ -194,8 +239,11 @@ func (m Model) detailKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	return m, cmd
 }
 
-func (m Model) compareKey(k tea.KeyMsg) Model {
+func (m Model) compareKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	c := &m.cmp
+	if c.ov.on {
+		return m.overlayKey(k)
+	}
 	n := 0
 	if c.cmp != nil {
 		n = len(c.cmp.Runs)
@@ -203,6 +251,11 @@ func (m Model) compareKey(k tea.KeyMsg) Model {
 	switch {
 	case key.Matches(k, keys.Back):
 		m.view = viewRuns
+	case key.Matches(k, keys.Overlay):
+		if n > 0 {
+			c.ov.on = true
+			return m.reloadOverlay()
+		}
 	case key.Matches(k, keys.Baseline):
 		if n > 0 {
 			c.baseline = (c.baseline + 1) % n
@@ -213,7 +266,7 @@ func (m Model) compareKey(k tea.KeyMsg) Model {
 		ncols := max(1, (m.width-cmpKeyW-1)/(cmpColW+1))
 		c.offset = min(max(0, n-ncols), c.offset+1)
 	}
-	return m
+	return m, nil
 }
 
 func (m Model) ablationKey(k tea.KeyMsg) Model {

@@ -57,6 +57,9 @@ type runSpec struct {
 	dir              string // run directory (checkpoints, artifacts); "" for none
 	engine           string
 	parent           string // parent run id (a reproduction's children)
+	// upstream is the run directory the command builds on (finetuning's --init): the run
+	// carries that run's params as pretrain.* (tracking.RunOptions.Upstream).
+	upstream string
 	// interrupted is what to tell a user who interrupts the command (how to resume).
 	interrupted string
 }
@@ -72,7 +75,7 @@ func (c *commonFlags) beginRun(s runSpec) (run tracking.Run, finish func(error) 
 	}
 	r, err := tracking.Begin(c.tracking, tracking.RunOptions{
 		Experiment: s.experiment, Name: s.name, Engine: s.engine, GitCommit: tracking.CodeVersion(),
-		ParentID: s.parent, Dir: s.dir, Command: strings.Join(os.Args, " "), Params: s.params,
+		ParentID: s.parent, Dir: s.dir, Command: strings.Join(os.Args, " "), Params: s.params, Upstream: s.upstream,
 		Resumes: s.dir != "" && train.HasCheckpoint(s.dir),
 	})
 	if err != nil {

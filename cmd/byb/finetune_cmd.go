@@ -58,12 +58,12 @@ encoder's too:
 	if err != nil {
 		return err
 	}
-	method := "supervised"
+	method, upstream := "supervised", ""
 	if *initDir != "none" {
-		method = "finetune"
+		method, upstream = "finetune", *initDir
 	}
 	run, finish, err := cf.beginRun(runSpec{experiment: "finetune", name: *task + " " + filepath.Base(*initDir),
-		dir: *out, engine: info.String(),
+		dir: *out, engine: info.String(), upstream: upstream,
 		params: map[string]string{"command": "finetune", "method": method, "init": *initDir, "data": *dataDir,
 			"task": *task, "freeze": fmt.Sprint(*freeze), "settings": *settings, "like": *like}})
 	if err != nil {
