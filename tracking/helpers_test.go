@@ -79,7 +79,7 @@ func childMain(mode, db string) int {
 		if err != nil {
 			return 4
 		}
-		HandleSignals(r, "")
+		HandleSignals(r, "run it again to resume")
 		for i := 0; i < 300; i++ {
 			r.LogMetric("loss", float64(i), int64(i))
 		}

@@ -248,6 +248,8 @@ func TestSIGKILLKeepsCommittedMetrics(t *testing.T) {
 func TestSIGTERMEndsRunAsKilled(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "byb.db")
 	cmd := childCmd(t, "sigterm", path)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -262,6 +264,10 @@ func TestSIGTERMEndsRunAsKilled(t *testing.T) {
 	err = cmd.Wait()
 	if ee, ok := err.(interface{ ExitCode() int }); !ok || ee.ExitCode() != 128+int(syscall.SIGTERM) {
 		t.Fatalf("child exit: %v; want status %d", err, 128+int(syscall.SIGTERM))
+	}
+	// The user is told, on a line of its own, what happened and what to do.
+	if !strings.Contains(stderr.String(), "\nbyb: interrupted by SIGTERM; run it again to resume\n") {
+		t.Errorf("stderr %q does not say it was interrupted and how to resume", stderr.String())
 	}
 	s, err := Open(path)
 	if err != nil {

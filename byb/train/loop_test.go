@@ -95,3 +95,32 @@ func TestLoopStopsOnANonFiniteLoss(t *testing.T) {
 		}
 	}
 }
+
+// A checkpoint is resumed only by the dataset it was trained on: other vocabularies are
+// refused in one line that shows both.
+func TestResumeRefusesAnotherDataset(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteConfig(dir, RunConfig{Method: "byb", Vocab: []int{10, 5}}); err != nil {
+		t.Fatal(err)
+	}
+	same := Options{Dir: dir, Config: RunConfig{Vocab: []int{10, 5}}}
+	if err := sameModel(same, map[string]any{"d": 8}, map[string]any{"d": 8}); err != nil {
+		t.Fatalf("the same dataset and shape: %v", err)
+	}
+	other := Options{Dir: dir, Config: RunConfig{Vocab: []int{12, 5}}}
+	err := sameModel(other, map[string]any{"d": 8}, map[string]any{"d": 8})
+	if err == nil || !strings.Contains(err.Error(), "vocabularies [10 5], this one has [12 5]") {
+		t.Fatalf("another dataset: %v", err)
+	}
+}
+
+// An error after a progress bar starts on a line of its own.
+func TestProgressAbortEndsTheLine(t *testing.T) {
+	var out strings.Builder
+	p := newProgress(Options{Progress: &out}, 10, 0)
+	p.step(1.5, 4)
+	p.abort()
+	if s := out.String(); !strings.HasSuffix(s, "\n") {
+		t.Fatalf("progress output %q does not end its line", s)
+	}
+}
