@@ -29,6 +29,7 @@ type table2Row struct {
 	Freeze  bool
 	Paper   map[string]float64
 	OursRef bool // a reference row that is not in the paper
+	Bag     bool // the bag-of-IDs logistic regression, not a neural encoder
 }
 
 // table2Rows in the paper's order, with its numbers (Table 2).
@@ -42,6 +43,7 @@ var table2Rows = []table2Row{
 	{Key: "byb-freeze", Label: "BYB(freeze)", Method: "byb", Freeze: true, Paper: paperRow(0.5779, 0.5673, 0.5618, 0.5456, 0.9134, 0.8950, 0.6823, 0.6702)},
 	{Key: "byb-unfreeze", Label: "BYB(unfreeze)", Method: "byb", Paper: paperRow(0.6409, 0.6381, 0.6364, 0.6281, 0.9238, 0.9224, 0.7669, 0.7405)},
 	{Key: "random-freeze", Label: "Random init (freeze)", Freeze: true, OursRef: true},
+	{Key: "bag", Label: "Bag-of-IDs (logistic regression)", OursRef: true, Bag: true},
 }
 
 // The paper's task columns per data set.
@@ -237,14 +239,31 @@ func table2Seed(c Config, tr *tracker, budget scaleBudget, preset, dataDir, out 
 				settings += fmt.Sprintf(";max_len=%d", maxLen)
 			}
 			c.logf("[table2] %s seed %d: %s on %s", preset, seed, row.Label, task)
+			command := "finetune"
+			if row.Bag {
+				command = "baseline bag"
+			}
 			child, err := tr.childOf(pretrainedRunID(tr, initDir), initDir, "finetune", row.Key+" "+task, "", map[string]string{
-				"command": "finetune", "method": row.Key, "init": initDir, "data": dataDir, "task": task,
+				"command": command, "method": row.Key, "init": initDir, "data": dataDir, "task": task,
 				"freeze": fmt.Sprint(row.Freeze), "settings": settings, "seed": fmt.Sprint(seed)})
 			if err != nil {
 				return err
 			}
-			r, err := pipeline.Finetune(pipeline.FinetuneOptions{Data: dataDir, Init: initDir, Task: task, Freeze: row.Freeze,
-				Settings: settings, Backend: c.Backend, Run: child.run, Progress: c.progress()})
+			var m metrics.Result
+			if row.Bag {
+				// The same sequences as the encoders see (max_len of the pretraining runs);
+				// the regression itself has no seed, so its seeds repeat one number.
+				var r *pipeline.BagResult
+				if r, err = pipeline.Bag(pipeline.BagOptions{Data: dataDir, Task: task, Settings: settings, Run: child.run, Progress: c.progress()}); err == nil {
+					m = r.Metrics
+				}
+			} else {
+				var r *pipeline.FinetuneResult
+				if r, err = pipeline.Finetune(pipeline.FinetuneOptions{Data: dataDir, Init: initDir, Task: task, Freeze: row.Freeze,
+					Settings: settings, Backend: c.Backend, Run: child.run, Progress: c.progress()}); err == nil {
+					m = r.Metrics
+				}
+			}
 			if err := child.finish(err); err != nil {
 				return fmt.Errorf("%s on %s/%s: %w", row.Label, preset, task, err)
 			}
@@ -253,8 +272,8 @@ func table2Seed(c Config, tr *tracker, budget scaleBudget, preset, dataDir, out 
 				cell = &table2Result{}
 				res[row.Key][task] = cell
 			}
-			cell.values = append(cell.values, headline(r.Metrics))
-			c.logf("[table2] %s seed %d: %s on %s: test AUROC %.4f", preset, seed, row.Label, task, headline(r.Metrics))
+			cell.values = append(cell.values, headline(m))
+			c.logf("[table2] %s seed %d: %s on %s: test AUROC %.4f", preset, seed, row.Label, task, headline(m))
 		}
 	}
 	return nil
@@ -315,7 +334,7 @@ func table2Markdown(c Config, presets []string, res map[string]map[string]map[st
 		b.WriteString(claims(preset, res[preset], tasks))
 		b.WriteString("\n")
 	}
-	b.WriteString("† not in the paper: the same head on the randomly initialised encoder, frozen — what pretraining adds.\n**Bold**: best frozen pretrained model per task. \"not implemented\": that baseline does not exist in byb yet; \"not run\": not asked for (--methods).\n")
+	b.WriteString("† not in the paper: Random init (freeze) is the same head on the randomly initialised encoder, frozen — what pretraining adds; Bag-of-IDs is a logistic regression on per-user ID counts, active days and recency (byb baseline bag), the reference a neural method must beat.\n**Bold**: best frozen pretrained model per task. \"not implemented\": that baseline does not exist in byb yet; \"not run\": not asked for (--methods).\n")
 	return b.String()
 }
 
@@ -361,44 +380,208 @@ func bestFrozen(res map[string]map[string]*table2Result, tasks []string) map[str
 	return out
 }
 
-// claims states, from the measured numbers, whether the paper's Table 2 claims hold here.
+// Verdicts of a claim, from paired per-seed differences.
+const (
+	verdictHolds        = "holds"
+	verdictFails        = "does not hold"
+	verdictInconclusive = "inconclusive"
+)
+
+// pairedVerdict compares rows a and b on one task seed by seed (both cells hold one value per
+// seed, in seed order): the claim "a beats b" holds when the mean paired difference is
+// positive and larger than its standard deviation, does not hold when it is negative by as
+// much, and is inconclusive otherwise — also with one seed, whose difference has no spread to
+// weigh it against. ok is false when either cell has no value.
+func pairedVerdict(res map[string]map[string]*table2Result, a, b, task string) (verdict string, diff float64, ok bool) {
+	ra, rb := res[a][task], res[b][task]
+	if ra == nil || rb == nil || len(ra.values) == 0 || len(rb.values) == 0 {
+		return "", 0, false
+	}
+	n := min(len(ra.values), len(rb.values))
+	d := make([]float64, n)
+	for i := range d {
+		d[i] = ra.values[i] - rb.values[i]
+	}
+	mean, std := meanStd(d)
+	switch {
+	case n < 2:
+		return verdictInconclusive, mean, true
+	case mean > 0 && mean > std:
+		return verdictHolds, mean, true
+	case mean < 0 && -mean > std:
+		return verdictFails, mean, true
+	}
+	return verdictInconclusive, mean, true
+}
+
+// tally counts the verdicts of one claim over tasks.
+type tally struct {
+	holds, fails, inconclusive int
+}
+
+func (t *tally) add(v string) {
+	switch v {
+	case verdictHolds:
+		t.holds++
+	case verdictFails:
+		t.fails++
+	default:
+		t.inconclusive++
+	}
+}
+
+func (t tally) n() int { return t.holds + t.fails + t.inconclusive }
+
+// verdict of the claim over all its tasks: holds when it holds on every task, does not hold
+// when it fails on one, else inconclusive.
+func (t tally) verdict() string {
+	switch {
+	case t.n() > 0 && t.holds == t.n():
+		return verdictHolds
+	case t.fails > 0:
+		return verdictFails
+	}
+	return verdictInconclusive
+}
+
+func (t tally) String() string {
+	return fmt.Sprintf("%s (holds on %d, does not hold on %d, inconclusive on %d of %d tasks)", t.verdict(), t.holds, t.fails, t.inconclusive, t.n())
+}
+
+// meanOf is a cell's mean over seeds.
+func meanOf(res map[string]map[string]*table2Result, key, task string) (float64, bool) {
+	r := res[key][task]
+	if r == nil || len(r.values) == 0 {
+		return 0, false
+	}
+	m, _ := meanStd(r.values)
+	return m, true
+}
+
+// bestOf returns, among keys with a value on task, the best and the second best by mean.
+func bestOf(res map[string]map[string]*table2Result, keys []string, task string) (best, second string) {
+	bv, sv := math.Inf(-1), math.Inf(-1)
+	for _, k := range keys {
+		m, ok := meanOf(res, k, task)
+		switch {
+		case !ok:
+		case m > bv:
+			second, sv = best, bv
+			best, bv = k, m
+		case m > sv:
+			second, sv = k, m
+		}
+	}
+	return best, second
+}
+
+var (
+	frozenPretrained = []string{"mbmv1", "mbmv2", "nbp", "cts", "msdp", "byb-freeze"}
+	pretrainBaseline = []string{"mbmv1", "mbmv2", "nbp", "cts", "msdp"}
+)
+
+// claims states, from the measured numbers and their seed spread, which of the paper's
+// Table 2 claims hold here (paired per-seed differences, see pairedVerdict).
 func claims(preset string, res map[string]map[string]*table2Result, tasks []string) string {
-	mean := func(key, task string) (float64, bool) {
-		r := res[key][task]
-		if r == nil || len(r.values) == 0 {
-			return 0, false
-		}
-		m, _ := meanStd(r.values)
-		return m, true
-	}
 	var lines []string
-	check := func(claim, a, b string) {
-		wins, n := 0, 0
+	say := func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
+
+	// 1. BYB(freeze) is the best frozen pretrained model, by some margin over the second.
+	var first tally
+	firstTasks, measured := 0, 0
+	var rel []float64
+	for _, t := range tasks {
+		best, second := bestOf(res, frozenPretrained, t)
+		if best == "" || second == "" {
+			continue
+		}
+		measured++
+		if best != "byb-freeze" {
+			// Not the best: the claim fails on this task when the best beats it for sure.
+			v, _, _ := pairedVerdict(res, best, "byb-freeze", t)
+			if v == verdictHolds {
+				first.add(verdictFails)
+			} else {
+				first.add(verdictInconclusive)
+			}
+			continue
+		}
+		firstTasks++
+		v, _, _ := pairedVerdict(res, "byb-freeze", second, t)
+		first.add(v)
+		b, _ := meanOf(res, "byb-freeze", t)
+		o, _ := meanOf(res, second, t)
+		rel = append(rel, (b-o)/o)
+	}
+	if measured > 0 {
+		gain := ""
+		if len(rel) > 0 {
+			m, _ := meanStd(rel)
+			gain = fmt.Sprintf(", by %+.1f%% over the second best on average where it is best", 100*m)
+		}
+		say("- 1. BYB(freeze) is the best frozen pretrained model on %d of %d tasks%s (paper: 6 of 8, +3.9%%): %s.", firstTasks, measured, gain, first)
+	}
+
+	// 2. BYB(unfreeze) beats Supervised.
+	var unfrozen tally
+	var rel2 []float64
+	for _, t := range tasks {
+		if v, _, ok := pairedVerdict(res, "byb-unfreeze", "supervised", t); ok {
+			unfrozen.add(v)
+			b, _ := meanOf(res, "byb-unfreeze", t)
+			o, _ := meanOf(res, "supervised", t)
+			rel2 = append(rel2, (b-o)/o)
+		}
+	}
+	if unfrozen.n() > 0 {
+		m, _ := meanStd(rel2)
+		say("- 2. BYB(unfreeze) beats Supervised (paper: on 8 of 8 tasks, +1.3%%; here %+.1f%% on average): %s.", 100*m, unfrozen)
+	}
+
+	// 3. MSDP is the best pretraining baseline.
+	var msdp tally
+	msdpBest := 0
+	for _, t := range tasks {
+		best, second := bestOf(res, pretrainBaseline, t)
+		if best == "" || second == "" || res["msdp"][t] == nil || len(res["msdp"][t].values) == 0 {
+			continue
+		}
+		if best != "msdp" {
+			if v, _, _ := pairedVerdict(res, best, "msdp", t); v == verdictHolds {
+				msdp.add(verdictFails)
+			} else {
+				msdp.add(verdictInconclusive)
+			}
+			continue
+		}
+		msdpBest++
+		v, _, _ := pairedVerdict(res, "msdp", second, t)
+		msdp.add(v)
+	}
+	if msdp.n() > 0 {
+		say("- 3. MSDP is the best pretraining baseline on %d of %d tasks (paper: on every task): %s.", msdpBest, msdp.n(), msdp)
+	}
+
+	// 4. byb's own checks: pretraining adds to the random encoder, and beats counting IDs.
+	for _, ref := range []struct{ key, what string }{
+		{"random-freeze", "Random init (freeze): pretraining helps"},
+		{"bag", "Bag-of-IDs: the encoder beats counting IDs"},
+	} {
+		var t4 tally
 		for _, t := range tasks {
-			va, okA := mean(a, t)
-			vb, okB := mean(b, t)
-			if okA && okB {
-				n++
-				if va > vb {
-					wins++
-				}
+			if v, _, ok := pairedVerdict(res, "byb-freeze", ref.key, t); ok {
+				t4.add(v)
 			}
 		}
-		if n > 0 {
-			verdict := "holds"
-			if wins < n {
-				verdict = "does not hold on every task"
-			}
-			lines = append(lines, fmt.Sprintf("- %s: %s (%d of %d tasks).", claim, verdict, wins, n))
+		if t4.n() > 0 {
+			say("- 4. BYB(freeze) beats %s (byb's check, not the paper's): %s.", ref.what, t4)
 		}
 	}
-	check("BYB(freeze) beats the random-initialised encoder (pretraining helps)", "byb-freeze", "random-freeze")
-	check("BYB(unfreeze) beats Supervised (paper: on every task)", "byb-unfreeze", "supervised")
-	check("BYB(unfreeze) beats BYB(freeze) (paper: on every task)", "byb-unfreeze", "byb-freeze")
-	for _, base := range []string{"mbmv1", "mbmv2", "nbp", "cts", "msdp"} {
-		check("BYB(freeze) beats "+base, "byb-freeze", base)
+	if len(lines) == 0 {
+		return "No claim can be judged: too few rows ran.\n"
 	}
-	return strings.Join(lines, "\n") + "\n"
+	return "Claims (\"holds\": the paired per-seed difference is positive on average and larger than its standard deviation; one seed is inconclusive):\n\n" +
+		strings.Join(lines, "\n") + "\n"
 }
 
 func table2CSV(presets []string, res map[string]map[string]map[string]*table2Result) string {

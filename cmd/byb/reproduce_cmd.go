@@ -34,7 +34,7 @@ paper (Table 8 sizes; GPU-sized, not for a laptop).`)
 	pretrainSet := fs.String("pretrain-set", "", `settings added to every method's pretraining, e.g. "min_steps=150;batch_size=32" (one shared, smaller budget)`)
 	input := fs.String("in", "", "the input log of an experiment on real data (retail: default "+experiments.DefaultRetailInput+")")
 	taskList := fs.String("tasks", "", "comma-separated task columns that run (default: all), e.g. 5-day,Active-30d")
-	rowList := fs.String("rows", "", "comma-separated rows that run (default: all): supervised, nbp, mbmv1, mbmv2, cts, msdp, byb-freeze, byb-unfreeze, random-freeze, or frozen (every frozen row)")
+	rowList := fs.String("rows", "", "comma-separated rows that run (default: all): supervised, nbp, mbmv1, mbmv2, cts, msdp, byb-freeze, byb-unfreeze, random-freeze, bag (bag-of-IDs), or frozen (every frozen row)")
 	// Flags may follow the experiment name.
 	var name string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
