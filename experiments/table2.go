@@ -147,6 +147,15 @@ func runTable2(c Config) (*Report, error) {
 	rep.Files["csv"] = csvPath
 	tr.artifact(mdPath, "table")
 	tr.artifact(csvPath, "table")
+	for _, preset := range presets {
+		png := filepath.Join(out, "table2-"+preset+".png")
+		if err := table2PNG(png, preset, table2Tasks[preset], results[preset]); err != nil {
+			c.logf("[table2] no chart for %s: %v", preset, err)
+			continue
+		}
+		rep.Files["chart "+preset] = png
+		tr.artifact(png, "figure")
+	}
 	rep.RunID = tr.id()
 	return rep, tr.finish(nil)
 }

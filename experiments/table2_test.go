@@ -1,8 +1,14 @@
 package experiments
 
 import (
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/plot/plotutil"
 
 	"github.com/byb-dev/byb/byb/data/synth"
 )
@@ -109,5 +115,52 @@ func TestTable2Filters(t *testing.T) {
 	}
 	if err := checkTable2Filters(Config{Rows: []string{"bybfreeze"}}, presets); err == nil || !strings.Contains(err.Error(), "byb-freeze") {
 		t.Errorf("unknown row: err = %v, want one listing the known rows", err)
+	}
+}
+
+// The PNG has one colored bar group per task: decode it and find the bars' colors.
+func TestTable2PNG(t *testing.T) {
+	tasks := table2Tasks[synth.TmallLike]
+	res := map[string]map[string]*table2Result{"byb-freeze": {}, "random-freeze": {}}
+	for i, task := range tasks {
+		res["byb-freeze"][task] = &table2Result{values: []float64{0.7 + 0.05*float64(i), 0.72 + 0.05*float64(i)}}
+		res["random-freeze"][task] = &table2Result{values: []float64{0.6}}
+	}
+	path := filepath.Join(t.TempDir(), "t.png")
+	if err := table2PNG(path, synth.TmallLike, tasks, res); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	colors := map[color.Color]int{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			colors[img.At(x, y)]++
+		}
+	}
+	// The two rows' bar colors cover many pixels each.
+	for i := 0; i < 2; i++ {
+		r, g, bl, _ := plotutil.Color(i).RGBA()
+		n := 0
+		for c, k := range colors {
+			cr, cg, cb, _ := c.RGBA()
+			if cr>>8 == r>>8 && cg>>8 == g>>8 && cb>>8 == bl>>8 {
+				n += k
+			}
+		}
+		if n < 500 {
+			t.Errorf("row %d's color covers %d pixels: its bars are missing", i, n)
+		}
+	}
+	if err := table2PNG(path, synth.TmallLike, tasks, map[string]map[string]*table2Result{}); err == nil {
+		t.Error("an empty table must not make an empty chart")
 	}
 }

@@ -1,0 +1,80 @@
+package experiments
+
+import (
+	"fmt"
+	"image/color"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+)
+
+// table2PNG draws one data set's table as grouped bars: one group per task, one bar per row
+// (method) with its mean over seeds and an error bar of ± one standard deviation, one color
+// per row, the legend outside the bars. Rows without any value are left out.
+func table2PNG(path, preset string, tasks []string, res map[string]map[string]*table2Result) error {
+	p := plot.New()
+	p.Title.Text = "Table 2 · " + preset + " (mean ± std over seeds)"
+	p.Y.Label.Text = "test AUROC"
+	p.Y.Min, p.Y.Max = 0, 1
+	p.NominalX(tasks...)
+	p.Legend.Top = true
+	p.Legend.Left = true
+
+	var shown []table2Row
+	for _, row := range table2Rows {
+		for _, t := range tasks {
+			if r := res[row.Key][t]; r != nil && len(r.values) > 0 {
+				shown = append(shown, row)
+				break
+			}
+		}
+	}
+	if len(shown) == 0 {
+		return fmt.Errorf("table2 %s: no cell has a value to plot", preset)
+	}
+	// A group spans 0.8 of a task's unit on the x axis; the canvas widens with the bars, and a
+	// bar's width in points is its share of the unit as drawn (about 0.85 of the canvas is
+	// plot area).
+	canvas := vg.Length(max(160, 18*len(tasks)*len(shown))) * vg.Millimeter
+	step := 0.8 / float64(len(shown))
+	width := vg.Length(step) * canvas * 0.85 / vg.Length(len(tasks))
+	for i, row := range shown {
+		means := make(plotter.Values, len(tasks))
+		errs := make(plotter.YErrors, len(tasks))
+		for j, t := range tasks {
+			if r := res[row.Key][t]; r != nil && len(r.values) > 0 {
+				means[j], errs[j].Low = meanStd(r.values)
+				errs[j].High = errs[j].Low
+			}
+		}
+		bars, err := plotter.NewBarChart(means, width)
+		if err != nil {
+			return err
+		}
+		// Center the group on its task: bars side by side, shifted from the middle.
+		dx := step * (float64(i) - float64(len(shown)-1)/2)
+		bars.XMin = dx
+		bars.Color = plotutil.Color(i)
+		bars.LineStyle.Width = 0
+		p.Add(bars)
+		p.Legend.Add(row.Label, bars)
+
+		xys := make(plotter.XYs, len(tasks))
+		for j := range tasks {
+			xys[j].Y = means[j]
+			xys[j].X = float64(j) + dx
+		}
+		eb, err := plotter.NewYErrorBars(struct {
+			plotter.XYer
+			plotter.YErrorer
+		}{xys, errs})
+		if err != nil {
+			return err
+		}
+		eb.LineStyle.Color = color.Black
+		p.Add(eb)
+	}
+	return p.Save(canvas, 110*vg.Millimeter, path)
+}
