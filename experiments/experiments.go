@@ -24,6 +24,9 @@ type Config struct {
 	Log      io.Writer // progress lines
 	Quiet    bool      // no per-step progress bars
 	Presets  []string  // data sets to run (default: every preset the experiment knows)
+	// Datasets are imported dataset directories to run as well, each with its own tasks
+	// (table2 --dataset DIR); with Datasets and no Presets, only they run.
+	Datasets []string
 	// Methods are the pretraining methods whose rows run (default: byb); the rows of the
 	// others say "not run".
 	Methods []string

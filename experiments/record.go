@@ -133,3 +133,15 @@ func (c Config) progress() io.Writer {
 	}
 	return c.Log
 }
+
+// finishedPretraining reports whether dir holds a pretraining that ran to the end of its
+// budget, and its n. An experiment reuses such a run as it is: pretraining it again would be
+// refused (nothing left to train), and recording a run that trains nothing would be noise.
+// The run directory's name carries its settings, so the run is the one asked for.
+func finishedPretraining(dir string) (maxLen int, ok bool) {
+	cfg, err := train.ReadConfig(dir)
+	if err != nil || cfg.Finished == nil || !*cfg.Finished {
+		return 0, false
+	}
+	return cfg.MaxLen, true
+}

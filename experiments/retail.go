@@ -85,16 +85,20 @@ func runRetail(c Config) (*Report, error) {
 	for seed := 0; seed < c.Seeds; seed++ {
 		settings := fmt.Sprintf("%s;seed=%d", budget.pretrain, seed)
 		runDir := filepath.Join(out, "runs", fmt.Sprintf("byb-seed%d-%08x", seed, crc32.ChecksumIEEE([]byte(settings))))
-		c.logf("[retail] seed %d: pretraining byb", seed)
-		child, err := tr.child("pretrain", "byb online-retail", runDir, map[string]string{
-			"command": "pretrain", "method": "byb", "data": dataDir, "settings": settings, "seed": fmt.Sprint(seed)})
-		if err != nil {
-			return nil, tr.fail(err)
-		}
-		_, err = pipeline.Pretrain(pipeline.PretrainOptions{Data: dataDir, Method: "byb", Settings: settings, Out: runDir,
-			Backend: c.Backend, Engine: c.Engine, Run: child.run, Progress: c.progress()})
-		if err := child.finish(err); err != nil {
-			return nil, tr.fail(fmt.Errorf("pretraining on Online Retail: %w", err))
+		if _, ok := finishedPretraining(runDir); ok {
+			c.logf("[retail] seed %d: reusing the finished pretraining in %s", seed, runDir)
+		} else {
+			c.logf("[retail] seed %d: pretraining byb", seed)
+			child, err := tr.child("pretrain", "byb online-retail", runDir, map[string]string{
+				"command": "pretrain", "method": "byb", "data": dataDir, "settings": settings, "seed": fmt.Sprint(seed)})
+			if err != nil {
+				return nil, tr.fail(err)
+			}
+			_, err = pipeline.Pretrain(pipeline.PretrainOptions{Data: dataDir, Method: "byb", Settings: settings, Out: runDir,
+				Backend: c.Backend, Engine: c.Engine, Run: child.run, Progress: c.progress()})
+			if err := child.finish(err); err != nil {
+				return nil, tr.fail(fmt.Errorf("pretraining on Online Retail: %w", err))
+			}
 		}
 		for _, row := range retailRows {
 			m, err := retailCellRun(c, tr, budget, row, dataDir, runDir, seed)

@@ -46,6 +46,57 @@ var table2Rows = []table2Row{
 	{Key: "bag", Label: "Bag-of-IDs (logistic regression)", OursRef: true, Bag: true},
 }
 
+// table2Data is one data set of the table: a synthetic preset (generated at the scale) or an
+// imported dataset directory, and its task columns.
+type table2Data struct {
+	name   string // preset, or the dataset's name
+	dir    string // "" for a preset until generated
+	tasks  []string
+	preset bool // the paper's numbers apply (its tasks on an analogue of its data)
+}
+
+// table2Datasets lists the data sets a run covers: the presets asked for (both by default,
+// unless only --dataset directories are given), then the directories with every task of
+// their meta.json.
+func table2Datasets(c Config) ([]table2Data, error) {
+	presets := c.Presets
+	if len(presets) == 0 && len(c.Datasets) == 0 {
+		presets = []string{synth.TmallLike, synth.MobileLike}
+	}
+	var out []table2Data
+	for _, p := range presets {
+		tasks, ok := table2Tasks[p]
+		if !ok {
+			return nil, fmt.Errorf("table2: no preset %q (tmall-like, mobile-like; --dataset DIR runs an imported one)", p)
+		}
+		out = append(out, table2Data{name: p, tasks: tasks, preset: true})
+	}
+	seen := map[string]bool{}
+	for _, d := range out {
+		seen[d.name] = true
+	}
+	for _, dir := range c.Datasets {
+		meta, err := data.ReadMeta(dir)
+		if err != nil {
+			return nil, fmt.Errorf("table2 --dataset %s: %w", dir, err)
+		}
+		if len(meta.Tasks) == 0 {
+			return nil, fmt.Errorf("table2 --dataset %s: the dataset has no task to finetune on (import it with --task NAME=RULE)", dir)
+		}
+		name := meta.Name
+		if name == "" || seen[name] {
+			name = filepath.Base(filepath.Clean(dir))
+		}
+		seen[name] = true
+		d := table2Data{name: name, dir: dir}
+		for _, t := range meta.Tasks {
+			d.tasks = append(d.tasks, t.Name)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
 // The paper's task columns per data set.
 var table2Tasks = map[string][]string{
 	synth.TmallLike:  {"5-day", "10-day", "15-day", "30-day"},
@@ -99,38 +150,45 @@ func runTable2(c Config) (*Report, error) {
 	if !ok {
 		return nil, fmt.Errorf("unknown scale %q (ci, small, paper)", c.Scale)
 	}
-	presets := c.Presets
-	if len(presets) == 0 {
-		presets = []string{synth.TmallLike, synth.MobileLike}
-	}
 	if c.Seeds <= 0 {
 		c.Seeds = 1
 	}
-	if err := checkTable2Filters(c, presets); err != nil {
+	sets, err := table2Datasets(c)
+	if err != nil {
 		return nil, err
+	}
+	if err := checkTable2Filters(c, sets); err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, d := range sets {
+		names = append(names, d.name)
 	}
 	budget.pretrain = joinSettings(budget.pretrain, c.PretrainSettings)
 	out := filepath.Join(c.Out, "table2-"+c.Scale)
 	tr, err := newTracker(c, "table2", map[string]string{"scale": c.Scale, "seeds": fmt.Sprint(c.Seeds),
-		"presets": strings.Join(presets, ","), "pretrain_settings": budget.pretrain, "probe_settings": budget.probe, "finetune_settings": budget.finetune})
+		"presets": strings.Join(names, ","), "pretrain_settings": budget.pretrain, "probe_settings": budget.probe, "finetune_settings": budget.finetune})
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	results := map[string]map[string]map[string]*table2Result{} // preset → row → task
-	for _, preset := range presets {
-		results[preset] = map[string]map[string]*table2Result{}
-		dataDir, err := ensureData(c, preset)
-		if err != nil {
-			return nil, tr.fail(err)
+	prog := &cellProgress{c: c, start: start, total: countCells(c, sets)}
+	results := map[string]map[string]map[string]*table2Result{} // data set → row → task
+	for i := range sets {
+		d := &sets[i]
+		results[d.name] = map[string]map[string]*table2Result{}
+		if d.dir == "" {
+			if d.dir, err = ensureData(c, d.name); err != nil {
+				return nil, tr.fail(err)
+			}
 		}
 		for seed := 0; seed < c.Seeds; seed++ {
-			if err := table2Seed(c, tr, budget, preset, dataDir, out, seed, results[preset]); err != nil {
+			if err := table2Seed(c, tr, budget, *d, out, seed, results[d.name], prog); err != nil {
 				return nil, tr.fail(err)
 			}
 		}
 	}
-	md := table2Markdown(c, presets, results, time.Since(start))
+	md := table2Markdown(c, sets, results, time.Since(start))
 	rep := &Report{Markdown: md, Files: map[string]string{}}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, tr.fail(err)
@@ -140,20 +198,20 @@ func runTable2(c Config) (*Report, error) {
 	if err := os.WriteFile(mdPath, []byte(md), 0o644); err != nil {
 		return nil, tr.fail(err)
 	}
-	if err := os.WriteFile(csvPath, []byte(table2CSV(presets, results)), 0o644); err != nil {
+	if err := os.WriteFile(csvPath, []byte(table2CSV(sets, results)), 0o644); err != nil {
 		return nil, tr.fail(err)
 	}
 	rep.Files["table"] = mdPath
 	rep.Files["csv"] = csvPath
 	tr.artifact(mdPath, "table")
 	tr.artifact(csvPath, "table")
-	for _, preset := range presets {
-		png := filepath.Join(out, "table2-"+preset+".png")
-		if err := table2PNG(png, preset, table2Tasks[preset], results[preset]); err != nil {
-			c.logf("[table2] no chart for %s: %v", preset, err)
+	for _, d := range sets {
+		png := filepath.Join(out, "table2-"+d.name+".png")
+		if err := table2PNG(png, d.name, d.tasks, results[d.name]); err != nil {
+			c.logf("[table2] no chart for %s: %v", d.name, err)
 			continue
 		}
-		rep.Files["chart "+preset] = png
+		rep.Files["chart "+d.name] = png
 		tr.artifact(png, "figure")
 	}
 	rep.RunID = tr.id()
@@ -162,14 +220,15 @@ func runTable2(c Config) (*Report, error) {
 
 // checkTable2Filters rejects a --tasks or --rows name that no row or column of the presets
 // has, naming the known ones.
-func checkTable2Filters(c Config, presets []string) error {
-	var tasks []string
-	for _, p := range presets {
-		tasks = append(tasks, table2Tasks[p]...)
+func checkTable2Filters(c Config, sets []table2Data) error {
+	var tasks, names []string
+	for _, d := range sets {
+		tasks = append(tasks, d.tasks...)
+		names = append(names, d.name)
 	}
 	for _, t := range c.Tasks {
 		if !contains(tasks, t) {
-			return fmt.Errorf("table2: no task %q on %s (known: %s)", t, strings.Join(presets, ", "), strings.Join(tasks, ", "))
+			return fmt.Errorf("table2: no task %q on %s (known: %s)", t, strings.Join(names, ", "), strings.Join(tasks, ", "))
 		}
 	}
 	keys := []string{"frozen"}
@@ -186,8 +245,9 @@ func checkTable2Filters(c Config, presets []string) error {
 
 // table2Seed pretrains every available method once with one seed, then finetunes every row
 // on every task.
-func table2Seed(c Config, tr *tracker, budget scaleBudget, preset, dataDir, out string, seed int,
-	res map[string]map[string]*table2Result) error {
+func table2Seed(c Config, tr *tracker, budget scaleBudget, d table2Data, out string, seed int,
+	res map[string]map[string]*table2Result, prog *cellProgress) error {
+	preset, dataDir, tasks := d.name, d.dir, d.tasks
 	pretrained := map[string]string{} // method → run dir
 	maxLen := 0                       // n of the pretraining runs (all see the same data)
 	for _, row := range table2Rows {
@@ -201,6 +261,11 @@ func table2Seed(c Config, tr *tracker, budget scaleBudget, preset, dataDir, out 
 		// The directory names the settings, so a changed budget pretrains anew instead of
 		// resuming a run made with other settings.
 		dir := filepath.Join(out, "runs", preset, fmt.Sprintf("%s-seed%d-%08x", row.Method, seed, crc32.ChecksumIEEE([]byte(settings))))
+		if n, ok := finishedPretraining(dir); ok {
+			c.logf("[table2] %s seed %d: reusing the finished %s pretraining in %s", preset, seed, row.Method, dir)
+			pretrained[row.Method], maxLen = dir, n
+			continue
+		}
 		c.logf("[table2] %s seed %d: pretraining %s", preset, seed, row.Method)
 		child, err := tr.child("pretrain", row.Method+" "+preset, dir, map[string]string{
 			"command": "pretrain", "method": row.Method, "data": dataDir, "settings": settings, "seed": fmt.Sprint(seed)})
@@ -220,7 +285,7 @@ func table2Seed(c Config, tr *tracker, budget scaleBudget, preset, dataDir, out 
 		}
 		initDir := "none"
 		if !c.runsRow(row.Key, row.Freeze) {
-			for _, task := range table2Tasks[preset] {
+			for _, task := range tasks {
 				res[row.Key][task] = &table2Result{skipped: "not run"}
 			}
 			continue
@@ -231,21 +296,34 @@ func table2Seed(c Config, tr *tracker, budget scaleBudget, preset, dataDir, out 
 				if _, err := methods.Lookup(row.Method); err != nil {
 					why = "not implemented"
 				}
-				for _, task := range table2Tasks[preset] {
+				for _, task := range tasks {
 					res[row.Key][task] = &table2Result{skipped: why}
 				}
 				continue
 			}
 		}
-		for _, task := range table2Tasks[preset] {
+		for _, task := range tasks {
 			if !c.runsTask(task) {
 				res[row.Key][task] = &table2Result{skipped: "not run"}
 				continue
+			}
+			cell := res[row.Key][task]
+			if cell == nil {
+				cell = &table2Result{}
+				res[row.Key][task] = cell
 			}
 			settings := fmt.Sprintf("%s;seed=%d", budget.finetuneSettings(row), seed)
 			if initDir == "none" && maxLen > 0 {
 				// Encoders trained from scratch see sequences as long as the pretrained ones.
 				settings += fmt.Sprintf(";max_len=%d", maxLen)
+			}
+			// A finished cell is kept on disk, keyed by everything that makes it, so that an
+			// interrupted table resumes cell by cell.
+			cached := cellPath(out, preset, row.Key, task, seed, initDir+"|"+settings)
+			if v, ok := readCell(cached); ok {
+				cell.values = append(cell.values, v)
+				prog.done(fmt.Sprintf("%s seed %d: %s on %s: test AUROC %.4f (cached)", preset, seed, row.Label, task, v))
+				continue
 			}
 			c.logf("[table2] %s seed %d: %s on %s", preset, seed, row.Label, task)
 			command := "finetune"
@@ -276,13 +354,11 @@ func table2Seed(c Config, tr *tracker, budget scaleBudget, preset, dataDir, out 
 			if err := child.finish(err); err != nil {
 				return fmt.Errorf("%s on %s/%s: %w", row.Label, preset, task, err)
 			}
-			cell := res[row.Key][task]
-			if cell == nil {
-				cell = &table2Result{}
-				res[row.Key][task] = cell
-			}
 			cell.values = append(cell.values, headline(m))
-			c.logf("[table2] %s seed %d: %s on %s: test AUROC %.4f", preset, seed, row.Label, task, headline(m))
+			if err := writeCell(cached, headline(m)); err != nil {
+				return err
+			}
+			prog.done(fmt.Sprintf("%s seed %d: %s on %s: test AUROC %.4f", preset, seed, row.Label, task, headline(m)))
 		}
 	}
 	return nil
@@ -315,23 +391,42 @@ func meanStd(v []float64) (float64, float64) {
 	return mean, math.Sqrt(ss / float64(len(v)-1))
 }
 
-func table2Markdown(c Config, presets []string, res map[string]map[string]map[string]*table2Result, took time.Duration) string {
+func table2Markdown(c Config, sets []table2Data, res map[string]map[string]map[string]*table2Result, took time.Duration) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Table 2 (scale %s, %d seed(s), engine %s, %s)\n\n", c.Scale, c.Seeds, c.Engine.Config, took.Round(time.Second))
-	fmt.Fprintf(&b, "Test AUROC (macro one-vs-rest for the 90-class Tmall-like tasks), mean ± std over seeds (one seed: the value alone); the paper's value in brackets. Data: synthetic `%s` analogues at scale %s, not the paper's data; the numbers are not expected to match the paper's, the ordering of methods is what can be compared.\n\n", strings.Join(presets, "`, `"), c.Scale)
+	var synthetic, imported []string
+	for _, d := range sets {
+		if d.preset {
+			synthetic = append(synthetic, d.name)
+		} else {
+			imported = append(imported, fmt.Sprintf("%s (%s)", d.name, d.dir))
+		}
+	}
+	b.WriteString("Test AUROC (macro one-vs-rest for multi-class tasks), mean ± std over seeds (one seed: the value alone); the paper's value in brackets.")
+	if len(synthetic) > 0 {
+		fmt.Fprintf(&b, " Synthetic data: `%s` analogues at scale %s, not the paper's data; the numbers are not expected to match the paper's, the ordering of methods is what can be compared.", strings.Join(synthetic, "`, `"), c.Scale)
+	}
+	if len(imported) > 0 {
+		fmt.Fprintf(&b, " Imported data: %s, with its own tasks (no paper numbers).", strings.Join(imported, ", "))
+	}
+	b.WriteString("\n\n")
 	if budget, ok := budgets[c.Scale]; ok {
 		budget.pretrain = joinSettings(budget.pretrain, c.PretrainSettings)
 		fmt.Fprintf(&b, "Training, the same for every method: pretraining %s; frozen rows (a head on standardised, cached E, its epoch chosen on a validation part) %s; unfrozen rows and Supervised %s.\n\n",
 			settingsText(budget.pretrain), settingsText(budget.probe), settingsText(budget.finetune))
 	}
-	for _, preset := range presets {
-		tasks := table2Tasks[preset]
+	for _, d := range sets {
+		preset, tasks := d.name, d.tasks
 		fmt.Fprintf(&b, "## %s\n\n| Method | %s |\n|---|%s\n", preset, strings.Join(tasks, " | "), strings.Repeat("---|", len(tasks)))
 		best := bestFrozen(res[preset], tasks)
 		for _, row := range table2Rows {
 			cells := []string{}
+			shown := row
+			if !d.preset {
+				shown.Paper = nil // the paper has no number for another data set's tasks
+			}
 			for _, task := range tasks {
-				cells = append(cells, formatCell(res[preset][row.Key][task], row, task, best[task]))
+				cells = append(cells, formatCell(res[preset][row.Key][task], shown, task, best[task]))
 			}
 			label := row.Label
 			if row.OursRef {
@@ -593,18 +688,19 @@ func claims(preset string, res map[string]map[string]*table2Result, tasks []stri
 		strings.Join(lines, "\n") + "\n"
 }
 
-func table2CSV(presets []string, res map[string]map[string]map[string]*table2Result) string {
+func table2CSV(sets []table2Data, res map[string]map[string]map[string]*table2Result) string {
 	var b strings.Builder
 	b.WriteString("dataset,method,task,seed,auroc,paper\n")
-	for _, preset := range presets {
+	for _, d := range sets {
+		preset := d.name
 		for _, row := range table2Rows {
-			for _, task := range table2Tasks[preset] {
+			for _, task := range d.tasks {
 				r := res[preset][row.Key][task]
 				if r == nil {
 					continue
 				}
 				paper := ""
-				if v, ok := row.Paper[task]; ok {
+				if v, ok := row.Paper[task]; ok && d.preset {
 					paper = fmt.Sprint(v)
 				}
 				for seed, v := range r.values {

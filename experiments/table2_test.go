@@ -5,8 +5,12 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/byb-dev/byb/byb/engine"
+	"github.com/byb-dev/byb/internal/testenv"
 
 	"gonum.org/v1/plot/plotutil"
 
@@ -106,7 +110,10 @@ func TestTable2Filters(t *testing.T) {
 	if all := (Config{}); !all.runsRow("supervised", false) || !all.runsTask("Unbind-90d") {
 		t.Error("no filter must run every row and task")
 	}
-	presets := []string{synth.TmallLike, synth.MobileLike}
+	presets, err := table2Datasets(Config{})
+	if err != nil || len(presets) != 2 {
+		t.Fatalf("default data sets %v, %v; want the two presets", presets, err)
+	}
 	if err := checkTable2Filters(c, presets); err != nil {
 		t.Errorf("valid filters rejected: %v", err)
 	}
@@ -162,5 +169,77 @@ func TestTable2PNG(t *testing.T) {
 	}
 	if err := table2PNG(path, synth.TmallLike, tasks, map[string]map[string]*table2Result{}); err == nil {
 		t.Error("an empty table must not make an empty chart")
+	}
+}
+
+// The table on an imported dataset directory, end to end at a smoke budget: its own tasks,
+// the frozen rows and the bag-of-IDs row with two seeds, claims, Markdown, CSV and a PNG;
+// run again, it reuses the finished pretrainings and every cell.
+func TestTable2OnADatasetResumesCellByCell(t *testing.T) {
+	testenv.SkipShort(t, "pretrains twice and probes on a generated dataset")
+	testenv.Require(t, engine.XLACPUPluginPath() != "", "the XLA CPU plugin", "`just setup`")
+	backend, info, err := engine.OpenConfig("xla:cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := synth.NewConfig(synth.TmallLike, "ci", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "mine")
+	if _, err := synth.Generate(cfg, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	c := Config{Scale: "ci", Seeds: 2, Out: t.TempDir(), Backend: backend, Engine: info, Tracking: "off", Log: &log, Quiet: true,
+		Datasets: []string{dir}, Rows: []string{"byb-freeze", "random-freeze", "bag"}, Tasks: []string{"5-day"},
+		PretrainSettings: "steps=3;batch_size=16;max_len=64"}
+	rep, err := runTable2(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csv, err := os.ReadFile(rep.Files["csv"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(csv)), "\n")
+	if len(lines) != 1+3*2 {
+		t.Fatalf("csv has %d rows, want 3 rows × 2 seeds:\n%s", len(lines)-1, csv)
+	}
+	for _, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		v, err := strconv.ParseFloat(f[4], 64)
+		if err != nil || v <= 0 || v >= 1 || f[5] != "" {
+			t.Errorf("csv row %q: want an AUROC in (0,1) and no paper number", l)
+		}
+	}
+	for _, want := range []string{"Bag-of-IDs (logistic regression)", "Claims", "- 4. BYB(freeze) beats Bag-of-IDs", "Imported data: "} {
+		if !strings.Contains(rep.Markdown, want) {
+			t.Errorf("the table lacks %q:\n%s", want, rep.Markdown)
+		}
+	}
+	charts := 0
+	for kind, path := range rep.Files {
+		if st, err := os.Stat(path); strings.HasPrefix(kind, "chart ") && err == nil && st.Size() > 0 {
+			charts++
+		}
+	}
+	if charts != 1 {
+		t.Errorf("%d PNG charts among %v, want the dataset's one", charts, rep.Files)
+	}
+	if !strings.Contains(log.String(), "cell 6/6") {
+		t.Errorf("progress does not count the table's 6 cells:\n%s", log.String())
+	}
+
+	log.Reset()
+	again, err := runTable2(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(log.String(), "(cached)"); n != 6 || strings.Contains(log.String(), ": pretraining ") {
+		t.Errorf("the rerun computed cells or pretrained again (%d cached):\n%s", n, log.String())
+	}
+	if again.Markdown[strings.Index(again.Markdown, "\n"):] != rep.Markdown[strings.Index(rep.Markdown, "\n"):] {
+		t.Errorf("the rerun's table differs:\n%s\nvs\n%s", again.Markdown, rep.Markdown)
 	}
 }

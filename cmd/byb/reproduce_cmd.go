@@ -28,7 +28,9 @@ paper (Table 8 sizes; GPU-sized, not for a laptop).`)
 	scale := fs.String("scale", "small", "ci | small | paper")
 	seeds := fs.Int("seeds", 1, "model seeds; cells show mean ± std over them")
 	out := fs.String("out", "out", "output directory (data and runs are cached here)")
-	presets := fs.String("presets", "", "comma-separated data sets (default: tmall-like,mobile-like)")
+	presets := fs.String("presets", "", "comma-separated synthetic data sets (default: tmall-like,mobile-like, unless --dataset is given)")
+	var datasets listFlag
+	fs.Var(&datasets, "dataset", "table2: an imported dataset directory (byb data import) to run the same protocol on, with its own tasks; repeatable")
 	quiet := fs.Bool("quiet", false, "no per-step progress bars")
 	methodList := fs.String("methods", "byb", "pretraining methods whose rows run: byb, nbp, mbmv1, mbmv2, cts, msdp, or all (the baselines run over raw sequences: slow on CPU at the small scale)")
 	pretrainSet := fs.String("pretrain-set", "", `settings added to every method's pretraining, e.g. "min_steps=150;batch_size=32" (one shared, smaller budget)`)
@@ -60,7 +62,7 @@ paper (Table 8 sizes; GPU-sized, not for a laptop).`)
 	}
 	ps := splitList(*presets)
 	rep, err := exp.Run(experiments.Config{Scale: *scale, Seeds: *seeds, Out: *out, Backend: backend, Engine: info,
-		Tracking: cf.tracking, Log: os.Stderr, Quiet: *quiet, Presets: ps, Methods: strings.Split(*methodList, ","),
+		Tracking: cf.tracking, Log: os.Stderr, Quiet: *quiet, Presets: ps, Datasets: datasets, Methods: strings.Split(*methodList, ","),
 		PretrainSettings: *pretrainSet, Input: *input, Tasks: splitList(*taskList), Rows: splitList(*rowList)})
 	if err != nil {
 		return err

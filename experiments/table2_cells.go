@@ -1,0 +1,93 @@
+package experiments
+
+import (
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// A Table 2 run is hours of cells. Each finished cell is kept in out/cells/, so that a run
+// interrupted (or extended by a seed, a row, a task) computes only what it lacks, and one
+// progress line counts the cells of the whole table with an ETA.
+
+// cellPath is where one cell's value is kept; key holds everything else that makes the cell
+// (its init and settings), so that a changed budget computes it anew.
+func cellPath(out, dataset, row, task string, seed int, key string) string {
+	name := fmt.Sprintf("%s-%s-seed%d-%08x.json", row, strings.ReplaceAll(task, string(filepath.Separator), "_"), seed, crc32.ChecksumIEEE([]byte(key)))
+	return filepath.Join(out, "cells", dataset, name)
+}
+
+type cellFile struct {
+	AUROC float64 `json:"auroc"`
+}
+
+func readCell(path string) (float64, bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, false
+	}
+	var c cellFile
+	if json.Unmarshal(b, &c) != nil {
+		return 0, false
+	}
+	return c.AUROC, true
+}
+
+// writeCell keeps a cell's value, atomically: a half-written file must not pass for a cell.
+func writeCell(path string, auroc float64) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	b, _ := json.Marshal(cellFile{AUROC: auroc})
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// countCells is the number of cells the run computes or reads: every seed, row and task
+// that runs on every data set.
+func countCells(c Config, sets []table2Data) int {
+	n := 0
+	for _, d := range sets {
+		for _, row := range table2Rows {
+			if !c.runsRow(row.Key, row.Freeze) || (row.Method != "" && !c.runs(row.Method)) {
+				continue
+			}
+			for _, t := range d.tasks {
+				if c.runsTask(t) {
+					n += c.Seeds
+				}
+			}
+		}
+	}
+	return n
+}
+
+// cellProgress prints "[table2] cell k/N (ETA …): what" as cells finish. The ETA is the mean
+// time of the cells computed so far (cached ones cost nothing) times the cells left; it
+// counts a cell's share of its pretraining too, since that time passes between cells.
+type cellProgress struct {
+	c           Config
+	start       time.Time
+	total, seen int
+	cached      int
+}
+
+func (p *cellProgress) done(what string) {
+	p.seen++
+	if strings.HasSuffix(what, "(cached)") {
+		p.cached++
+	}
+	eta := ""
+	if computed := p.seen - p.cached; computed > 0 && p.seen < p.total {
+		per := time.Since(p.start) / time.Duration(computed)
+		eta = fmt.Sprintf(", ETA %s", (per * time.Duration(p.total-p.seen)).Round(time.Second))
+	}
+	p.c.logf("[table2] cell %d/%d%s: %s", p.seen, p.total, eta, what)
+}
