@@ -27,6 +27,9 @@ type Config struct {
 	// Datasets are imported dataset directories to run as well, each with its own tasks
 	// (table2 --dataset DIR); with Datasets and no Presets, only they run.
 	Datasets []string
+	// DataSeeds regenerates a synthetic data set for every seed (seed+1), so that the spread
+	// over seeds includes the data's, not only the model's.
+	DataSeeds bool
 	// Methods are the pretraining methods whose rows run (default: byb); the rows of the
 	// others say "not run".
 	Methods []string

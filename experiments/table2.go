@@ -177,13 +177,20 @@ func runTable2(c Config) (*Report, error) {
 	for i := range sets {
 		d := &sets[i]
 		results[d.name] = map[string]map[string]*table2Result{}
-		if d.dir == "" {
-			if d.dir, err = ensureData(c, d.name); err != nil {
-				return nil, tr.fail(err)
-			}
-		}
 		for seed := 0; seed < c.Seeds; seed++ {
-			if err := table2Seed(c, tr, budget, *d, out, seed, results[d.name], prog); err != nil {
+			ds := *d
+			if d.preset {
+				// The data's seed is 1, or with --data-seeds one more than the model's: then the
+				// spread over seeds includes the data's.
+				dataSeed := 1
+				if c.DataSeeds {
+					dataSeed = seed + 1
+				}
+				if ds.dir, err = ensureData(c, d.name, dataSeed); err != nil {
+					return nil, tr.fail(err)
+				}
+			}
+			if err := table2Seed(c, tr, budget, ds, out, seed, results[d.name], prog); err != nil {
 				return nil, tr.fail(err)
 			}
 		}
@@ -260,7 +267,7 @@ func table2Seed(c Config, tr *tracker, budget scaleBudget, d table2Data, out str
 		settings := fmt.Sprintf("%s;seed=%d", budget.pretrain, seed)
 		// The directory names the settings, so a changed budget pretrains anew instead of
 		// resuming a run made with other settings.
-		dir := filepath.Join(out, "runs", preset, fmt.Sprintf("%s-seed%d-%08x", row.Method, seed, crc32.ChecksumIEEE([]byte(settings))))
+		dir := filepath.Join(out, "runs", filepath.Base(dataDir), fmt.Sprintf("%s-seed%d-%08x", row.Method, seed, crc32.ChecksumIEEE([]byte(settings))))
 		if n, ok := finishedPretraining(dir); ok {
 			c.logf("[table2] %s seed %d: reusing the finished %s pretraining in %s", preset, seed, row.Method, dir)
 			pretrained[row.Method], maxLen = dir, n
@@ -319,7 +326,7 @@ func table2Seed(c Config, tr *tracker, budget scaleBudget, d table2Data, out str
 			}
 			// A finished cell is kept on disk, keyed by everything that makes it, so that an
 			// interrupted table resumes cell by cell.
-			cached := cellPath(out, preset, row.Key, task, seed, initDir+"|"+settings)
+			cached := cellPath(out, preset, row.Key, task, seed, initDir+"|"+settings+"|"+dataDir)
 			if v, ok := readCell(cached); ok {
 				cell.values = append(cell.values, v)
 				prog.done(fmt.Sprintf("%s seed %d: %s on %s: test AUROC %.4f (cached)", preset, seed, row.Label, task, v))
@@ -393,7 +400,11 @@ func meanStd(v []float64) (float64, float64) {
 
 func table2Markdown(c Config, sets []table2Data, res map[string]map[string]map[string]*table2Result, took time.Duration) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Table 2 (scale %s, %d seed(s), engine %s, %s)\n\n", c.Scale, c.Seeds, c.Engine.Config, took.Round(time.Second))
+	seeds := fmt.Sprintf("%d model seed(s)", c.Seeds)
+	if c.DataSeeds {
+		seeds = fmt.Sprintf("%d seed(s) of model and synthetic data", c.Seeds)
+	}
+	fmt.Fprintf(&b, "# Table 2 (scale %s, %s, engine %s, %s)\n\n", c.Scale, seeds, c.Engine.Config, took.Round(time.Second))
 	var synthetic, imported []string
 	for _, d := range sets {
 		if d.preset {
@@ -713,13 +724,13 @@ func table2CSV(sets []table2Data, res map[string]map[string]map[string]*table2Re
 }
 
 // ensureData generates the preset's data set at the experiment's scale once, and reuses it.
-func ensureData(c Config, preset string) (string, error) {
-	dir := filepath.Join(c.Out, "data", fmt.Sprintf("%s-%s-seed1", preset, c.Scale))
+func ensureData(c Config, preset string, seed int) (string, error) {
+	dir := filepath.Join(c.Out, "data", fmt.Sprintf("%s-%s-seed%d", preset, c.Scale, seed))
 	if _, err := data.ReadMeta(dir); err == nil {
 		c.logf("[data] reusing %s", dir)
 		return dir, nil
 	}
-	cfg, err := synth.NewConfig(preset, c.Scale, 1)
+	cfg, err := synth.NewConfig(preset, c.Scale, int64(seed))
 	if err != nil {
 		return "", err
 	}

@@ -243,3 +243,24 @@ func TestTable2OnADatasetResumesCellByCell(t *testing.T) {
 		t.Errorf("the rerun's table differs:\n%s\nvs\n%s", again.Markdown, rep.Markdown)
 	}
 }
+
+// --data-seeds: each seed's synthetic data set is generated with its own seed, once.
+func TestEnsureDataPerSeed(t *testing.T) {
+	c := Config{Scale: "ci", Out: t.TempDir()}
+	one, err := ensureData(c, synth.TmallLike, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := ensureData(c, synth.TmallLike, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(filepath.Join(one, "times.bin"))
+	b, _ := os.ReadFile(filepath.Join(two, "times.bin"))
+	if one == two || len(a) == 0 || string(a) == string(b) {
+		t.Fatalf("data seeds 1 and 2 gave %s and %s with the same behaviors", one, two)
+	}
+	if again, err := ensureData(c, synth.TmallLike, 2); err != nil || again != two {
+		t.Fatalf("a second call must reuse %s: %s, %v", two, again, err)
+	}
+}

@@ -29,6 +29,7 @@ paper (Table 8 sizes; GPU-sized, not for a laptop).`)
 	seeds := fs.Int("seeds", 1, "model seeds; cells show mean ± std over them")
 	out := fs.String("out", "out", "output directory (data and runs are cached here)")
 	presets := fs.String("presets", "", "comma-separated synthetic data sets (default: tmall-like,mobile-like, unless --dataset is given)")
+	dataSeeds := fs.Bool("data-seeds", false, "table2: generate the synthetic data anew for every seed (seed+1), so that the spread includes the data's")
 	var datasets listFlag
 	fs.Var(&datasets, "dataset", "table2: an imported dataset directory (byb data import) to run the same protocol on, with its own tasks; repeatable")
 	quiet := fs.Bool("quiet", false, "no per-step progress bars")
@@ -62,7 +63,7 @@ paper (Table 8 sizes; GPU-sized, not for a laptop).`)
 	}
 	ps := splitList(*presets)
 	rep, err := exp.Run(experiments.Config{Scale: *scale, Seeds: *seeds, Out: *out, Backend: backend, Engine: info,
-		Tracking: cf.tracking, Log: os.Stderr, Quiet: *quiet, Presets: ps, Datasets: datasets, Methods: strings.Split(*methodList, ","),
+		Tracking: cf.tracking, Log: os.Stderr, Quiet: *quiet, Presets: ps, Datasets: datasets, DataSeeds: *dataSeeds, Methods: strings.Split(*methodList, ","),
 		PretrainSettings: *pretrainSet, Input: *input, Tasks: splitList(*taskList), Rows: splitList(*rowList)})
 	if err != nil {
 		return err
