@@ -75,7 +75,9 @@ paper (Table 8 sizes; GPU-sized, not for a laptop).`)
 	for kind, path := range rep.Files {
 		fmt.Printf("%s: %s\n", kind, path)
 	}
-	fmt.Printf("run: %s (byb runs show %s)\n", rep.RunID, rep.RunID)
+	if rep.RunID != "" { // --tracking off records no run
+		fmt.Printf("run: %s (byb runs show %s)\n", rep.RunID, rep.RunID)
+	}
 	return nil
 }
 
