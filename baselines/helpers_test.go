@@ -30,26 +30,28 @@ func PureGoBackend(t testing.TB) backends.Backend {
 // one-layer encoder of width 8 with a fixed initial seed, then settings.
 func TinyContext(t testing.TB, defaults func(*context.Context), settings string) *context.Context {
 	t.Helper()
-	ctx := context.New()
-	encoder.SetDefaults(ctx)
-	defaults(ctx)
-	ctx.SetParams(map[string]any{encoder.ParamDim: 8, encoder.ParamLayers: 1, encoder.ParamHeads: 2, encoder.ParamFF: 8,
-		context.ParamInitialSeed: int64(3)})
-	if _, err := encoder.ApplySettings(ctx, settings); err != nil {
+	ctx, err := tinyContext(defaults, settings)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return ctx
 }
 
-// settingsError is the error a method's settings meet: the registry's range check when
-// applying them, else the method's own when build constructs it from the context.
-func settingsError(defaults func(*context.Context), settings string, build func(*context.Context) error) error {
+func tinyContext(defaults func(*context.Context), settings string) (*context.Context, error) {
 	ctx := context.New()
 	encoder.SetDefaults(ctx)
 	defaults(ctx)
 	ctx.SetParams(map[string]any{encoder.ParamDim: 8, encoder.ParamLayers: 1, encoder.ParamHeads: 2, encoder.ParamFF: 8,
 		context.ParamInitialSeed: int64(3)})
-	if _, err := encoder.ApplySettings(ctx, settings); err != nil {
+	_, err := encoder.ApplySettings(ctx, settings)
+	return ctx, err
+}
+
+// settingsError is the error a method's settings meet: the registry's range check when
+// applying them, else the method's own when build constructs it from the context.
+func settingsError(defaults func(*context.Context), settings string, build func(*context.Context) error) error {
+	ctx, err := tinyContext(defaults, settings)
+	if err != nil {
 		return err
 	}
 	return build(ctx)

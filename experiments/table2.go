@@ -595,6 +595,35 @@ var (
 	pretrainBaseline = []string{"mbmv1", "mbmv2", "nbp", "cts", "msdp"}
 )
 
+// bestClaim judges "who is the best of keys" on every task where who and at least one other
+// key have a value. Where who has the best mean, the claim holds, fails or is inconclusive as
+// who against the second best does (pairedVerdict), and rel gets who's relative margin over
+// it; elsewhere it fails when the best beats who for sure, else it is inconclusive. wins
+// counts the tasks where who has the best mean.
+func bestClaim(res map[string]map[string]*table2Result, keys []string, who string, tasks []string) (t tally, wins int, rel []float64) {
+	for _, task := range tasks {
+		best, second := bestOf(res, keys, task)
+		if _, ok := meanOf(res, who, task); !ok || best == "" || second == "" {
+			continue
+		}
+		if best != who {
+			if v, _, _ := pairedVerdict(res, best, who, task); v == verdictHolds {
+				t.add(verdictFails)
+			} else {
+				t.add(verdictInconclusive)
+			}
+			continue
+		}
+		wins++
+		v, _, _ := pairedVerdict(res, who, second, task)
+		t.add(v)
+		w, _ := meanOf(res, who, task)
+		o, _ := meanOf(res, second, task)
+		rel = append(rel, (w-o)/o)
+	}
+	return t, wins, rel
+}
+
 // claims states, from the measured numbers and their seed spread, which of the paper's
 // Table 2 claims hold here (paired per-seed differences, see pairedVerdict).
 func claims(preset string, res map[string]map[string]*table2Result, tasks []string) string {
@@ -602,39 +631,13 @@ func claims(preset string, res map[string]map[string]*table2Result, tasks []stri
 	say := func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
 
 	// 1. BYB(freeze) is the best frozen pretrained model, by some margin over the second.
-	var first tally
-	firstTasks, measured := 0, 0
-	var rel []float64
-	for _, t := range tasks {
-		best, second := bestOf(res, frozenPretrained, t)
-		if best == "" || second == "" {
-			continue
-		}
-		measured++
-		if best != "byb-freeze" {
-			// Not the best: the claim fails on this task when the best beats it for sure.
-			v, _, _ := pairedVerdict(res, best, "byb-freeze", t)
-			if v == verdictHolds {
-				first.add(verdictFails)
-			} else {
-				first.add(verdictInconclusive)
-			}
-			continue
-		}
-		firstTasks++
-		v, _, _ := pairedVerdict(res, "byb-freeze", second, t)
-		first.add(v)
-		b, _ := meanOf(res, "byb-freeze", t)
-		o, _ := meanOf(res, second, t)
-		rel = append(rel, (b-o)/o)
-	}
-	if measured > 0 {
+	if first, wins, rel := bestClaim(res, frozenPretrained, "byb-freeze", tasks); first.n() > 0 {
 		gain := ""
 		if len(rel) > 0 {
 			m, _ := meanStd(rel)
 			gain = fmt.Sprintf(", by %+.1f%% over the second best on average where it is best", 100*m)
 		}
-		say("- 1. BYB(freeze) is the best frozen pretrained model on %d of %d tasks%s (paper: 6 of 8, +3.9%%): %s.", firstTasks, measured, gain, first)
+		say("- 1. BYB(freeze) is the best frozen pretrained model on %d of %d tasks%s (paper: 6 of 8, +3.9%%): %s.", wins, first.n(), gain, first)
 	}
 
 	// 2. BYB(unfreeze) beats Supervised.
@@ -654,27 +657,8 @@ func claims(preset string, res map[string]map[string]*table2Result, tasks []stri
 	}
 
 	// 3. MSDP is the best pretraining baseline.
-	var msdp tally
-	msdpBest := 0
-	for _, t := range tasks {
-		best, second := bestOf(res, pretrainBaseline, t)
-		if best == "" || second == "" || res["msdp"][t] == nil || len(res["msdp"][t].values) == 0 {
-			continue
-		}
-		if best != "msdp" {
-			if v, _, _ := pairedVerdict(res, best, "msdp", t); v == verdictHolds {
-				msdp.add(verdictFails)
-			} else {
-				msdp.add(verdictInconclusive)
-			}
-			continue
-		}
-		msdpBest++
-		v, _, _ := pairedVerdict(res, "msdp", second, t)
-		msdp.add(v)
-	}
-	if msdp.n() > 0 {
-		say("- 3. MSDP is the best pretraining baseline on %d of %d tasks (paper: on every task): %s.", msdpBest, msdp.n(), msdp)
+	if msdp, wins, _ := bestClaim(res, pretrainBaseline, "msdp", tasks); msdp.n() > 0 {
+		say("- 3. MSDP is the best pretraining baseline on %d of %d tasks (paper: on every task): %s.", wins, msdp.n(), msdp)
 	}
 
 	// 4. byb's own checks: pretraining adds to the random encoder, and beats counting IDs.
