@@ -56,7 +56,7 @@ type BagResult struct {
 // window, the number of behaviors, of active windows and the windows since the last one, into
 // a logistic regression whose L2 strength is chosen on 20% of the finetune users.
 func Bag(o BagOptions) (*BagResult, error) {
-	ds, _, task, ft, test, err := taskSamples(o.Data, o.Task)
+	ds, taskIdx, task, ft, test, err := taskSamples(o.Data, o.Task)
 	if err != nil {
 		return nil, err
 	}
@@ -81,8 +81,8 @@ func Bag(o BagOptions) (*BagResult, error) {
 	}
 	cols := bagofids.NewColumns(ds.Meta.VocabSizes(), context.GetParamOr(ctx, ParamBagMaxIDs, 50000))
 	maxIter := context.GetParamOr(ctx, ParamBagMaxIter, 100)
-	train := bagofids.Features(ds, ft, cols, seq, 0)
-	testSet := bagofids.Features(ds, test, cols, seq, 0)
+	train := bagofids.Features(ds, ft, cols, seq, taskIdx)
+	testSet := bagofids.Features(ds, test, cols, seq, taskIdx)
 	progress := o.Progress
 	if progress == nil {
 		progress = os.Stderr
