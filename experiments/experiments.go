@@ -16,7 +16,7 @@ import (
 // Config is what every experiment takes.
 type Config struct {
 	Scale    string // ci | small | paper
-	Seeds    int    // model seeds (0..Seeds-1); results are mean ± std over them
+	Seeds    int    // model seeds (0..Seeds-1); results are mean ± std over them; 0: the scale's default
 	Out      string // output root; data and runs are cached under it
 	Backend  backends.Backend
 	Engine   engine.Info
@@ -36,6 +36,9 @@ type Config struct {
 	// PretrainSettings ("name=value;...") are added to every pretraining run's budget, the
 	// same for every method (a smaller shared budget for a quick comparison).
 	PretrainSettings string
+	// FinetuneSettings ("name=value;...") are added to every finetuning cell's budget, frozen
+	// and unfrozen alike (a smoke budget: "epochs=1").
+	FinetuneSettings string
 	// Input is the log an experiment on real data reads (retail: the Online Retail file).
 	Input string
 	// Tasks, when set, are the only task columns that run (the others say "not run").
@@ -43,6 +46,22 @@ type Config struct {
 	// Rows, when set, are the only rows that run, by key (table2: supervised, nbp, …,
 	// byb-freeze, byb-unfreeze, random-freeze) or "frozen" for every frozen row.
 	Rows []string
+}
+
+// DefaultSeeds is the number of seeds an experiment runs at each scale when Config.Seeds
+// is 0: three at the small scale, enough for the paired claims to tell a difference from
+// seed noise; one where a run is a smoke test (ci) or GPU-sized (paper).
+var DefaultSeeds = map[string]int{"ci": 1, "small": 3, "paper": 1}
+
+// seedCount is c.Seeds, or the scale's default.
+func (c Config) seedCount() int {
+	if c.Seeds > 0 {
+		return c.Seeds
+	}
+	if n, ok := DefaultSeeds[c.Scale]; ok {
+		return n
+	}
+	return 1
 }
 
 // runs reports whether method is one of c.Methods (byb when none is given; "all" = every one).

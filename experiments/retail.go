@@ -56,9 +56,7 @@ func runRetail(c Config) (*Report, error) {
 	if !ok {
 		return nil, fmt.Errorf("unknown scale %q (ci, small, paper)", c.Scale)
 	}
-	if c.Seeds <= 0 {
-		c.Seeds = 1
-	}
+	c.Seeds = c.seedCount()
 	in := c.Input
 	if in == "" {
 		in = DefaultRetailInput

@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/byb-dev/byb/byb/engine"
 	"github.com/byb-dev/byb/internal/testenv"
 )
 
@@ -22,11 +21,7 @@ func TestRetailEndToEnd(t *testing.T) {
 	_, err := os.Stat(in)
 	testenv.Require(t, err == nil, fmt.Sprintf("the Online Retail log (%v)", err),
 		"put the UCI Online Retail file at ../shared/data/online-retail/online_retail.csv.gz beside the repository")
-	testenv.Require(t, engine.XLACPUPluginPath() != "", "the XLA CPU plugin", "`just setup`")
-	backend, info, err := engine.OpenConfig("xla:cpu")
-	if err != nil {
-		t.Fatal(err)
-	}
+	backend, info := xlaCPU(t)
 	rep, err := runRetail(Config{Scale: "ci", Seeds: 1, Out: t.TempDir(), Backend: backend, Engine: info, Input: in, Tracking: "off", Log: os.Stderr, Quiet: true})
 	if err != nil {
 		t.Fatal(err)

@@ -145,14 +145,21 @@ type table2Result struct {
 	skipped string // why the cell is empty
 }
 
+// table2Budget is the scale's budget with the run's --pretrain-set and --finetune-set.
+func table2Budget(c Config) (scaleBudget, bool) {
+	b, ok := budgets[c.Scale]
+	b.pretrain = joinSettings(b.pretrain, c.PretrainSettings)
+	b.probe = joinSettings(b.probe, c.FinetuneSettings)
+	b.finetune = joinSettings(b.finetune, c.FinetuneSettings)
+	return b, ok
+}
+
 func runTable2(c Config) (*Report, error) {
-	budget, ok := budgets[c.Scale]
+	budget, ok := table2Budget(c)
 	if !ok {
 		return nil, fmt.Errorf("unknown scale %q (ci, small, paper)", c.Scale)
 	}
-	if c.Seeds <= 0 {
-		c.Seeds = 1
-	}
+	c.Seeds = c.seedCount()
 	sets, err := table2Datasets(c)
 	if err != nil {
 		return nil, err
@@ -164,7 +171,6 @@ func runTable2(c Config) (*Report, error) {
 	for _, d := range sets {
 		names = append(names, d.name)
 	}
-	budget.pretrain = joinSettings(budget.pretrain, c.PretrainSettings)
 	out := filepath.Join(c.Out, "table2-"+c.Scale)
 	tr, err := newTracker(c, "table2", map[string]string{"scale": c.Scale, "seeds": fmt.Sprint(c.Seeds),
 		"presets": strings.Join(names, ","), "pretrain_settings": budget.pretrain, "probe_settings": budget.probe, "finetune_settings": budget.finetune})
@@ -320,13 +326,18 @@ func table2Seed(c Config, tr *tracker, budget scaleBudget, d table2Data, out str
 				res[row.Key][task] = cell
 			}
 			settings := fmt.Sprintf("%s;seed=%d", budget.finetuneSettings(row), seed)
-			if initDir == "none" && maxLen > 0 {
-				// Encoders trained from scratch see sequences as long as the pretrained ones.
-				settings += fmt.Sprintf(";max_len=%d", maxLen)
+			like := ""
+			if initDir == "none" {
+				// Encoders trained from scratch (Random init, Supervised) and the bag-of-IDs
+				// reference see what BYB's encoder sees: its sequence length and pooling, and
+				// for the encoders its architecture too (--like).
+				if like = pretrained["byb"]; like == "" && maxLen > 0 {
+					settings += fmt.Sprintf(";max_len=%d", maxLen)
+				}
 			}
 			// A finished cell is kept on disk, keyed by everything that makes it, so that an
 			// interrupted table resumes cell by cell.
-			cached := cellPath(out, preset, row.Key, task, seed, initDir+"|"+settings+"|"+dataDir)
+			cached := cellPath(out, preset, row.Key, task, seed, initDir+"|"+like+"|"+settings+"|"+dataDir)
 			if v, ok := readCell(cached); ok {
 				cell.values = append(cell.values, v)
 				prog.done(fmt.Sprintf("%s seed %d: %s on %s: test AUROC %.4f (cached)", preset, seed, row.Label, task, v))
@@ -338,7 +349,7 @@ func table2Seed(c Config, tr *tracker, budget scaleBudget, d table2Data, out str
 				command = "baseline bag"
 			}
 			child, err := tr.childOf(pretrainedRunID(tr, initDir), initDir, "finetune", row.Key+" "+task, "", map[string]string{
-				"command": command, "method": row.Key, "init": initDir, "data": dataDir, "task": task,
+				"command": command, "method": row.Key, "init": initDir, "like": like, "data": dataDir, "task": task,
 				"freeze": fmt.Sprint(row.Freeze), "settings": settings, "seed": fmt.Sprint(seed)})
 			if err != nil {
 				return err
@@ -348,12 +359,12 @@ func table2Seed(c Config, tr *tracker, budget scaleBudget, d table2Data, out str
 				// The same sequences as the encoders see (max_len of the pretraining runs);
 				// the regression itself has no seed, so its seeds repeat one number.
 				var r *pipeline.BagResult
-				if r, err = pipeline.Bag(pipeline.BagOptions{Data: dataDir, Task: task, Settings: settings, Run: child.run, Progress: c.progress()}); err == nil {
+				if r, err = pipeline.Bag(pipeline.BagOptions{Data: dataDir, Task: task, Settings: settings, Like: like, Run: child.run, Progress: c.progress()}); err == nil {
 					m = r.Metrics
 				}
 			} else {
 				var r *pipeline.FinetuneResult
-				if r, err = pipeline.Finetune(pipeline.FinetuneOptions{Data: dataDir, Init: initDir, Task: task, Freeze: row.Freeze,
+				if r, err = pipeline.Finetune(pipeline.FinetuneOptions{Data: dataDir, Init: initDir, Like: like, Task: task, Freeze: row.Freeze,
 					Settings: settings, Backend: c.Backend, Run: child.run, Progress: c.progress()}); err == nil {
 					m = r.Metrics
 				}
@@ -421,8 +432,7 @@ func table2Markdown(c Config, sets []table2Data, res map[string]map[string]map[s
 		fmt.Fprintf(&b, " Imported data: %s, with its own tasks (no paper numbers).", strings.Join(imported, ", "))
 	}
 	b.WriteString("\n\n")
-	if budget, ok := budgets[c.Scale]; ok {
-		budget.pretrain = joinSettings(budget.pretrain, c.PretrainSettings)
+	if budget, ok := table2Budget(c); ok {
 		fmt.Fprintf(&b, "Training, the same for every method: pretraining %s; frozen rows (a head on standardised, cached E, its epoch chosen on a validation part) %s; unfrozen rows and Supervised %s.\n\n",
 			settingsText(budget.pretrain), settingsText(budget.probe), settingsText(budget.finetune))
 	}
@@ -449,7 +459,14 @@ func table2Markdown(c Config, sets []table2Data, res map[string]map[string]map[s
 		b.WriteString(claims(preset, res[preset], tasks))
 		b.WriteString("\n")
 	}
-	b.WriteString("† not in the paper: Random init (freeze) is the same head on the randomly initialised encoder, frozen — what pretraining adds; Bag-of-IDs is a logistic regression on per-user ID counts, active days and recency (byb baseline bag), the reference a neural method must beat.\n**Bold**: best frozen pretrained model per task. \"not implemented\": that baseline does not exist in byb yet; \"not run\": not asked for (--methods).\n")
+	legend := "**Bold**: best frozen pretrained model per task."
+	if strings.Contains(b.String(), "not implemented") {
+		legend += ` "not implemented": that baseline does not exist in byb yet.`
+	}
+	if strings.Contains(b.String(), "not run") {
+		legend += ` "not run": not asked for (--methods, --rows, --tasks).`
+	}
+	b.WriteString("† not in the paper: Random init (freeze) is the same head on the randomly initialised encoder, frozen — what pretraining adds; Bag-of-IDs is a logistic regression on per-user ID counts, active days and recency (byb baseline bag), the reference a neural method must beat.\n" + legend + "\n")
 	return b.String()
 }
 

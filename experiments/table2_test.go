@@ -11,6 +11,7 @@ import (
 
 	"github.com/byb-dev/byb/byb/engine"
 	"github.com/byb-dev/byb/internal/testenv"
+	"github.com/gomlx/gomlx/backends"
 
 	"gonum.org/v1/plot/plotutil"
 
@@ -172,16 +173,29 @@ func TestTable2PNG(t *testing.T) {
 	}
 }
 
-// The table on an imported dataset directory, end to end at a smoke budget: its own tasks,
-// the frozen rows and the bag-of-IDs row with two seeds, claims, Markdown, CSV and a PNG;
-// run again, it reuses the finished pretrainings and every cell.
-func TestTable2OnADatasetResumesCellByCell(t *testing.T) {
-	testenv.SkipShort(t, "pretrains twice and probes on a generated dataset")
+// xlaCPU opens the XLA CPU engine the end-to-end tests run on (`just setup` installs it).
+func xlaCPU(t *testing.T) (backends.Backend, engine.Info) {
+	t.Helper()
 	testenv.Require(t, engine.XLACPUPluginPath() != "", "the XLA CPU plugin", "`just setup`")
 	backend, info, err := engine.OpenConfig("xla:cpu")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return backend, info
+}
+
+// The smoke budget of the end-to-end tests: a few pretraining steps of a tiny encoder, one
+// finetuning epoch. Every number is produced; none is expected to be good.
+const (
+	smokePretrain = "steps=2;batch_size=16;max_len=32;d=16;ff=32;heads=2;layers=1"
+	smokeFinetune = "epochs=1;bag_max_iter=5"
+)
+
+// The table on an imported dataset directory, end to end at a smoke budget: its own tasks,
+// the frozen rows and the bag-of-IDs row with two seeds, claims, Markdown, CSV and a PNG.
+func TestTable2OnADataset(t *testing.T) {
+	testenv.SkipShort(t, "pretrains twice and probes on a generated dataset")
+	backend, info := xlaCPU(t)
 	cfg, err := synth.NewConfig(synth.TmallLike, "ci", 1)
 	if err != nil {
 		t.Fatal(err)
@@ -193,7 +207,7 @@ func TestTable2OnADatasetResumesCellByCell(t *testing.T) {
 	var log strings.Builder
 	c := Config{Scale: "ci", Seeds: 2, Out: t.TempDir(), Backend: backend, Engine: info, Tracking: "off", Log: &log, Quiet: true,
 		Datasets: []string{dir}, Rows: []string{"byb-freeze", "random-freeze", "bag"}, Tasks: []string{"5-day"},
-		PretrainSettings: "steps=3;batch_size=16;max_len=64"}
+		PretrainSettings: smokePretrain, FinetuneSettings: smokeFinetune}
 	rep, err := runTable2(c)
 	if err != nil {
 		t.Fatal(err)
@@ -230,13 +244,78 @@ func TestTable2OnADatasetResumesCellByCell(t *testing.T) {
 	if !strings.Contains(log.String(), "cell 6/6") {
 		t.Errorf("progress does not count the table's 6 cells:\n%s", log.String())
 	}
+}
 
+// The whole table as `just reproduce table2` makes it, at a smoke budget (a few pretraining
+// steps of a tiny encoder, one finetuning epoch): every method pretrained on both synthetic
+// data sets, every row on every task, each cell a number in (0, 1) beside the paper's, the
+// claims section, the Markdown, CSV and a PNG per data set; run again, it reuses the finished
+// pretrainings and every cell.
+func TestTable2EveryRowAtASmokeBudget(t *testing.T) {
+	testenv.SkipShort(t, "pretrains six methods on two generated data sets and fills 80 cells")
+	backend, info := xlaCPU(t)
+	var log strings.Builder
+	c := Config{Scale: "ci", Seeds: 1, Out: t.TempDir(), Backend: backend, Engine: info, Tracking: "off",
+		Log: &log, Quiet: true, Methods: []string{"all"},
+		PretrainSettings: smokePretrain, FinetuneSettings: smokeFinetune}
+	rep, err := runTable2(c)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	csv, err := os.ReadFile(rep.Files["csv"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSpace(string(csv)), "\n")[1:] {
+		f := strings.Split(l, ",") // dataset,method,task,seed,auroc,paper
+		v, err := strconv.ParseFloat(f[4], 64)
+		if err != nil || v < 0 || v > 1 {
+			t.Errorf("csv row %q: the AUROC is not a number in [0, 1]", l)
+		}
+		row := rowByKey(t, f[1])
+		if _, paper := row.Paper[f[2]]; paper == (f[5] == "") {
+			t.Errorf("csv row %q: the paper's number is missing or made up", l)
+		}
+		cells[f[0]+"/"+f[1]+"/"+f[2]] = true
+	}
+	for _, preset := range []string{synth.TmallLike, synth.MobileLike} {
+		for _, row := range table2Rows {
+			for _, task := range table2Tasks[preset] {
+				if !cells[preset+"/"+row.Key+"/"+task] {
+					t.Errorf("no cell for %s on %s/%s", row.Label, preset, task)
+				}
+			}
+		}
+	}
+	for _, want := range []string{"## tmall-like", "## mobile-like", "Claims", "- 1. BYB(freeze) is the best frozen pretrained model",
+		"- 2. BYB(unfreeze) beats Supervised", "- 3. MSDP is the best pretraining baseline", "- 4. BYB(freeze) beats Random init (freeze)",
+		"- 4. BYB(freeze) beats Bag-of-IDs"} {
+		if !strings.Contains(rep.Markdown, want) {
+			t.Errorf("the table lacks %q:\n%s", want, rep.Markdown)
+		}
+	}
+	for _, absent := range []string{"not run", "not implemented"} {
+		if strings.Contains(rep.Markdown, absent) {
+			t.Errorf("a cell or the legend says %q:\n%s", absent, rep.Markdown)
+		}
+	}
+	for _, kind := range []string{"table", "chart " + synth.TmallLike, "chart " + synth.MobileLike} {
+		if st, err := os.Stat(rep.Files[kind]); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %q not written (%v)", kind, rep.Files[kind], err)
+		}
+	}
+	if !strings.Contains(log.String(), "cell 80/80") {
+		t.Errorf("progress does not count the table's 80 cells:\n%s", log.String())
+	}
+
+	// Run again, it reuses the finished pretrainings and every cell.
 	log.Reset()
 	again, err := runTable2(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(log.String(), "(cached)"); n != 6 || strings.Contains(log.String(), ": pretraining ") {
+	if n := strings.Count(log.String(), "(cached)"); n != 80 || strings.Contains(log.String(), ": pretraining ") {
 		t.Errorf("the rerun computed cells or pretrained again (%d cached):\n%s", n, log.String())
 	}
 	if again.Markdown[strings.Index(again.Markdown, "\n"):] != rep.Markdown[strings.Index(rep.Markdown, "\n"):] {

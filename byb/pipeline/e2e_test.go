@@ -10,9 +10,9 @@ import (
 )
 
 // The end-to-end check of BYB, as a new user runs it: the README's commands with no --set on
-// ci-scale tmall-like data (1,000 users), for two data seeds —
+// ci-scale tmall-like data (1,000 users, data seed 1) —
 //
-//	byb data gen --preset tmall-like --scale ci --seed S --out D
+//	byb data gen --preset tmall-like --scale ci --seed 1 --out D
 //	byb pretrain --data D --out R
 //	byb finetune --data D --init R    --task 5-day --freeze
 //	byb finetune --data D --init none --task 5-day --freeze
@@ -22,7 +22,8 @@ import (
 // the same default probe (a 2-layer MLP head on standardised E, trained until its validation
 // AUROC stops improving). The required margin is 0.02 macro AUROC over 90 classes: above the
 // random encoder's seed-to-seed spread, well below the margins the defaults give (the test
-// logs them).
+// logs them: +0.068 on data seed 1, +0.048 on seed 2, 2026-12-01). One data seed: the test
+// pretrains with the full default budget, the longest part of CI.
 const e2eMinMargin = 0.02
 
 func TestDefaultsLearn(t *testing.T) {
@@ -45,7 +46,7 @@ func TestDefaultsLearn(t *testing.T) {
 		}
 		return out
 	}
-	for _, seed := range []int{1, 2} {
+	for _, seed := range []int{1} {
 		dir := t.TempDir()
 		data, run := filepath.Join(dir, "data"), filepath.Join(dir, "run")
 		byb("data", "gen", "--preset", "tmall-like", "--scale", "ci", "--seed", fmt.Sprint(seed), "--out", data)

@@ -21,12 +21,13 @@ Markdown (and CSV) under --out. Every run is recorded in the tracker under one p
 (byb runs show ID; byb tui).
 
 Experiments: `+strings.Join(experiments.Names(), ", ")+`
-Scales: ci (about 15 minutes on 2 cores), small (the default: about 35 minutes),
-paper (Table 8 sizes; GPU-sized, not for a laptop).`)
+Scales: ci (1,000 users per data set; 1 seed by default), small (the default: 4,000 users,
+3 seeds; on 2 cores about 30 minutes per seed for table2's BYB rows on both data sets, hours
+with --methods all), paper (Table 8 sizes; GPU-sized, not for a laptop).`)
 	var cf commonFlags
 	cf.register(fs, true)
 	scale := fs.String("scale", "small", "ci | small | paper")
-	seeds := fs.Int("seeds", 1, "model seeds; cells show mean ± std over them")
+	seeds := fs.Int("seeds", 0, "model seeds; cells show mean ± std over them (default: 3 at the small scale, 1 at ci and paper)")
 	out := fs.String("out", "out", "output directory (data and runs are cached here)")
 	presets := fs.String("presets", "", "comma-separated synthetic data sets (default: tmall-like,mobile-like, unless --dataset is given)")
 	dataSeeds := fs.Bool("data-seeds", false, "table2: generate the synthetic data anew for every seed (seed+1), so that the spread includes the data's")
@@ -35,6 +36,7 @@ paper (Table 8 sizes; GPU-sized, not for a laptop).`)
 	quiet := fs.Bool("quiet", false, "no per-step progress bars")
 	methodList := fs.String("methods", "byb", "pretraining methods whose rows run: byb, nbp, mbmv1, mbmv2, cts, msdp, or all (the baselines run over raw sequences: slow on CPU at the small scale)")
 	pretrainSet := fs.String("pretrain-set", "", `settings added to every method's pretraining, e.g. "min_steps=150;batch_size=32" (one shared, smaller budget)`)
+	finetuneSet := fs.String("finetune-set", "", `table2: settings added to every finetuning cell, frozen and unfrozen, e.g. "epochs=1" (a smoke budget)`)
 	input := fs.String("in", "", "the input log of an experiment on real data (retail: default "+experiments.DefaultRetailInput+")")
 	taskList := fs.String("tasks", "", "comma-separated task columns that run (default: all), e.g. 5-day,Active-30d")
 	rowList := fs.String("rows", "", "comma-separated rows that run (default: all): supervised, nbp, mbmv1, mbmv2, cts, msdp, byb-freeze, byb-unfreeze, random-freeze, bag (bag-of-IDs), or frozen (every frozen row)")
@@ -64,7 +66,7 @@ paper (Table 8 sizes; GPU-sized, not for a laptop).`)
 	ps := splitList(*presets)
 	rep, err := exp.Run(experiments.Config{Scale: *scale, Seeds: *seeds, Out: *out, Backend: backend, Engine: info,
 		Tracking: cf.tracking, Log: os.Stderr, Quiet: *quiet, Presets: ps, Datasets: datasets, DataSeeds: *dataSeeds, Methods: strings.Split(*methodList, ","),
-		PretrainSettings: *pretrainSet, Input: *input, Tasks: splitList(*taskList), Rows: splitList(*rowList)})
+		PretrainSettings: *pretrainSet, FinetuneSettings: *finetuneSet, Input: *input, Tasks: splitList(*taskList), Rows: splitList(*rowList)})
 	if err != nil {
 		return err
 	}
