@@ -330,8 +330,10 @@ func table2Seed(c Config, tr *tracker, budget scaleBudget, d table2Data, out str
 			if initDir == "none" {
 				// Encoders trained from scratch (Random init, Supervised) and the bag-of-IDs
 				// reference see what BYB's encoder sees: its sequence length and pooling, and
-				// for the encoders its architecture too (--like).
-				if like = pretrained["byb"]; like == "" && maxLen > 0 {
+				// for the encoders its architecture too (--like). Without a BYB run, they
+				// take the other pretrainings' sequence length.
+				like = pretrained["byb"]
+				if like == "" && maxLen > 0 {
 					settings += fmt.Sprintf(";max_len=%d", maxLen)
 				}
 			}
@@ -460,10 +462,11 @@ func table2Markdown(c Config, sets []table2Data, res map[string]map[string]map[s
 		b.WriteString("\n")
 	}
 	legend := "**Bold**: best frozen pretrained model per task."
-	if strings.Contains(b.String(), "not implemented") {
+	skipped := skipReasons(res)
+	if skipped["not implemented"] {
 		legend += ` "not implemented": that baseline does not exist in byb yet.`
 	}
-	if strings.Contains(b.String(), "not run") {
+	if skipped["not run"] {
 		legend += ` "not run": not asked for (--methods, --rows, --tasks).`
 	}
 	b.WriteString("† not in the paper: Random init (freeze) is the same head on the randomly initialised encoder, frozen — what pretraining adds; Bag-of-IDs is a logistic regression on per-user ID counts, active days and recency (byb baseline bag), the reference a neural method must beat.\n" + legend + "\n")
@@ -698,6 +701,21 @@ func claims(preset string, res map[string]map[string]*table2Result, tasks []stri
 	}
 	return "Claims (\"holds\": the paired per-seed difference is positive on average and larger than its standard deviation; one seed is inconclusive):\n\n" +
 		strings.Join(lines, "\n") + "\n"
+}
+
+// skipReasons are the reasons cells of the table are empty ("not run", "not implemented").
+func skipReasons(res map[string]map[string]map[string]*table2Result) map[string]bool {
+	out := map[string]bool{}
+	for _, rows := range res {
+		for _, tasks := range rows {
+			for _, cell := range tasks {
+				if cell != nil && cell.skipped != "" {
+					out[cell.skipped] = true
+				}
+			}
+		}
+	}
+	return out
 }
 
 func table2CSV(sets []table2Data, res map[string]map[string]map[string]*table2Result) string {

@@ -248,7 +248,7 @@ func TestTable2OnADataset(t *testing.T) {
 
 // The whole table as `just reproduce table2` makes it, at a smoke budget (a few pretraining
 // steps of a tiny encoder, one finetuning epoch): every method pretrained on both synthetic
-// data sets, every row on every task, each cell a number in (0, 1) beside the paper's, the
+// data sets, every row on every task, each cell a number in [0, 1] beside the paper's, the
 // claims section, the Markdown, CSV and a PNG per data set; run again, it reuses the finished
 // pretrainings and every cell.
 func TestTable2EveryRowAtASmokeBudget(t *testing.T) {

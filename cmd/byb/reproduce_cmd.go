@@ -22,8 +22,8 @@ Markdown (and CSV) under --out. Every run is recorded in the tracker under one p
 
 Experiments: `+strings.Join(experiments.Names(), ", ")+`
 Scales: ci (1,000 users per data set; 1 seed by default), small (the default: 4,000 users,
-3 seeds; on 2 cores about 30 minutes per seed for table2's BYB rows on both data sets, hours
-with --methods all), paper (Table 8 sizes; GPU-sized, not for a laptop).`)
+3 seeds; one seed of table2's BYB rows on both data sets took 59 minutes on a loaded 2-core
+machine, --methods all takes hours), paper (Table 8 sizes; GPU-sized, not for a laptop).`)
 	var cf commonFlags
 	cf.register(fs, true)
 	scale := fs.String("scale", "small", "ci | small | paper")
