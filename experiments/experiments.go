@@ -30,8 +30,8 @@ type Config struct {
 	// DataSeeds regenerates a synthetic data set for every seed (seed+1), so that the spread
 	// over seeds includes the data's, not only the model's.
 	DataSeeds bool
-	// Methods are the pretraining methods whose rows run (default: byb); the rows of the
-	// others say "not run".
+	// Methods are the pretraining methods whose rows run (default: every one); the rows of
+	// the others say "not run".
 	Methods []string
 	// PretrainSettings ("name=value;...") are added to every pretraining run's budget, the
 	// same for every method (a smaller shared budget for a quick comparison).
@@ -64,10 +64,10 @@ func (c Config) seedCount() int {
 	return 1
 }
 
-// runs reports whether method is one of c.Methods (byb when none is given; "all" = every one).
+// runs reports whether method is one of c.Methods (every one when none is given, or "all").
 func (c Config) runs(method string) bool {
 	if len(c.Methods) == 0 {
-		return method == "byb"
+		return true
 	}
 	for _, m := range c.Methods {
 		if m == method || m == "all" {

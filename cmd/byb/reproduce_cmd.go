@@ -22,8 +22,9 @@ Markdown (and CSV) under --out. Every run is recorded in the tracker under one p
 
 Experiments: `+strings.Join(experiments.Names(), ", ")+`
 Scales: ci (1,000 users per data set; 1 seed by default), small (the default: 4,000 users,
-3 seeds; one seed of table2's BYB rows on both data sets took 59 minutes on a loaded 2-core
-machine, --methods all takes hours), paper (Table 8 sizes; GPU-sized, not for a laptop).`)
+3 seeds), paper (Table 8 sizes and the paper's protocol; GPU-sized, not for a laptop). At ci
+and small table2 gives every row one shared CPU budget: n=128 behaviors, 150 pretraining
+steps of 32 users, one unfrozen finetuning epoch (--pretrain-set/--finetune-set change it).`)
 	var cf commonFlags
 	cf.register(fs, true)
 	scale := fs.String("scale", "small", "ci | small | paper")
@@ -34,7 +35,7 @@ machine, --methods all takes hours), paper (Table 8 sizes; GPU-sized, not for a 
 	var datasets listFlag
 	fs.Var(&datasets, "dataset", "table2: an imported dataset directory (byb data import) to run the same protocol on, with its own tasks; repeatable")
 	quiet := fs.Bool("quiet", false, "no per-step progress bars")
-	methodList := fs.String("methods", "byb", "pretraining methods whose rows run: byb, nbp, mbmv1, mbmv2, cts, msdp, or all (the baselines run over raw sequences: slow on CPU at the small scale)")
+	methodList := fs.String("methods", "all", "pretraining methods whose rows run: byb, nbp, mbmv1, mbmv2, cts, msdp, or all (the other rows say \"not run\")")
 	pretrainSet := fs.String("pretrain-set", "", `settings added to every method's pretraining, e.g. "min_steps=150;batch_size=32" (one shared, smaller budget)`)
 	finetuneSet := fs.String("finetune-set", "", `table2: settings added to every finetuning cell, frozen and unfrozen, e.g. "epochs=1" (a smoke budget)`)
 	input := fs.String("in", "", "the input log of an experiment on real data (retail: default "+experiments.DefaultRetailInput+")")
