@@ -108,8 +108,11 @@ func TestTable2Filters(t *testing.T) {
 	if !c.runsTask("5-day") || c.runsTask("10-day") {
 		t.Errorf("tasks=5-day,Active-30d: runsTask(5-day)=%v runsTask(10-day)=%v", c.runsTask("5-day"), c.runsTask("10-day"))
 	}
-	if all := (Config{}); !all.runsRow("supervised", false) || !all.runsTask("Unbind-90d") {
-		t.Error("no filter must run every row and task")
+	if all := (Config{}); !all.runsRow("supervised", false) || !all.runsTask("Unbind-90d") || !all.runs("msdp") {
+		t.Error("no filter must run every row, task and method")
+	}
+	if only := (Config{Methods: []string{"byb", "cts"}}); !only.runs("cts") || only.runs("nbp") {
+		t.Error("--methods byb,cts must run cts and not nbp")
 	}
 	presets, err := table2Datasets(Config{})
 	if err != nil || len(presets) != 2 {
@@ -123,6 +126,24 @@ func TestTable2Filters(t *testing.T) {
 	}
 	if err := checkTable2Filters(Config{Rows: []string{"bybfreeze"}}, presets); err == nil || !strings.Contains(err.Error(), "byb-freeze") {
 		t.Errorf("unknown row: err = %v, want one listing the known rows", err)
+	}
+}
+
+// At the CPU scales every row gets the shared table budget, and --pretrain-set and
+// --finetune-set come after it, so that they override it.
+func TestTable2BudgetIsSharedAndOverridable(t *testing.T) {
+	b, ok := table2Budget(Config{Scale: "small", PretrainSettings: "max_len=0", FinetuneSettings: "epochs=2"})
+	if !ok {
+		t.Fatal("no budget for the small scale")
+	}
+	if !strings.HasPrefix(b.pretrain, cpuTableBudget.pretrain) || !strings.HasSuffix(b.pretrain, ";max_len=0") {
+		t.Errorf("pretrain settings %q: want the table budget %q, then the user's", b.pretrain, cpuTableBudget.pretrain)
+	}
+	if !strings.HasSuffix(b.finetune, ";epochs=2") || !strings.HasSuffix(b.probe, "epochs=2") {
+		t.Errorf("finetune %q, probe %q: want the user's epochs=2 last", b.finetune, b.probe)
+	}
+	if p, _ := table2Budget(Config{Scale: "paper"}); !strings.Contains(p.pretrain, "protocol=paper") || !strings.Contains(p.finetune, "protocol=paper") {
+		t.Errorf("paper scale %+v: want the paper's protocol", p)
 	}
 }
 
