@@ -198,7 +198,7 @@ func retailCellRun(c Config, tr *tracker, budget scaleBudget, row retailRow, dat
 		return r.Metrics, nil
 	}
 	opts := pipeline.FinetuneOptions{Data: dataDir, Init: runDir, Task: retailTask, Freeze: row.freeze,
-		Settings: fmt.Sprintf("%s;seed=%d", budget.finetuneSettings(table2Row{Freeze: row.freeze}), seed),
+		Settings: fmt.Sprintf("%s;seed=%d", budget.finetuneSettings(tableRow{Freeze: row.freeze}), seed),
 		Backend:  c.Backend, Run: child.run, Progress: c.progress()}
 	if row.init == "none" {
 		opts.Init, opts.Like = "none", runDir // a fresh encoder shaped like the pretrained one

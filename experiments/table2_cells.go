@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// A Table 2 run is hours of cells. Each finished cell is kept in out/cells/, so that a run
+// A table's run (Table 2, the ablations, ...) is hours of cells. Each finished cell is kept in out/cells/, so that a run
 // interrupted (or extended by a seed, a row, a task) computes only what it lacks, and one
 // progress line counts the cells of the whole table with an ETA.
 
@@ -52,10 +52,10 @@ func writeCell(path string, auroc float64) error {
 
 // countCells is the number of cells the run computes or reads: every seed, row and task
 // that runs on every data set.
-func countCells(c Config, sets []table2Data) int {
+func countCells(spec *tableSpec, c Config, sets []tableData) int {
 	n := 0
 	for _, d := range sets {
-		for _, row := range table2Rows {
+		for _, row := range spec.rows {
 			if !c.runsRow(row.Key, row.Freeze) || (row.Method != "" && !c.runs(row.Method)) {
 				continue
 			}
@@ -69,11 +69,12 @@ func countCells(c Config, sets []table2Data) int {
 	return n
 }
 
-// cellProgress prints "[table2] cell k/N (ETA …): what" as cells finish. The ETA is the mean
+// cellProgress prints "[NAME] cell k/N (ETA …): what" as cells finish. The ETA is the mean
 // time of the cells computed so far (cached ones cost nothing) times the cells left; it
 // counts a cell's share of its pretraining too, since that time passes between cells.
 type cellProgress struct {
 	c           Config
+	name        string // the experiment, the lines' prefix
 	start       time.Time
 	total, seen int
 	cached      int
@@ -89,5 +90,5 @@ func (p *cellProgress) done(what string) {
 		per := time.Since(p.start) / time.Duration(computed)
 		eta = fmt.Sprintf(", ETA %s", (per * time.Duration(p.total-p.seen)).Round(time.Second))
 	}
-	p.c.logf("[table2] cell %d/%d%s: %s", p.seen, p.total, eta, what)
+	p.c.logf("[%s] cell %d/%d%s: %s", p.name, p.seen, p.total, eta, what)
 }

@@ -10,20 +10,28 @@ import (
 	"gonum.org/v1/plot/vg"
 )
 
-// table2PNG draws one data set's table as grouped bars: one group per task, one bar per row
-// (method) with its mean over seeds and an error bar of ± one standard deviation, one color
+// barRow is one bar series of a grouped-bar chart: a row of a table.
+type barRow struct{ Key, Label string }
+
+// table2PNG draws one data set's Table 2 as grouped bars (groupedBarsPNG).
+func table2PNG(path, preset string, tasks []string, res map[string]map[string]*cellResult) error {
+	return groupedBarsPNG(path, table2Spec.title+" · "+preset+" (mean ± std over seeds)", table2Spec.barRows(), tasks, res)
+}
+
+// groupedBarsPNG draws a table of AUROC cells as grouped bars: one group per task, one bar
+// per row with its mean over seeds and an error bar of ± one standard deviation, one color
 // per row, the legend outside the bars. Rows without any value are left out.
-func table2PNG(path, preset string, tasks []string, res map[string]map[string]*table2Result) error {
+func groupedBarsPNG(path, title string, rows []barRow, tasks []string, res map[string]map[string]*cellResult) error {
 	p := plot.New()
-	p.Title.Text = "Table 2 · " + preset + " (mean ± std over seeds)"
+	p.Title.Text = title
 	p.Y.Label.Text = "test AUROC"
 	p.Y.Min, p.Y.Max = 0, 1
 	p.NominalX(tasks...)
 	p.Legend.Top = true
 	p.Legend.Left = true
 
-	var shown []table2Row
-	for _, row := range table2Rows {
+	var shown []barRow
+	for _, row := range rows {
 		for _, t := range tasks {
 			if r := res[row.Key][t]; r != nil && len(r.values) > 0 {
 				shown = append(shown, row)
@@ -32,7 +40,7 @@ func table2PNG(path, preset string, tasks []string, res map[string]map[string]*t
 		}
 	}
 	if len(shown) == 0 {
-		return fmt.Errorf("table2 %s: no cell has a value to plot", preset)
+		return fmt.Errorf("%s: no cell has a value to plot", title)
 	}
 	// A group spans 0.8 of a task's unit on the x axis; the canvas widens with the bars, and a
 	// bar's width in points is its share of the unit as drawn (about 0.85 of the canvas is

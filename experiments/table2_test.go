@@ -22,12 +22,12 @@ import (
 // made-up results whose paired differences are worked out below.
 func TestTable2ClaimsAndMarkdown(t *testing.T) {
 	tasks := table2Tasks[synth.MobileLike] // Active-30d, Login-90d, Unbind-30d, Unbind-90d
-	res := map[string]map[string]*table2Result{}
+	res := map[string]map[string]*cellResult{}
 	// set gives a row two seeds per task: v, then v + step.
 	set := func(key string, step float64, v ...float64) {
-		res[key] = map[string]*table2Result{}
+		res[key] = map[string]*cellResult{}
 		for i, task := range tasks {
-			res[key][task] = &table2Result{values: []float64{v[i], v[i] + step}}
+			res[key][task] = &cellResult{values: []float64{v[i], v[i] + step}}
 		}
 	}
 	set("supervised", 0.02, 0.80, 0.80, 0.80, 0.80)
@@ -37,11 +37,11 @@ func TestTable2ClaimsAndMarkdown(t *testing.T) {
 	set("msdp", 0.02, 0.65, 0.72, 0.95, 0.69)
 	set("cts", 0.02, 0.60, 0.60, 0.60, 0.72)
 	set("bag", 0.03, 0.72, 0.72, 0.72, 0.72)
-	res["nbp"] = map[string]*table2Result{}
+	res["nbp"] = map[string]*cellResult{}
 	for _, task := range tasks {
-		res["nbp"][task] = &table2Result{skipped: "not implemented"}
+		res["nbp"][task] = &cellResult{skipped: "not implemented"}
 	}
-	got := claims(synth.MobileLike, res, tasks)
+	got := table2Claims(synth.MobileLike, res, tasks)
 	for _, want := range []string{
 		// Best frozen pretrained: BYB on Active-30d (+0.05 over MSDP's 0.66, +7.6%); MSDP on
 		// Login-90d and Unbind-30d, CTS on Unbind-90d, each ahead of BYB on both seeds.
@@ -59,16 +59,16 @@ func TestTable2ClaimsAndMarkdown(t *testing.T) {
 		}
 	}
 	// A difference smaller than its seed spread, and a single seed, are inconclusive.
-	noisy := map[string]map[string]*table2Result{"byb-unfreeze": {}, "supervised": {}}
-	noisy["byb-unfreeze"]["Active-30d"] = &table2Result{values: []float64{0.81, 0.79}}
-	noisy["supervised"]["Active-30d"] = &table2Result{values: []float64{0.80, 0.80}}
-	noisy["byb-unfreeze"]["Login-90d"] = &table2Result{values: []float64{0.9}}
-	noisy["supervised"]["Login-90d"] = &table2Result{values: []float64{0.5}}
-	if got := claims(synth.MobileLike, noisy, tasks); !strings.Contains(got, "inconclusive (holds on 0, does not hold on 0, inconclusive on 2 of 2 tasks)") {
+	noisy := map[string]map[string]*cellResult{"byb-unfreeze": {}, "supervised": {}}
+	noisy["byb-unfreeze"]["Active-30d"] = &cellResult{values: []float64{0.81, 0.79}}
+	noisy["supervised"]["Active-30d"] = &cellResult{values: []float64{0.80, 0.80}}
+	noisy["byb-unfreeze"]["Login-90d"] = &cellResult{values: []float64{0.9}}
+	noisy["supervised"]["Login-90d"] = &cellResult{values: []float64{0.5}}
+	if got := table2Claims(synth.MobileLike, noisy, tasks); !strings.Contains(got, "inconclusive (holds on 0, does not hold on 0, inconclusive on 2 of 2 tasks)") {
 		t.Errorf("noisy or one-seed differences must be inconclusive:\n%s", got)
 	}
 
-	best := bestFrozen(res, tasks)
+	best := bestFrozen(table2Rows, res, tasks)
 	if best["Active-30d"] != "byb-freeze" || best["Login-90d"] != "msdp" {
 		t.Errorf("best frozen %v", best)
 	}
@@ -76,7 +76,7 @@ func TestTable2ClaimsAndMarkdown(t *testing.T) {
 	if cell := formatCell(res["byb-unfreeze"]["Active-30d"], row, "Active-30d", ""); cell != "0.8600 ± 0.0141 [0.9238]" {
 		t.Errorf("cell %q", cell)
 	}
-	one := &table2Result{values: []float64{0.5}}
+	one := &cellResult{values: []float64{0.5}}
 	if cell := formatCell(one, row, "Active-30d", row.Key); cell != "**0.5000** [0.9238]" {
 		t.Errorf("one seed, best: %q", cell)
 	}
@@ -85,7 +85,7 @@ func TestTable2ClaimsAndMarkdown(t *testing.T) {
 	}
 }
 
-func rowByKey(t *testing.T, key string) table2Row {
+func rowByKey(t *testing.T, key string) tableRow {
 	t.Helper()
 	for _, r := range table2Rows {
 		if r.Key == key {
@@ -93,7 +93,7 @@ func rowByKey(t *testing.T, key string) table2Row {
 		}
 	}
 	t.Fatalf("no row %q", key)
-	return table2Row{}
+	return tableRow{}
 }
 
 // --rows and --tasks select cells; a name no row or task has is an error naming the known.
@@ -114,17 +114,17 @@ func TestTable2Filters(t *testing.T) {
 	if only := (Config{Methods: []string{"byb", "cts"}}); !only.runs("cts") || only.runs("nbp") {
 		t.Error("--methods byb,cts must run cts and not nbp")
 	}
-	presets, err := table2Datasets(Config{})
+	presets, err := tableDatasets(table2Spec, Config{})
 	if err != nil || len(presets) != 2 {
 		t.Fatalf("default data sets %v, %v; want the two presets", presets, err)
 	}
-	if err := checkTable2Filters(c, presets); err != nil {
+	if err := checkTableFilters(table2Spec, c, presets); err != nil {
 		t.Errorf("valid filters rejected: %v", err)
 	}
-	if err := checkTable2Filters(Config{Tasks: []string{"7-day"}}, presets); err == nil || !strings.Contains(err.Error(), "5-day") {
+	if err := checkTableFilters(table2Spec, Config{Tasks: []string{"7-day"}}, presets); err == nil || !strings.Contains(err.Error(), "5-day") {
 		t.Errorf("unknown task: err = %v, want one listing the known tasks", err)
 	}
-	if err := checkTable2Filters(Config{Rows: []string{"bybfreeze"}}, presets); err == nil || !strings.Contains(err.Error(), "byb-freeze") {
+	if err := checkTableFilters(table2Spec, Config{Rows: []string{"bybfreeze"}}, presets); err == nil || !strings.Contains(err.Error(), "byb-freeze") {
 		t.Errorf("unknown row: err = %v, want one listing the known rows", err)
 	}
 }
@@ -132,7 +132,7 @@ func TestTable2Filters(t *testing.T) {
 // At the CPU scales every row gets the shared table budget, and --pretrain-set and
 // --finetune-set come after it, so that they override it.
 func TestTable2BudgetIsSharedAndOverridable(t *testing.T) {
-	b, ok := table2Budget(Config{Scale: "small", PretrainSettings: "max_len=0", FinetuneSettings: "epochs=2"})
+	b, ok := tableBudget(Config{Scale: "small", PretrainSettings: "max_len=0", FinetuneSettings: "epochs=2"})
 	if !ok {
 		t.Fatal("no budget for the small scale")
 	}
@@ -142,7 +142,7 @@ func TestTable2BudgetIsSharedAndOverridable(t *testing.T) {
 	if !strings.HasSuffix(b.finetune, ";epochs=2") || !strings.HasSuffix(b.probe, "epochs=2") {
 		t.Errorf("finetune %q, probe %q: want the user's epochs=2 last", b.finetune, b.probe)
 	}
-	if p, _ := table2Budget(Config{Scale: "paper"}); !strings.Contains(p.pretrain, "protocol=paper") || !strings.Contains(p.finetune, "protocol=paper") {
+	if p, _ := tableBudget(Config{Scale: "paper"}); !strings.Contains(p.pretrain, "protocol=paper") || !strings.Contains(p.finetune, "protocol=paper") {
 		t.Errorf("paper scale %+v: want the paper's protocol", p)
 	}
 }
@@ -150,10 +150,10 @@ func TestTable2BudgetIsSharedAndOverridable(t *testing.T) {
 // The PNG has one colored bar group per task: decode it and find the bars' colors.
 func TestTable2PNG(t *testing.T) {
 	tasks := table2Tasks[synth.TmallLike]
-	res := map[string]map[string]*table2Result{"byb-freeze": {}, "random-freeze": {}}
+	res := map[string]map[string]*cellResult{"byb-freeze": {}, "random-freeze": {}}
 	for i, task := range tasks {
-		res["byb-freeze"][task] = &table2Result{values: []float64{0.7 + 0.05*float64(i), 0.72 + 0.05*float64(i)}}
-		res["random-freeze"][task] = &table2Result{values: []float64{0.6}}
+		res["byb-freeze"][task] = &cellResult{values: []float64{0.7 + 0.05*float64(i), 0.72 + 0.05*float64(i)}}
+		res["random-freeze"][task] = &cellResult{values: []float64{0.6}}
 	}
 	path := filepath.Join(t.TempDir(), "t.png")
 	if err := table2PNG(path, synth.TmallLike, tasks, res); err != nil {
@@ -189,7 +189,7 @@ func TestTable2PNG(t *testing.T) {
 			t.Errorf("row %d's color covers %d pixels: its bars are missing", i, n)
 		}
 	}
-	if err := table2PNG(path, synth.TmallLike, tasks, map[string]map[string]*table2Result{}); err == nil {
+	if err := table2PNG(path, synth.TmallLike, tasks, map[string]map[string]*cellResult{}); err == nil {
 		t.Error("an empty table must not make an empty chart")
 	}
 }
@@ -229,7 +229,7 @@ func TestTable2OnADataset(t *testing.T) {
 	c := Config{Scale: "ci", Seeds: 2, Out: t.TempDir(), Backend: backend, Engine: info, Tracking: "off", Log: &log, Quiet: true,
 		Datasets: []string{dir}, Rows: []string{"byb-freeze", "random-freeze", "bag"}, Tasks: []string{"5-day"},
 		PretrainSettings: smokePretrain, FinetuneSettings: smokeFinetune}
-	rep, err := runTable2(c)
+	rep, err := runTable(table2Spec, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +279,7 @@ func TestTable2EveryRowAtASmokeBudget(t *testing.T) {
 	c := Config{Scale: "ci", Seeds: 1, Out: t.TempDir(), Backend: backend, Engine: info, Tracking: "off",
 		Log: &log, Quiet: true, Methods: []string{"all"},
 		PretrainSettings: smokePretrain, FinetuneSettings: smokeFinetune}
-	rep, err := runTable2(c)
+	rep, err := runTable(table2Spec, c)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
@@ -332,7 +332,7 @@ func TestTable2EveryRowAtASmokeBudget(t *testing.T) {
 
 	// Run again, it reuses the finished pretrainings and every cell.
 	log.Reset()
-	again, err := runTable2(c)
+	again, err := runTable(table2Spec, c)
 	if err != nil {
 		t.Fatal(err)
 	}

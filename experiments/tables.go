@@ -1,0 +1,641 @@
+package experiments
+
+import (
+	"fmt"
+	"hash/crc32"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/byb-dev/byb/byb/data"
+	"github.com/byb-dev/byb/byb/data/synth"
+	"github.com/byb-dev/byb/byb/metrics"
+	"github.com/byb-dev/byb/byb/pipeline"
+	"github.com/byb-dev/byb/methods"
+)
+
+// tableSpec is an experiment shaped like Table 2: rows (a pretraining method or a variant
+// of one, frozen or not, and reference rows) × the task columns of each data set, over
+// seeds. Every such experiment (table2, the ablations, ΔT2, the scaling table) runs through
+// runTable: the same budgets, cached cells, progress, tracker records, Markdown, CSV and
+// bar charts; only the rows, the title and the claims differ.
+type tableSpec struct {
+	name   string // the experiment: out/NAME-SCALE/NAME.md, the tracker's experiment
+	title  string // the Markdown heading, before the scale
+	rows   []tableRow
+	tasks  map[string][]string // task columns per preset
+	claims func(preset string, res map[string]map[string]*cellResult, tasks []string) string
+	// presets a run covers when neither --presets nor --dataset is given.
+	presets []string
+	// figures, if set, draws the experiment's own figures of one data set from its
+	// pretraining runs (runs[seed][pretrainKey] = run directory) into out, and returns
+	// them by name, with a note (Markdown) of what they show for the table.
+	figures func(c Config, out string, d tableData, runs []map[string]string) (files map[string]string, note string, err error)
+}
+
+// tableRow is one row of a table: how the encoder is pretrained (or not) and whether
+// finetuning trains it.
+type tableRow struct {
+	Key     string
+	Label   string
+	Method  string // pretraining objective; "" = no pretraining
+	Freeze  bool
+	Paper   map[string]float64
+	OursRef bool // a reference row that is not in the paper
+	Bag     bool // the bag-of-IDs logistic regression, not a neural encoder
+	// Pretrain is added to the row's pretraining settings: a variant of its method (an
+	// ablation, a ΔT2, a size). Rows with the same Method and Pretrain share one pretraining.
+	Pretrain string
+}
+
+// pretrainKey names the pretraining a row's encoder comes from ("" for none).
+func (r tableRow) pretrainKey() string {
+	if r.Method == "" {
+		return ""
+	}
+	return r.Method + "|" + r.Pretrain
+}
+
+// baseBYB is the key of the plain BYB pretraining, whose shape the from-scratch rows take.
+const baseBYB = "byb|"
+
+// tableData is one data set of the table: a synthetic preset (generated at the scale) or an
+// imported dataset directory, and its task columns.
+type tableData struct {
+	name   string // preset, or the dataset's name
+	dir    string // "" for a preset until generated
+	tasks  []string
+	preset bool // the paper's numbers apply (its tasks on an analogue of its data)
+}
+
+// tableDatasets lists the data sets a run covers: the presets asked for (both by default,
+// unless only --dataset directories are given), then the directories with every task of
+// their meta.json.
+func tableDatasets(spec *tableSpec, c Config) ([]tableData, error) {
+	presets := c.Presets
+	if len(presets) == 0 && len(c.Datasets) == 0 {
+		presets = spec.presets
+	}
+	var out []tableData
+	for _, p := range presets {
+		tasks, ok := spec.tasks[p]
+		if !ok {
+			return nil, fmt.Errorf("%s: no preset %q (%s; --dataset DIR runs an imported one)", spec.name, p, strings.Join(spec.presets, ", "))
+		}
+		out = append(out, tableData{name: p, tasks: tasks, preset: true})
+	}
+	seen := map[string]bool{}
+	for _, d := range out {
+		seen[d.name] = true
+	}
+	for _, dir := range c.Datasets {
+		meta, err := data.ReadMeta(dir)
+		if err != nil {
+			return nil, fmt.Errorf("%s --dataset %s: %w", spec.name, dir, err)
+		}
+		if len(meta.Tasks) == 0 {
+			return nil, fmt.Errorf("%s --dataset %s: the dataset has no task to finetune on (import it with --task NAME=RULE)", spec.name, dir)
+		}
+		name := meta.Name
+		if name == "" || seen[name] {
+			name = filepath.Base(filepath.Clean(dir))
+		}
+		seen[name] = true
+		d := tableData{name: name, dir: dir}
+		for _, t := range meta.Tasks {
+			d.tasks = append(d.tasks, t.Name)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// scaleBudget is how much training each scale affords. Every method gets the same budget.
+//
+// At the CPU scales (ci, small) that is one shared table budget, cpuTableBudget, chosen so
+// that the whole table (3 seeds × 6 pretrainings × 2 data sets, 80 cells a seed) fits in
+// about two hours on a 2-core machine: the baselines' Transformer runs over the raw behavior
+// sequence, as in the paper, and at byb's defaults (n = the 95th percentile of the lengths,
+// about 400 on tmall-like and 900 on mobile-like, and ≥ 400 steps of 64) one baseline's
+// pretraining alone takes most of an hour here. So every row sees the last 128 behaviors of a
+// user (n=128), pretrains 150 steps of 32 users (1.4 epochs of the small sets), and finetunes
+// unfrozen for the paper's one epoch; the frozen rows' probe trains until its validation
+// score stops improving and keeps its best epoch. `--pretrain-set` and `--finetune-set`
+// override any of it (byb's own defaults: --pretrain-set "max_len=0;steps=0;batch_size=64").
+//
+// At the paper scale it is the paper's protocol (section 5.1.4: batch 512, lr 1e-4, 2
+// pretraining epochs, 1 finetuning epoch), with n from the data.
+type scaleBudget struct {
+	pretrain string // every pretraining run
+	probe    string // frozen finetuning: the head on the frozen encoder's E
+	finetune string // unfrozen finetuning, and Supervised
+}
+
+var cpuTableBudget = scaleBudget{
+	pretrain: "max_len=128;batch_size=32;steps=150",
+	finetune: "epochs=1",
+}
+
+var budgets = map[string]scaleBudget{
+	"ci":    cpuTableBudget,
+	"small": cpuTableBudget,
+	"paper": {pretrain: "protocol=paper", probe: "protocol=paper", finetune: "protocol=paper"},
+}
+
+// settings of a finetuning row.
+func (b scaleBudget) finetuneSettings(row tableRow) string {
+	if row.Freeze {
+		return b.probe
+	}
+	return b.finetune
+}
+
+// cellResult is one cell's values over seeds.
+type cellResult struct {
+	values  []float64
+	skipped string // why the cell is empty
+}
+
+// tableBudget is the scale's budget with the run's --pretrain-set and --finetune-set.
+func tableBudget(c Config) (scaleBudget, bool) {
+	b, ok := budgets[c.Scale]
+	b.pretrain = joinSettings(b.pretrain, c.PretrainSettings)
+	b.probe = joinSettings(b.probe, c.FinetuneSettings)
+	b.finetune = joinSettings(b.finetune, c.FinetuneSettings)
+	return b, ok
+}
+
+// runTable runs spec at c's scale: every seed of every data set, then the files.
+func runTable(spec *tableSpec, c Config) (*Report, error) {
+	budget, ok := tableBudget(c)
+	if !ok {
+		return nil, fmt.Errorf("unknown scale %q (ci, small, paper)", c.Scale)
+	}
+	c.Seeds = c.seedCount()
+	sets, err := tableDatasets(spec, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTableFilters(spec, c, sets); err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, d := range sets {
+		names = append(names, d.name)
+	}
+	out := filepath.Join(c.Out, spec.name+"-"+c.Scale)
+	tr, err := newTracker(c, spec.name, map[string]string{"scale": c.Scale, "seeds": fmt.Sprint(c.Seeds),
+		"presets": strings.Join(names, ","), "pretrain_settings": budget.pretrain, "probe_settings": budget.probe, "finetune_settings": budget.finetune})
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	prog := &cellProgress{c: c, name: spec.name, start: start, total: countCells(spec, c, sets)}
+	results := map[string]map[string]map[string]*cellResult{} // data set → row → task
+	runs := map[string][]map[string]string{}                  // data set → seed → pretrainKey → run dir
+	for i := range sets {
+		d := &sets[i]
+		results[d.name] = map[string]map[string]*cellResult{}
+		for seed := 0; seed < c.Seeds; seed++ {
+			ds := *d
+			if d.preset {
+				// The data's seed is 1, or with --data-seeds one more than the model's: then the
+				// spread over seeds includes the data's.
+				dataSeed := 1
+				if c.DataSeeds {
+					dataSeed = seed + 1
+				}
+				if ds.dir, err = ensureData(c, d.name, dataSeed); err != nil {
+					return nil, tr.fail(err)
+				}
+			}
+			pretrained, err := tableSeed(spec, c, tr, budget, ds, out, seed, results[d.name], prog)
+			if err != nil {
+				return nil, tr.fail(err)
+			}
+			runs[d.name] = append(runs[d.name], pretrained)
+		}
+	}
+	rep := &Report{Files: map[string]string{}}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, tr.fail(err)
+	}
+	notes := map[string]string{} // data set → what its figures found, beside the claims
+	for _, d := range sets {
+		png := filepath.Join(out, spec.name+"-"+d.name+".png")
+		if err := groupedBarsPNG(png, spec.title+" · "+d.name+" (mean ± std over seeds)", spec.barRows(), d.tasks, results[d.name]); err != nil {
+			c.logf("[%s] no chart for %s: %v", spec.name, d.name, err)
+		} else {
+			rep.Files["chart "+d.name] = png
+			tr.artifact(png, "figure")
+		}
+		if spec.figures == nil {
+			continue
+		}
+		figs, note, err := spec.figures(c, out, d, runs[d.name])
+		if err != nil {
+			c.logf("[%s] figures of %s: %v", spec.name, d.name, err)
+		}
+		notes[d.name] = note
+		for name, path := range figs {
+			rep.Files[name+" "+d.name] = path
+			tr.artifact(path, "figure")
+		}
+	}
+	md := tableMarkdown(spec, c, sets, results, notes, time.Since(start))
+	rep.Markdown = md
+	mdPath := filepath.Join(out, spec.name+".md")
+	csvPath := filepath.Join(out, spec.name+".csv")
+	if err := os.WriteFile(mdPath, []byte(md), 0o644); err != nil {
+		return nil, tr.fail(err)
+	}
+	if err := os.WriteFile(csvPath, []byte(tableCSV(spec, sets, results)), 0o644); err != nil {
+		return nil, tr.fail(err)
+	}
+	rep.Files["table"] = mdPath
+	rep.Files["csv"] = csvPath
+	tr.artifact(mdPath, "table")
+	tr.artifact(csvPath, "table")
+	rep.RunID = tr.id()
+	return rep, tr.finish(nil)
+}
+
+// checkTableFilters rejects a --tasks or --rows name that no row or column of the presets
+// has, naming the known ones.
+func checkTableFilters(spec *tableSpec, c Config, sets []tableData) error {
+	var tasks, names []string
+	for _, d := range sets {
+		tasks = append(tasks, d.tasks...)
+		names = append(names, d.name)
+	}
+	for _, t := range c.Tasks {
+		if !contains(tasks, t) {
+			return fmt.Errorf("%s: no task %q on %s (known: %s)", spec.name, t, strings.Join(names, ", "), strings.Join(tasks, ", "))
+		}
+	}
+	keys := []string{"frozen"}
+	for _, row := range spec.rows {
+		keys = append(keys, row.Key)
+	}
+	for _, r := range c.Rows {
+		if !contains(keys, r) {
+			return fmt.Errorf("%s: no row %q (known: %s)", spec.name, r, strings.Join(keys, ", "))
+		}
+	}
+	return nil
+}
+
+// tableSeed pretrains every available method once with one seed, then finetunes every row
+// on every task.
+func tableSeed(spec *tableSpec, c Config, tr *tracker, budget scaleBudget, d tableData, out string, seed int,
+	res map[string]map[string]*cellResult, prog *cellProgress) (map[string]string, error) {
+	preset, dataDir, tasks := d.name, d.dir, d.tasks
+	pretrained := map[string]string{} // pretrainKey → run dir
+	maxLen := 0                       // n of the pretraining runs (all see the same data)
+	for _, row := range spec.rows {
+		key := row.pretrainKey()
+		if key == "" || pretrained[key] != "" {
+			continue
+		}
+		if _, err := methods.Lookup(row.Method); err != nil || !c.runs(row.Method) || !c.runsRow(row.Key, row.Freeze) {
+			continue // not implemented, or not asked for: the cells say so
+		}
+		settings := fmt.Sprintf("%s;seed=%d", joinSettings(budget.pretrain, row.Pretrain), seed)
+		what := row.Method
+		if row.Pretrain != "" {
+			what += " (" + row.Pretrain + ")"
+		}
+		// The directory names the settings, so a changed budget pretrains anew instead of
+		// resuming a run made with other settings.
+		dir := filepath.Join(out, "runs", filepath.Base(dataDir), fmt.Sprintf("%s-seed%d-%08x", row.Method, seed, crc32.ChecksumIEEE([]byte(settings))))
+		if n, ok := finishedPretraining(dir); ok {
+			c.logf("[%s] %s seed %d: reusing the finished %s pretraining in %s", spec.name, preset, seed, what, dir)
+			pretrained[key], maxLen = dir, n
+			continue
+		}
+		c.logf("[%s] %s seed %d: pretraining %s", spec.name, preset, seed, what)
+		child, err := tr.child("pretrain", what+" "+preset, dir, map[string]string{
+			"command": "pretrain", "method": row.Method, "data": dataDir, "settings": settings, "seed": fmt.Sprint(seed)})
+		if err != nil {
+			return nil, err
+		}
+		curves := &curveRecorder{Run: child.run}
+		pre, err := pipeline.Pretrain(pipeline.PretrainOptions{Data: dataDir, Method: row.Method, Settings: settings, Out: dir,
+			Backend: c.Backend, Engine: c.Engine, Run: curves, Progress: c.progress()})
+		if err := child.finish(err); err != nil {
+			return nil, fmt.Errorf("pretraining %s on %s: %w", what, preset, err)
+		}
+		if err := curves.save(dir); err != nil {
+			return nil, fmt.Errorf("pretraining %s on %s: keeping its curves: %w", what, preset, err)
+		}
+		pretrained[key], maxLen = dir, pre.MaxLen
+	}
+	for _, row := range spec.rows {
+		if res[row.Key] == nil {
+			res[row.Key] = map[string]*cellResult{}
+		}
+		initDir := "none"
+		if !c.runsRow(row.Key, row.Freeze) {
+			for _, task := range tasks {
+				res[row.Key][task] = &cellResult{skipped: "not run"}
+			}
+			continue
+		}
+		if row.Method != "" {
+			if initDir = pretrained[row.pretrainKey()]; initDir == "" {
+				why := "not run"
+				if _, err := methods.Lookup(row.Method); err != nil {
+					why = "not implemented"
+				}
+				for _, task := range tasks {
+					res[row.Key][task] = &cellResult{skipped: why}
+				}
+				continue
+			}
+		}
+		for _, task := range tasks {
+			if !c.runsTask(task) {
+				res[row.Key][task] = &cellResult{skipped: "not run"}
+				continue
+			}
+			cell := res[row.Key][task]
+			if cell == nil {
+				cell = &cellResult{}
+				res[row.Key][task] = cell
+			}
+			settings := fmt.Sprintf("%s;seed=%d", budget.finetuneSettings(row), seed)
+			like := ""
+			if initDir == "none" {
+				// Encoders trained from scratch (Random init, Supervised) and the bag-of-IDs
+				// reference see what BYB's encoder sees: its sequence length and pooling, and
+				// for the encoders its architecture too (--like). Without a BYB run, they
+				// take the other pretrainings' sequence length.
+				like = pretrained[baseBYB]
+				if like == "" && maxLen > 0 {
+					settings += fmt.Sprintf(";max_len=%d", maxLen)
+				}
+			}
+			// A finished cell is kept on disk, keyed by everything that makes it, so that an
+			// interrupted table resumes cell by cell.
+			cached := cellPath(out, preset, row.Key, task, seed, initDir+"|"+like+"|"+settings+"|"+dataDir)
+			if v, ok := readCell(cached); ok {
+				cell.values = append(cell.values, v)
+				prog.done(fmt.Sprintf("%s seed %d: %s on %s: test AUROC %.4f (cached)", preset, seed, row.Label, task, v))
+				continue
+			}
+			c.logf("[%s] %s seed %d: %s on %s", spec.name, preset, seed, row.Label, task)
+			command := "finetune"
+			if row.Bag {
+				command = "baseline bag"
+			}
+			child, err := tr.childOf(pretrainedRunID(tr, initDir), initDir, "finetune", row.Key+" "+task, "", map[string]string{
+				"command": command, "method": row.Key, "init": initDir, "like": like, "data": dataDir, "task": task,
+				"freeze": fmt.Sprint(row.Freeze), "settings": settings, "seed": fmt.Sprint(seed)})
+			if err != nil {
+				return nil, err
+			}
+			var m metrics.Result
+			if row.Bag {
+				// The same sequences as the encoders see (max_len of the pretraining runs);
+				// the regression itself has no seed, so its seeds repeat one number.
+				var r *pipeline.BagResult
+				if r, err = pipeline.Bag(pipeline.BagOptions{Data: dataDir, Task: task, Settings: settings, Like: like, Run: child.run, Progress: c.progress()}); err == nil {
+					m = r.Metrics
+				}
+			} else {
+				var r *pipeline.FinetuneResult
+				if r, err = pipeline.Finetune(pipeline.FinetuneOptions{Data: dataDir, Init: initDir, Like: like, Task: task, Freeze: row.Freeze,
+					Settings: settings, Backend: c.Backend, Run: child.run, Progress: c.progress()}); err == nil {
+					m = r.Metrics
+				}
+			}
+			if err := child.finish(err); err != nil {
+				return nil, fmt.Errorf("%s on %s/%s: %w", row.Label, preset, task, err)
+			}
+			cell.values = append(cell.values, headline(m))
+			if err := writeCell(cached, headline(m)); err != nil {
+				return nil, err
+			}
+			prog.done(fmt.Sprintf("%s seed %d: %s on %s: test AUROC %.4f", preset, seed, row.Label, task, headline(m)))
+		}
+	}
+	return pretrained, nil
+}
+
+// headline is the paper's metric: AUROC, macro one-vs-rest for multi-class tasks.
+func headline(m metrics.Result) float64 {
+	if v, ok := m[metrics.MetricMacroAUROC]; ok {
+		return v
+	}
+	return m[metrics.MetricAUROC]
+}
+
+func meanStd(v []float64) (float64, float64) {
+	if len(v) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	mean := s / float64(len(v))
+	var ss float64
+	for _, x := range v {
+		ss += (x - mean) * (x - mean)
+	}
+	if len(v) < 2 {
+		return mean, 0
+	}
+	return mean, math.Sqrt(ss / float64(len(v)-1))
+}
+
+func tableMarkdown(spec *tableSpec, c Config, sets []tableData, res map[string]map[string]map[string]*cellResult, notes map[string]string, took time.Duration) string {
+	var b strings.Builder
+	seeds := fmt.Sprintf("%d model seed(s)", c.Seeds)
+	if c.DataSeeds {
+		seeds = fmt.Sprintf("%d seed(s) of model and synthetic data", c.Seeds)
+	}
+	fmt.Fprintf(&b, "# %s (scale %s, %s, engine %s, %s)\n\n", spec.title, c.Scale, seeds, c.Engine.Config, took.Round(time.Second))
+	var synthetic, imported []string
+	for _, d := range sets {
+		if d.preset {
+			synthetic = append(synthetic, d.name)
+		} else {
+			imported = append(imported, fmt.Sprintf("%s (%s)", d.name, d.dir))
+		}
+	}
+	b.WriteString("Test AUROC (macro one-vs-rest for multi-class tasks), mean ± std over seeds (one seed: the value alone); the paper's value in brackets.")
+	if len(synthetic) > 0 {
+		fmt.Fprintf(&b, " Synthetic data: `%s` analogues at scale %s, not the paper's data; the numbers are not expected to match the paper's, the ordering of methods is what can be compared.", strings.Join(synthetic, "`, `"), c.Scale)
+	}
+	if len(imported) > 0 {
+		fmt.Fprintf(&b, " Imported data: %s, with its own tasks (no paper numbers).", strings.Join(imported, ", "))
+	}
+	b.WriteString("\n\n")
+	if budget, ok := tableBudget(c); ok {
+		fmt.Fprintf(&b, "Training, the same for every method: pretraining %s; frozen rows (a head on standardised, cached E, its epoch chosen on a validation part) %s; unfrozen rows and Supervised %s.\n\n",
+			settingsText(budget.pretrain), settingsText(budget.probe), settingsText(budget.finetune))
+	}
+	for _, d := range sets {
+		preset, tasks := d.name, d.tasks
+		fmt.Fprintf(&b, "## %s\n\n| Method | %s |\n|---|%s\n", preset, strings.Join(tasks, " | "), strings.Repeat("---|", len(tasks)))
+		best := bestFrozen(spec.rows, res[preset], tasks)
+		for _, row := range spec.rows {
+			cells := []string{}
+			shown := row
+			if !d.preset {
+				shown.Paper = nil // the paper has no number for another data set's tasks
+			}
+			for _, task := range tasks {
+				cells = append(cells, formatCell(res[preset][row.Key][task], shown, task, best[task]))
+			}
+			label := row.Label
+			if row.OursRef {
+				label += " †"
+			}
+			fmt.Fprintf(&b, "| %s | %s |\n", label, strings.Join(cells, " | "))
+		}
+		b.WriteString("\n")
+		b.WriteString(spec.claims(preset, res[preset], tasks))
+		b.WriteString("\n")
+		if notes[preset] != "" {
+			b.WriteString(notes[preset] + "\n")
+		}
+	}
+	legend := "**Bold**: best frozen pretrained model per task."
+	skipped := skipReasons(res)
+	if skipped["not implemented"] {
+		legend += ` "not implemented": that baseline does not exist in byb yet.`
+	}
+	if skipped["not run"] {
+		legend += ` "not run": not asked for (--methods, --rows, --tasks).`
+	}
+	b.WriteString("† not in the paper: Random init (freeze) is the same head on the randomly initialised encoder, frozen — what pretraining adds; Bag-of-IDs is a logistic regression on per-user ID counts, active days and recency (byb baseline bag), the reference a neural method must beat.\n" + legend + "\n")
+	return b.String()
+}
+
+func formatCell(r *cellResult, row tableRow, task string, best string) string {
+	paper := ""
+	if v, ok := row.Paper[task]; ok {
+		paper = fmt.Sprintf(" [%.4f]", v)
+	}
+	if r == nil || len(r.values) == 0 {
+		why := "—"
+		if r != nil && r.skipped != "" {
+			why = r.skipped
+		}
+		return why + paper
+	}
+	m, s := meanStd(r.values)
+	cell := fmt.Sprintf("%.4f", m) // one seed: no spread to show
+	if len(r.values) > 1 {
+		cell = fmt.Sprintf("%.4f ± %.4f", m, s)
+	}
+	if row.Key == best {
+		cell = "**" + cell + "**"
+	}
+	return cell + paper
+}
+
+// bestFrozen returns, per task, the key of the frozen pretrained row with the best mean.
+func bestFrozen(rows []tableRow, res map[string]map[string]*cellResult, tasks []string) map[string]string {
+	out := map[string]string{}
+	for _, task := range tasks {
+		bestV := math.Inf(-1)
+		for _, row := range rows {
+			if !row.Freeze || row.Method == "" {
+				continue
+			}
+			if r := res[row.Key][task]; r != nil && len(r.values) > 0 {
+				if m, _ := meanStd(r.values); m > bestV {
+					bestV, out[task] = m, row.Key
+				}
+			}
+		}
+	}
+	return out
+}
+
+// skipReasons are the reasons cells of the table are empty ("not run", "not implemented").
+func skipReasons(res map[string]map[string]map[string]*cellResult) map[string]bool {
+	out := map[string]bool{}
+	for _, rows := range res {
+		for _, tasks := range rows {
+			for _, cell := range tasks {
+				if cell != nil && cell.skipped != "" {
+					out[cell.skipped] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+// barRows are the rows' keys and labels, for the chart.
+func (spec *tableSpec) barRows() []barRow {
+	out := make([]barRow, len(spec.rows))
+	for i, r := range spec.rows {
+		out[i] = barRow{r.Key, r.Label}
+	}
+	return out
+}
+
+func tableCSV(spec *tableSpec, sets []tableData, res map[string]map[string]map[string]*cellResult) string {
+	var b strings.Builder
+	b.WriteString("dataset,method,task,seed,auroc,paper\n")
+	for _, d := range sets {
+		preset := d.name
+		for _, row := range spec.rows {
+			for _, task := range d.tasks {
+				r := res[preset][row.Key][task]
+				if r == nil {
+					continue
+				}
+				paper := ""
+				if v, ok := row.Paper[task]; ok && d.preset {
+					paper = fmt.Sprint(v)
+				}
+				for seed, v := range r.values {
+					fmt.Fprintf(&b, "%s,%s,%s,%d,%.6f,%s\n", preset, row.Key, task, seed, v, paper)
+				}
+			}
+		}
+	}
+	return b.String()
+}
+
+// ensureData generates the preset's data set at the experiment's scale once, and reuses it.
+func ensureData(c Config, preset string, seed int) (string, error) {
+	dir := filepath.Join(c.Out, "data", fmt.Sprintf("%s-%s-seed%d", preset, c.Scale, seed))
+	if _, err := data.ReadMeta(dir); err == nil {
+		c.logf("[data] reusing %s", dir)
+		return dir, nil
+	}
+	cfg, err := synth.NewConfig(preset, c.Scale, int64(seed))
+	if err != nil {
+		return "", err
+	}
+	c.logf("[data] generating %s at scale %s into %s", preset, c.Scale, dir)
+	if _, err := synth.Generate(cfg, dir, nil); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
+// joinSettings joins two "name=value;..." lists; the later one wins where both set a name.
+func joinSettings(a, b string) string {
+	if a == "" || b == "" {
+		return a + b
+	}
+	return a + ";" + b
+}
+
+// settingsText shows a budget's settings, or that it is byb's defaults.
+func settingsText(settings string) string {
+	if settings == "" {
+		return "byb's defaults"
+	}
+	return "`" + settings + "`"
+}

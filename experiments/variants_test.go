@@ -1,0 +1,115 @@
+package experiments
+
+import (
+	"image"
+	_ "image/png"
+	"math"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/byb-dev/byb/byb/data/synth"
+	"github.com/byb-dev/byb/internal/testenv"
+	"github.com/byb-dev/byb/tracking"
+	"gonum.org/v1/plot/plotter"
+)
+
+// The smoke budget of the BYB-variant experiments: enough steps for a few logged
+// diagnostics (every 4 steps) and losses to draw.
+const variantsPretrain = "steps=12;diag_every=4;batch_size=16;max_len=32;d=16;ff=32;heads=2;layers=1"
+
+// decodePNG checks that path is a PNG of the size linesPNG or groupedBarsPNG draws.
+func decodePNG(t *testing.T, path string, minWidth int) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Errorf("%v", err)
+		return
+	}
+	defer f.Close()
+	cfg, format, err := image.DecodeConfig(f)
+	if err != nil || format != "png" {
+		t.Errorf("%s: not a PNG (%v, %q)", path, err, format)
+		return
+	}
+	// 100 mm tall at gonum/plot's 96 dpi.
+	if wantH := int(math.Round(100 / 25.4 * 96)); cfg.Width < minWidth || cfg.Height < wantH-1 || cfg.Height > int(math.Round(110/25.4*96))+1 {
+		t.Errorf("%s is %d×%d px, want at least %d wide and %d-%d tall", path, cfg.Width, cfg.Height, minWidth, wantH, int(math.Round(110/25.4*96)))
+	}
+}
+
+// The ablations (Tables 6-7) and ΔT2 (Figure 4) experiments end to end at a smoke budget on
+// tmall-like's 5-day task with two seeds: every version pretrained once per seed, every cell
+// filled, the claims, the bar chart, the collapse diagnostics and the loss curves drawn.
+func TestAblationsAndFig4AtASmokeBudget(t *testing.T) {
+	testenv.SkipShort(t, "pretrains eight BYB variants twice on a generated data set")
+	backend, info := xlaCPU(t)
+	out := t.TempDir()
+	for _, tc := range []struct {
+		spec   *tableSpec
+		rows   int
+		want   []string
+		charts []string
+	}{
+		{ablationsSpec, len(ablationRows), []string{"removing EMA is worse than Base", "removing the predictor is worse than Base",
+			"MSE beats CE (Base)", "(paper: 1 of 1)", "(paper: 0 of 1)", "Base beats Bag-of-IDs", "E's collapse diagnostics", "| Predictor (no predictor) | "},
+			[]string{"effective rank " + synth.TmallLike, "E spread " + synth.TmallLike}},
+		{fig4Spec, len(fig4Rows), []string{"ΔT2 = 1 and 3 are similar", "ΔT2 = 3 beats ΔT2 = 10", "Final training loss", "The training loss grows with ΔT2"},
+			[]string{"loss " + synth.TmallLike}},
+	} {
+		var log strings.Builder
+		c := Config{Scale: "ci", Seeds: 2, Out: out, Backend: backend, Engine: info, Tracking: "off", Log: &log, Quiet: true,
+			Presets: []string{synth.TmallLike}, Tasks: []string{"5-day"}, PretrainSettings: variantsPretrain, FinetuneSettings: smokeFinetune}
+		rep, err := runTable(tc.spec, c)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", tc.spec.name, err, log.String())
+		}
+		for _, want := range tc.want {
+			if !strings.Contains(rep.Markdown, want) {
+				t.Errorf("%s lacks %q:\n%s", tc.spec.name, want, rep.Markdown)
+			}
+		}
+		if n := strings.Count(log.String(), ": pretraining byb"); n != 2*(tc.rows-2) {
+			t.Errorf("%s: %d BYB pretrainings, want one per version and seed (%d):\n%s", tc.spec.name, n, 2*(tc.rows-2), log.String())
+		}
+		cells := tc.rows * 2
+		csv, err := os.ReadFile(rep.Files["csv"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Count(strings.TrimSpace(string(csv)), "\n"); got != cells {
+			t.Errorf("%s: %d csv rows, want %d (every row × 2 seeds)", tc.spec.name, got, cells)
+		}
+		decodePNG(t, rep.Files["chart "+synth.TmallLike], 400)
+		for _, kind := range tc.charts {
+			decodePNG(t, rep.Files[kind], 600)
+		}
+	}
+}
+
+// The curves a pretraining keeps are read back in step order, metric by metric, and the
+// running mean smooths over its window.
+func TestCurvesRoundTripAndSmooth(t *testing.T) {
+	dir := t.TempDir()
+	r := &curveRecorder{Run: tracking.Nop{}}
+	for _, p := range []curvePoint{{"loss", 2, 3}, {"loss", 1, 5}, {"diag_E_rank", 1, 7}, {"samples_per_s", 1, 9}} {
+		_ = r.LogMetric(p.metric, p.value, p.step)
+	}
+	if err := r.save(dir); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readCurves(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := got["loss"]; len(l) != 2 || l[0] != (plotter.XY{X: 1, Y: 5}) || l[1] != (plotter.XY{X: 2, Y: 3}) {
+		t.Errorf("loss %v, want (1,5) then (2,3)", l)
+	}
+	if len(got["diag_E_rank"]) != 1 || len(got["samples_per_s"]) != 0 {
+		t.Errorf("curves %v: want the rank kept and samples/s left out", got)
+	}
+	m := runningMean(plotter.XYs{{X: 1, Y: 2}, {X: 2, Y: 4}, {X: 3, Y: 9}}, 2)
+	if m[0].Y != 2 || m[1].Y != 3 || m[2].Y != 6.5 {
+		t.Errorf("running mean of 2: %v, want 2, 3, 6.5", m)
+	}
+}
