@@ -307,30 +307,11 @@ func tableSeed(spec *tableSpec, c Config, tr *tracker, budget scaleBudget, d tab
 		if row.Pretrain != "" {
 			what += " (" + row.Pretrain + ")"
 		}
-		// The directory names the settings, so a changed budget pretrains anew instead of
-		// resuming a run made with other settings.
-		dir := filepath.Join(out, "runs", filepath.Base(dataDir), fmt.Sprintf("%s-seed%d-%08x", row.Method, seed, crc32.ChecksumIEEE([]byte(settings))))
-		if n, ok := finishedPretraining(dir); ok {
-			c.logf("[%s] %s seed %d: reusing the finished %s pretraining in %s", spec.name, preset, seed, what, dir)
-			pretrained[key], maxLen = dir, n
-			continue
-		}
-		c.logf("[%s] %s seed %d: pretraining %s", spec.name, preset, seed, what)
-		child, err := tr.child("pretrain", what+" "+preset, dir, map[string]string{
-			"command": "pretrain", "method": row.Method, "data": dataDir, "settings": settings, "seed": fmt.Sprint(seed)})
+		dir, n, err := pretrainOnce(c, tr, spec.name, preset, dataDir, row.Method, what, settings, filepath.Join(out, "runs"), seed)
 		if err != nil {
 			return nil, err
 		}
-		curves := &curveRecorder{Run: child.run}
-		pre, err := pipeline.Pretrain(pipeline.PretrainOptions{Data: dataDir, Method: row.Method, Settings: settings, Out: dir,
-			Backend: c.Backend, Engine: c.Engine, Run: curves, Progress: c.progress()})
-		if err := child.finish(err); err != nil {
-			return nil, fmt.Errorf("pretraining %s on %s: %w", what, preset, err)
-		}
-		if err := curves.save(dir); err != nil {
-			return nil, fmt.Errorf("pretraining %s on %s: keeping its curves: %w", what, preset, err)
-		}
-		pretrained[key], maxLen = dir, pre.MaxLen
+		pretrained[key], maxLen = dir, n
 	}
 	for _, row := range spec.rows {
 		if res[row.Key] == nil {
@@ -638,4 +619,32 @@ func settingsText(settings string) string {
 		return "byb's defaults"
 	}
 	return "`" + settings + "`"
+}
+
+// pretrainOnce pretrains method on dataDir with settings into a directory under runsDir
+// named by the settings (so a changed budget pretrains anew instead of resuming a run made
+// with other settings), or reuses the finished run there; it keeps the run's curves beside
+// its checkpoint. It returns the directory and the run's sequence length n.
+func pretrainOnce(c Config, tr *tracker, experiment, preset, dataDir, method, what, settings, runsDir string, seed int) (string, int, error) {
+	dir := filepath.Join(runsDir, filepath.Base(dataDir), fmt.Sprintf("%s-seed%d-%08x", method, seed, crc32.ChecksumIEEE([]byte(settings))))
+	if n, ok := finishedPretraining(dir); ok {
+		c.logf("[%s] %s seed %d: reusing the finished %s pretraining in %s", experiment, preset, seed, what, dir)
+		return dir, n, nil
+	}
+	c.logf("[%s] %s seed %d: pretraining %s", experiment, preset, seed, what)
+	child, err := tr.child("pretrain", what+" "+preset, dir, map[string]string{
+		"command": "pretrain", "method": method, "data": dataDir, "settings": settings, "seed": fmt.Sprint(seed)})
+	if err != nil {
+		return "", 0, err
+	}
+	curves := &curveRecorder{Run: child.run}
+	pre, err := pipeline.Pretrain(pipeline.PretrainOptions{Data: dataDir, Method: method, Settings: settings, Out: dir,
+		Backend: c.Backend, Engine: c.Engine, Run: curves, Progress: c.progress()})
+	if err := child.finish(err); err != nil {
+		return "", 0, fmt.Errorf("pretraining %s on %s: %w", what, preset, err)
+	}
+	if err := curves.save(dir); err != nil {
+		return "", 0, fmt.Errorf("pretraining %s on %s: keeping its curves: %w", what, preset, err)
+	}
+	return dir, pre.MaxLen, nil
 }

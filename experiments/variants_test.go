@@ -18,8 +18,9 @@ import (
 // diagnostics (every 4 steps) and losses to draw.
 const variantsPretrain = "steps=12;diag_every=4;batch_size=16;max_len=32;d=16;ff=32;heads=2;layers=1"
 
-// decodePNG checks that path is a PNG of the size linesPNG or groupedBarsPNG draws.
-func decodePNG(t *testing.T, path string, minWidth int) {
+// decodePNG checks that path is a PNG at least minWidth pixels wide and heightMM tall at
+// gonum/plot's 96 dpi (what linesPNG, groupedBarsPNG and scatterPNG draw).
+func decodePNG(t *testing.T, path string, minWidth int, heightMM float64) {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -32,9 +33,8 @@ func decodePNG(t *testing.T, path string, minWidth int) {
 		t.Errorf("%s: not a PNG (%v, %q)", path, err, format)
 		return
 	}
-	// 100 mm tall at gonum/plot's 96 dpi.
-	if wantH := int(math.Round(100 / 25.4 * 96)); cfg.Width < minWidth || cfg.Height < wantH-1 || cfg.Height > int(math.Round(110/25.4*96))+1 {
-		t.Errorf("%s is %d×%d px, want at least %d wide and %d-%d tall", path, cfg.Width, cfg.Height, minWidth, wantH, int(math.Round(110/25.4*96)))
+	if wantH := int(math.Round(heightMM / 25.4 * 96)); cfg.Width < minWidth || cfg.Height < wantH-1 || cfg.Height > wantH+1 {
+		t.Errorf("%s is %d×%d px, want at least %d wide and %d tall", path, cfg.Width, cfg.Height, minWidth, wantH)
 	}
 }
 
@@ -80,9 +80,9 @@ func TestAblationsAndFig4AtASmokeBudget(t *testing.T) {
 		if got := strings.Count(strings.TrimSpace(string(csv)), "\n"); got != cells {
 			t.Errorf("%s: %d csv rows, want %d (every row × 2 seeds)", tc.spec.name, got, cells)
 		}
-		decodePNG(t, rep.Files["chart "+synth.TmallLike], 400)
+		decodePNG(t, rep.Files["chart "+synth.TmallLike], 600, 110)
 		for _, kind := range tc.charts {
-			decodePNG(t, rep.Files[kind], 600)
+			decodePNG(t, rep.Files[kind], 600, 100)
 		}
 	}
 }
@@ -111,5 +111,48 @@ func TestCurvesRoundTripAndSmooth(t *testing.T) {
 	m := runningMean(plotter.XYs{{X: 1, Y: 2}, {X: 2, Y: 4}, {X: 3, Y: 9}}, 2)
 	if m[0].Y != 2 || m[1].Y != 3 || m[2].Y != 6.5 {
 		t.Errorf("running mean of 2: %v, want 2, 3, 6.5", m)
+	}
+}
+
+// k-NN purity on hand-checked points: two tight groups on a line are pure; labels that
+// alternate along it are not.
+func TestKNNPurityHandCase(t *testing.T) {
+	x := [][]float32{{0}, {1}, {2}, {10}, {11}, {12}}
+	if got := knnPurity(x, []int32{0, 0, 0, 1, 1, 1}, 2); got != 1 {
+		t.Errorf("two pure groups: purity %v, want 1", got)
+	}
+	// Alternating labels, k=2: the ends' neighbours are one same and one other (1/2); the
+	// inner points' two nearest are both of the other label (0), except 2 and 10 whose
+	// nearest pair is (1, 0) at distance 1 and 8: 2's are 1 (other) and 0 (same) = 1/2; 10's
+	// are 11 (other) and 12 (same) = 1/2; 1's are 0, 2 (both other) = 0; 11's are 10, 12 = 0.
+	want := (0.5 + 0 + 0.5 + 0.5 + 0 + 0.5) / 6
+	if got := knnPurity(x, []int32{0, 1, 0, 1, 0, 1}, 2); math.Abs(got-want) > 1e-12 {
+		t.Errorf("alternating labels: purity %v, want %v", got, want)
+	}
+	if got := baseRatePurity(map[string]int32{"a": 0, "b": 0, "c": 0, "d": 1}); got != 0.625 {
+		t.Errorf("base rate of 3:1 = %v, want 0.75²+0.25² = 0.625", got)
+	}
+}
+
+// Figure 6 end to end at a smoke budget: three encoders' E mapped by t-SNE, three scatter
+// plots, the purity table and the paper's two findings.
+func TestFig6AtASmokeBudget(t *testing.T) {
+	testenv.SkipShort(t, "pretrains and finetunes on a generated data set, then three t-SNE maps")
+	backend, info := xlaCPU(t)
+	var log strings.Builder
+	c := Config{Scale: "ci", Out: t.TempDir(), Backend: backend, Engine: info, Tracking: "off", Log: &log, Quiet: true,
+		PretrainSettings: smokePretrain, FinetuneSettings: smokeFinetune}
+	rep, err := runFig6(c)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	for _, want := range []string{"| Random init |", "| Pretrained BYB (Fig. 6a) |", "| Finetuned BYB (Fig. 6b) |",
+		"Pretrained E groups users by the label", "Finetuned E is more classifiable"} {
+		if !strings.Contains(rep.Markdown, want) {
+			t.Errorf("fig6 lacks %q:\n%s", want, rep.Markdown)
+		}
+	}
+	for _, m := range []string{"random", "pretrained", "finetuned"} {
+		decodePNG(t, rep.Files["map "+m], 560, 130)
 	}
 }
