@@ -60,7 +60,7 @@ func runFig6(c Config) (*Report, error) {
 	if err != nil {
 		return nil, tr.fail(err)
 	}
-	pre, _, err := pretrainOnce(c, tr, "fig6", fig6Preset, dataDir, "byb", "byb", budget.pretrain+";seed=0", filepath.Join(out, "runs"), 0)
+	pre, _, err := pretrainOnce(c, tr, "fig6", fig6Preset, dataDir, "byb", "byb", budget.pretrain+";seed=0", sharedRunsDir(c), 0)
 	if err != nil {
 		return nil, tr.fail(err)
 	}

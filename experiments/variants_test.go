@@ -5,10 +5,12 @@ import (
 	_ "image/png"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/byb-dev/byb/byb/data/synth"
+	"github.com/byb-dev/byb/byb/pipeline"
 	"github.com/byb-dev/byb/internal/testenv"
 	"github.com/byb-dev/byb/tracking"
 	"gonum.org/v1/plot/plotter"
@@ -154,5 +156,82 @@ func TestFig6AtASmokeBudget(t *testing.T) {
 	}
 	for _, m := range []string{"random", "pretrained", "finetuned"} {
 		decodePNG(t, rep.Files["map "+m], 560, 130)
+	}
+}
+
+// Rank correlation on hand-checked cases, ties included.
+func TestSpearmanByHand(t *testing.T) {
+	for _, tc := range []struct {
+		x, y []float64
+		want float64
+	}{
+		{[]float64{1, 2, 3, 4}, []float64{10, 20, 30, 40}, 1},
+		{[]float64{1, 2, 3, 4}, []float64{4, 3, 2, 1}, -1},
+		// Ranks of y: 1, 2.5, 2.5, 4 against 1..4: ρ = Σ(dx·dy)/√(Σdx²Σdy²) = 4.5/√(5·4.5).
+		{[]float64{1, 2, 3, 4}, []float64{1, 5, 5, 9}, 4.5 / math.Sqrt(5*4.5)},
+	} {
+		if got := spearman(tc.x, tc.y); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("spearman(%v, %v) = %v, want %v", tc.x, tc.y, got, tc.want)
+		}
+	}
+}
+
+// A decaying series with a 7-step ripple shows period 7; the same decay alone does not.
+func TestWeeklyPeriodFindsARippleUnderADecay(t *testing.T) {
+	ripple, plain := make([]float64, 60), make([]float64, 60)
+	for lag := range ripple {
+		plain[lag] = math.Exp(-float64(lag) / 10)
+		ripple[lag] = plain[lag] + 0.05*math.Cos(2*math.Pi*float64(lag)/7)
+	}
+	if r7, best := weeklyPeriod(ripple); best != 7 || r7 < 0.5 {
+		t.Errorf("decay + period 7: autocorrelation at 7 = %.3f, strongest at %d; want 7 and > 0.5", r7, best)
+	}
+	if r7, _ := weeklyPeriod(plain); r7 > 0.5 {
+		t.Errorf("decay alone: autocorrelation at 7 = %.3f, want no period", r7)
+	}
+}
+
+// Figure 5 end to end at a smoke budget: a heatmap per layer, and the averaged maps are
+// attention: each query's weights sum to 1 and, under the causal mask, are 0 on later keys.
+func TestFig5AtASmokeBudget(t *testing.T) {
+	testenv.SkipShort(t, "pretrains on a generated data set and averages its attention")
+	backend, info := xlaCPU(t)
+	var log strings.Builder
+	c := Config{Scale: "ci", Out: t.TempDir(), Backend: backend, Engine: info, Tracking: "off", Log: &log, Quiet: true,
+		PretrainSettings: smokePretrain}
+	rep, err := runFig5(c)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	for _, want := range []string{"| 1 |", "Attention decays with distance", "A 7-day period"} {
+		if !strings.Contains(rep.Markdown, want) {
+			t.Errorf("fig5 lacks %q:\n%s", want, rep.Markdown)
+		}
+	}
+	decodePNG(t, rep.Files["layer 1"], 700, 80)
+	dataDir, _ := ensureData(c, synth.MobileLike, 1)
+	runs, _ := filepath.Glob(filepath.Join(sharedRunsDir(c), "*", "byb-seed0-*"))
+	if len(runs) != 1 {
+		t.Fatalf("pretraining runs %v, want one", runs)
+	}
+	att, err := pipeline.Attention(pipeline.AttentionOptions{Model: runs[0], Data: dataDir, Users: 20, Last: 3, Backend: backend})
+	if err != nil {
+		t.Fatal(err)
+	}
+	L := att.Length
+	for l, layer := range att.Layers {
+		for q, row := range layer {
+			pos := L - 3 + q // the query's position
+			var sum float64
+			for k, w := range row {
+				sum += w
+				if k > pos && w != 0 {
+					t.Fatalf("layer %d query %d attends to the later key %d (%g)", l, pos, k, w)
+				}
+			}
+			if math.Abs(sum-1) > 1e-4 {
+				t.Errorf("layer %d query %d: weights sum to %v, want 1", l, pos, sum)
+			}
+		}
 	}
 }
