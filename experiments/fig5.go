@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -31,33 +30,12 @@ const (
 // fig5Users is how many test users the attention is averaged over (the paper: 512,000).
 var fig5Users = map[string]int{"ci": 200, "small": 2000, "paper": 20000}
 
-// sharedRunsDir is Table 2's pretraining runs at the scale: the figures of a pretrained BYB
-// (fig5, fig6) reuse Table 2's seed-0 BYB run when it exists, since they pretrain it with
-// the same settings.
-func sharedRunsDir(c Config) string { return filepath.Join(c.Out, "table2-"+c.Scale, "runs") }
-
 func runFig5(c Config) (*Report, error) {
-	budget, ok := tableBudget(c)
-	if !ok {
-		return nil, fmt.Errorf("unknown scale %q (ci, small, paper)", c.Scale)
-	}
-	out := filepath.Join(c.Out, "fig5-"+c.Scale)
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return nil, err
-	}
-	tr, err := newTracker(c, "fig5", map[string]string{"scale": c.Scale, "pretrain_settings": budget.pretrain})
+	f, err := newPretrainedFigure(c, "fig5")
 	if err != nil {
 		return nil, err
 	}
-	start := time.Now()
-	dataDir, err := ensureData(c, fig6Preset, 1)
-	if err != nil {
-		return nil, tr.fail(err)
-	}
-	pre, _, err := pretrainOnce(c, tr, "fig5", fig6Preset, dataDir, "byb", "byb", budget.pretrain+";seed=0", sharedRunsDir(c), 0)
-	if err != nil {
-		return nil, tr.fail(err)
-	}
+	out, tr, dataDir, pre := f.out, f.tr, f.dataDir, f.pre
 	c.logf("[fig5] averaging attention over up to %d test users", fig5Users[c.Scale])
 	att, err := pipeline.Attention(pipeline.AttentionOptions{Model: pre, Data: dataDir, Split: data.Test, Users: fig5Users[c.Scale], Last: fig5Last, Backend: c.Backend})
 	if err != nil {
@@ -73,15 +51,8 @@ func runFig5(c Config) (*Report, error) {
 		rep.Files[fmt.Sprintf("layer %d", l+1)] = png
 		tr.artifact(png, "figure")
 	}
-	rep.Markdown = fig5Markdown(c, att, time.Since(start))
-	mdPath := filepath.Join(out, "fig5.md")
-	if err := os.WriteFile(mdPath, []byte(rep.Markdown), 0o644); err != nil {
-		return nil, tr.fail(err)
-	}
-	rep.Files["table"] = mdPath
-	tr.artifact(mdPath, "table")
-	rep.RunID = tr.id()
-	return rep, tr.finish(nil)
+	rep.Markdown = fig5Markdown(c, att, time.Since(f.start))
+	return f.finish(rep)
 }
 
 // recentWeights are the most recent query's weights by lag: w[lag] for lag 0 (itself) back

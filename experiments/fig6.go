@@ -43,27 +43,11 @@ type fig6Model struct {
 }
 
 func runFig6(c Config) (*Report, error) {
-	budget, ok := tableBudget(c)
-	if !ok {
-		return nil, fmt.Errorf("unknown scale %q (ci, small, paper)", c.Scale)
-	}
-	out := filepath.Join(c.Out, "fig6-"+c.Scale)
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return nil, err
-	}
-	tr, err := newTracker(c, "fig6", map[string]string{"scale": c.Scale, "pretrain_settings": budget.pretrain, "finetune_settings": budget.finetune})
+	f, err := newPretrainedFigure(c, "fig6")
 	if err != nil {
 		return nil, err
 	}
-	start := time.Now()
-	dataDir, err := ensureData(c, fig6Preset, 1)
-	if err != nil {
-		return nil, tr.fail(err)
-	}
-	pre, _, err := pretrainOnce(c, tr, "fig6", fig6Preset, dataDir, "byb", "byb", budget.pretrain+";seed=0", sharedRunsDir(c), 0)
-	if err != nil {
-		return nil, tr.fail(err)
-	}
+	budget, out, tr, dataDir, pre, start := f.budget, f.out, f.tr, f.dataDir, f.pre, f.start
 	// The finetuned encoder: BYB(unfreeze) on the task, its model kept for embedding.
 	ftDir := filepath.Join(filepath.Dir(pre), "finetune-"+fig6Task+"-"+filepath.Base(pre))
 	if _, err := os.Stat(filepath.Join(ftDir, "config.json")); err != nil {
@@ -126,14 +110,7 @@ func runFig6(c Config) (*Report, error) {
 		tr.artifact(png, "figure")
 	}
 	rep.Markdown = fig6Markdown(c, models, purity, baseRatePurity(labelOf), time.Since(start))
-	mdPath := filepath.Join(out, "fig6.md")
-	if err := os.WriteFile(mdPath, []byte(rep.Markdown), 0o644); err != nil {
-		return nil, tr.fail(err)
-	}
-	rep.Files["table"] = mdPath
-	tr.artifact(mdPath, "table")
-	rep.RunID = tr.id()
-	return rep, tr.finish(nil)
+	return f.finish(rep)
 }
 
 // testLabels maps each labelled test user's raw id to its class on task.

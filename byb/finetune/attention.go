@@ -113,4 +113,3 @@ func (m *attentionMean) value() [][][]float64 {
 	}
 	return out
 }
-
