@@ -61,7 +61,7 @@ func ablationClaims(preset string, res map[string]map[string]*cellResult, tasks 
 // collapseFigures draws E's collapse diagnostics over pretraining, per version (seed 0):
 // the effective rank and the mean per-dimension standard deviation of E on each batch. A
 // collapsed encoder's rank falls towards 1 and its spread towards 0.
-func collapseFigures(c Config, out string, d tableData, runs []map[string]string) (map[string]string, string, error) {
+func collapseFigures(c Config, out string, d tableData, runs []map[string]string, _ map[string]map[string]*cellResult) (map[string]string, string, error) {
 	if len(runs) == 0 {
 		return nil, "", nil
 	}

@@ -86,7 +86,7 @@ func fig4Claims(preset string, res map[string]map[string]*cellResult, tasks []st
 
 // fig4Figures draws Figure 4a, the training loss per ΔT2 (seed 0, a running mean over 20
 // steps), and states whether the final loss grows with ΔT2 over every seed.
-func fig4Figures(c Config, out string, d tableData, runs []map[string]string) (map[string]string, string, error) {
+func fig4Figures(c Config, out string, d tableData, runs []map[string]string, _ map[string]map[string]*cellResult) (map[string]string, string, error) {
 	if len(runs) == 0 {
 		return nil, "", nil
 	}

@@ -30,9 +30,9 @@ type tableSpec struct {
 	// presets a run covers when neither --presets nor --dataset is given.
 	presets []string
 	// figures, if set, draws the experiment's own figures of one data set from its
-	// pretraining runs (runs[seed][pretrainKey] = run directory) into out, and returns
+	// pretraining runs (runs[seed][pretrainKey] = run directory) and cells into out, and returns
 	// them by name, with a note (Markdown) of what they show for the table.
-	figures func(c Config, out string, d tableData, runs []map[string]string) (files map[string]string, note string, err error)
+	figures func(c Config, out string, d tableData, runs []map[string]string, res map[string]map[string]*cellResult) (files map[string]string, note string, err error)
 }
 
 // tableRow is one row of a table: how the encoder is pretrained (or not) and whether
@@ -234,7 +234,7 @@ func runTable(spec *tableSpec, c Config) (*Report, error) {
 		if spec.figures == nil {
 			continue
 		}
-		figs, note, err := spec.figures(c, out, d, runs[d.name])
+		figs, note, err := spec.figures(c, out, d, runs[d.name], results[d.name])
 		if err != nil {
 			c.logf("[%s] figures of %s: %v", spec.name, d.name, err)
 		}

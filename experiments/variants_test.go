@@ -10,7 +10,9 @@ import (
 	"testing"
 
 	"github.com/byb-dev/byb/byb/data/synth"
+	"github.com/byb-dev/byb/byb/finetune"
 	"github.com/byb-dev/byb/byb/pipeline"
+	"github.com/byb-dev/byb/byb/train"
 	"github.com/byb-dev/byb/internal/testenv"
 	"github.com/byb-dev/byb/tracking"
 	"gonum.org/v1/plot/plotter"
@@ -234,4 +236,57 @@ func TestFig5AtASmokeBudget(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Table 4 end to end at a smoke budget on one task: a row per size, the configurations with
+// their parameters — counted in the checkpoints, and equal to the Transformer's count by
+// hand (positions, then per layer Q/K/V/output, the feed-forward pair and two norms) — and
+// the AUROC-against-parameters plot.
+func TestTable4AtASmokeBudget(t *testing.T) {
+	testenv.SkipShort(t, "pretrains five BYB sizes on a generated data set")
+	backend, info := xlaCPU(t)
+	var log strings.Builder
+	c := Config{Scale: "ci", Seeds: 1, Out: t.TempDir(), Backend: backend, Engine: info, Tracking: "off", Log: &log, Quiet: true,
+		Tasks: []string{"Unbind-30d"}, Rows: []string{"base", "x2", "x4", "x8", "x16"}, PretrainSettings: smokePretrain, FinetuneSettings: smokeFinetune}
+	rep, err := runTable(table4Spec, c)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	for _, want := range []string{"| Base×8 (deeper) | layers=16;ff=512 |", "| Base×16 (wider) | layers=8;ff=2816 |", "Base×8 (deeper) beats Base×16 (wider)", "(paper: 1 of 1)"} {
+		if !strings.Contains(rep.Markdown, want) {
+			t.Errorf("table4 lacks %q:\n%s", want, rep.Markdown)
+		}
+	}
+	decodePNG(t, rep.Files["scaling "+synth.MobileLike], 600, 100)
+	dirs, _ := filepath.Glob(filepath.Join(c.Out, "table4-ci", "runs", "*", "byb-seed0-*"))
+	if len(dirs) != len(table4Sizes) {
+		t.Fatalf("runs %v, want one per size", dirs)
+	}
+	for _, dir := range dirs {
+		cfg, err := train.ReadConfig(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, ff, layers := paramInt(t, cfg.Params, "d"), paramInt(t, cfg.Params, "ff"), paramInt(t, cfg.Params, "layers")
+		want := cfg.Windows*d + layers*(4*(d*d+d)+(d*ff+ff)+(ff*d+d)+2*2*d)
+		got, total, err := finetune.ParamCounts(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want || total <= got {
+			t.Errorf("%s (d=%d ff=%d layers=%d, T=%d): %d Transformer parameters counted, %d by hand; encoder %d", dir, d, ff, layers, cfg.Windows, got, want, total)
+		}
+	}
+}
+
+func paramInt(t *testing.T, params map[string]any, name string) int {
+	t.Helper()
+	switch v := params[name].(type) {
+	case float64:
+		return int(v)
+	case int:
+		return v
+	}
+	t.Fatalf("param %s = %v (%T)", name, params[name], params[name])
+	return 0
 }

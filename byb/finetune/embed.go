@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"iter"
 	"path/filepath"
+	"strings"
 
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
@@ -68,4 +69,26 @@ func EmbedRandom(backend backends.Backend, settings string, vocab []int, windows
 		return err
 	}
 	return forEachE(backend, ctx.Checked(false), enc, nil, batches, func(b *data.Batch, e [][]float32) error { return emit(b.Users, e) })
+}
+
+// ParamCounts counts a run directory's trained parameters: those of the student's
+// Transformer and of its whole encoder (behavior encoder and embeddings included), leaving
+// out the teacher's copy, the predictor and the optimizer's state.
+func ParamCounts(runDir string) (transformer, encoderTotal int, err error) {
+	ctx, _, err := LoadPretrained(runDir)
+	if err != nil {
+		return 0, 0, err
+	}
+	enc := "/" + encoder.Scope
+	for v := range ctx.IterVariables() {
+		scope := v.Scope()
+		if scope != enc && !strings.HasPrefix(scope, enc+"/") {
+			continue
+		}
+		encoderTotal += v.Shape().Size()
+		if strings.HasPrefix(scope+"/", enc+"/"+encoder.TransformerScope+"/") {
+			transformer += v.Shape().Size()
+		}
+	}
+	return transformer, encoderTotal, nil
 }
