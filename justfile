@@ -26,7 +26,7 @@ test: build
     @test -z "$(gofmt -l $(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $(git ls-files '*.go'); exit 1; }
     go test -count=1 -timeout 40m ./...
 
-# Reproduce a table or figure of the paper (default scale: small), e.g. `just reproduce table2`.
+# Reproduce a table or figure of the paper (default scale: small), e.g. `just reproduce table2`; `just reproduce all` runs every one (`byb reproduce --help` lists them).
 reproduce what="table2" *args="": build
     bin/byb reproduce {{what}} {{args}}
 

@@ -6,6 +6,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
@@ -289,4 +291,13 @@ func paramInt(t *testing.T, params map[string]any, name string) int {
 	}
 	t.Fatalf("param %s = %v (%T)", name, params[name], params[name])
 	return 0
+}
+
+// `reproduce all` runs every registered experiment once.
+func TestAllOrderHasEveryExperiment(t *testing.T) {
+	got := append([]string(nil), AllOrder...)
+	sort.Strings(got)
+	if want := Names(); !reflect.DeepEqual(got, want) {
+		t.Errorf("AllOrder %v, want each of %v once", AllOrder, want)
+	}
 }

@@ -20,7 +20,7 @@ It pretrains every method, finetunes every row on every task, and writes the tab
 Markdown (and CSV) under --out. Every run is recorded in the tracker under one parent run
 (byb runs show ID; byb tui).
 
-Experiments: `+strings.Join(experiments.Names(), ", ")+`
+Experiments: `+strings.Join(experiments.Names(), ", ")+`, or all (`+strings.Join(experiments.AllOrder, ", ")+`, in that order, with the same flags)
 Scales: ci (1,000 users per data set; 1 seed by default), small (the default: 4,000 users,
 3 seeds), paper (Table 8 sizes and the paper's protocol; GPU-sized, not for a laptop). At ci
 and small table2 gives every row one shared CPU budget: n=128 behaviors, 150 pretraining
@@ -56,30 +56,46 @@ steps of 32 users, one unfrozen finetuning epoch (--pretrain-set/--finetune-set 
 		fs.Usage()
 		return errUsage
 	}
-	exp, err := experiments.Lookup(name)
-	if err != nil {
-		return err
+	names := []string{name}
+	if name == "all" {
+		names = experiments.AllOrder
+	}
+	var exps []experiments.Experiment
+	for _, n := range names {
+		exp, err := experiments.Lookup(n)
+		if err != nil {
+			return err
+		}
+		exps = append(exps, exp)
 	}
 	backend, info, err := cf.openEngine()
 	if err != nil {
 		return err
 	}
 	ps := splitList(*presets)
-	rep, err := exp.Run(experiments.Config{Scale: *scale, Seeds: *seeds, Out: *out, Backend: backend, Engine: info,
-		Tracking: cf.tracking, Log: os.Stderr, Quiet: *quiet, Presets: ps, Datasets: datasets, DataSeeds: *dataSeeds, Methods: strings.Split(*methodList, ","),
-		PretrainSettings: *pretrainSet, FinetuneSettings: *finetuneSet, Input: *input, Tasks: splitList(*taskList), Rows: splitList(*rowList)})
-	if err != nil {
-		return err
-	}
-	if cf.json {
-		return emitJSON(map[string]any{"experiment": name, "run_id": rep.RunID, "files": rep.Files, "markdown": rep.Markdown})
-	}
-	fmt.Println(rep.Markdown)
-	for kind, path := range rep.Files {
-		fmt.Printf("%s: %s\n", kind, path)
-	}
-	if rep.RunID != "" { // --tracking off records no run
-		fmt.Printf("run: %s (byb runs show %s)\n", rep.RunID, rep.RunID)
+	for _, exp := range exps {
+		if len(exps) > 1 {
+			fmt.Fprintf(os.Stderr, "[reproduce all] %s\n", exp.Name)
+		}
+		rep, err := exp.Run(experiments.Config{Scale: *scale, Seeds: *seeds, Out: *out, Backend: backend, Engine: info,
+			Tracking: cf.tracking, Log: os.Stderr, Quiet: *quiet, Presets: ps, Datasets: datasets, DataSeeds: *dataSeeds, Methods: strings.Split(*methodList, ","),
+			PretrainSettings: *pretrainSet, FinetuneSettings: *finetuneSet, Input: *input, Tasks: splitList(*taskList), Rows: splitList(*rowList)})
+		if err != nil {
+			return fmt.Errorf("%s: %w", exp.Name, err)
+		}
+		if cf.json {
+			if err := emitJSON(map[string]any{"experiment": exp.Name, "run_id": rep.RunID, "files": rep.Files, "markdown": rep.Markdown}); err != nil {
+				return err
+			}
+			continue
+		}
+		fmt.Println(rep.Markdown)
+		for kind, path := range rep.Files {
+			fmt.Printf("%s: %s\n", kind, path)
+		}
+		if rep.RunID != "" { // --tracking off records no run
+			fmt.Printf("run: %s (byb runs show %s)\n", rep.RunID, rep.RunID)
+		}
 	}
 	return nil
 }
