@@ -22,10 +22,19 @@ func table2PNG(path, preset string, tasks []string, res map[string]map[string]*c
 // per row with its mean over seeds and an error bar of ± one standard deviation, one color
 // per row, the legend outside the bars. Rows without any value are left out.
 func groupedBarsPNG(path, title string, rows []barRow, tasks []string, res map[string]map[string]*cellResult) error {
+	return barsPNG(path, title, "test AUROC", 1, rows, tasks, res)
+}
+
+// barsPNG is groupedBarsPNG with another y axis: its label, and its top (0: fitted to the
+// bars).
+func barsPNG(path, title, yLabel string, yMax float64, rows []barRow, tasks []string, res map[string]map[string]*cellResult) error {
 	p := plot.New()
 	p.Title.Text = title
-	p.Y.Label.Text = "test AUROC"
-	p.Y.Min, p.Y.Max = 0, 1
+	p.Y.Label.Text = yLabel
+	p.Y.Min = 0
+	if yMax > 0 {
+		p.Y.Max = yMax
+	}
 	p.NominalX(tasks...)
 	p.Legend.Top = true
 	p.Legend.Left = true

@@ -301,3 +301,36 @@ func TestAllOrderHasEveryExperiment(t *testing.T) {
 		t.Errorf("AllOrder %v, want each of %v once", AllOrder, want)
 	}
 }
+
+// Table 3 end to end at a smoke size on tmall-like: every method's pretraining and FT-train
+// measured in its own process at the data set's shape, the ratios to BYB, the findings and
+// the three Figure 3 charts.
+func TestTable3AtASmokeSize(t *testing.T) {
+	testenv.SkipShort(t, "twelve throughput measurements, each in its own process")
+	backend, info := xlaCPU(t)
+	var log strings.Builder
+	c := Config{Scale: "ci", Out: t.TempDir(), Backend: backend, Engine: info, Tracking: "off", Log: &log, Quiet: true,
+		Presets: []string{synth.TmallLike}, PretrainSettings: "d=16;ff=32;heads=2;layers=1"}
+	rep, err := runTable3(c)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if strings.Contains(rep.Markdown, "failed") {
+		t.Errorf("a measurement failed:\n%s\n%s", rep.Markdown, log.String())
+	}
+	for _, want := range []string{"| byb |", "| nbp |", "| msdp |", "| Supervised (w/ pooling) |", "BYB has the highest pretraining throughput", "BYB pretrains in less memory"} {
+		if !strings.Contains(rep.Markdown, want) {
+			t.Errorf("table3 lacks %q:\n%s", want, rep.Markdown)
+		}
+	}
+	for _, fig := range []string{"throughput", "memory", "epoch"} {
+		decodePNG(t, rep.Files[fig+" "+synth.TmallLike], 600, 110)
+	}
+	csv, err := os.ReadFile(rep.Files["csv"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(strings.TrimSpace(string(csv)), "\n"); n != 12 {
+		t.Errorf("%d measurements in the csv, want 6 methods × 2 stages:\n%s", n, csv)
+	}
+}

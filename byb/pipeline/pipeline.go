@@ -155,3 +155,19 @@ func datasetFacts(ds *data.Dataset, windows, maxLen int) (objective.Facts, error
 	}
 	return f, nil
 }
+
+// PretrainShape is what a model pretraining on a dataset's pretraining split with byb's
+// defaults sees: the vocabulary sizes, n (the 95th percentile of the lengths), T (day
+// windows) and the number of users; the throughput table measures at these shapes.
+func PretrainShape(dir string) (vocab []int, n, windows, users int, err error) {
+	ds, err := data.Load(dir)
+	if err != nil {
+		return nil, 0, 0, 0, err
+	}
+	s, err := loadSplit(ds, data.Pretrain)
+	if err != nil {
+		return nil, 0, 0, 0, err
+	}
+	seq := data.SeqConfig{MaxLen: chooseMaxLen(ds, s), Pool: data.Day}
+	return ds.Meta.VocabSizes(), seq.MaxLen, seq.Windows(s.Split.Obs), s.Len(), nil
+}

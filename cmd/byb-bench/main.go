@@ -11,7 +11,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -41,7 +40,7 @@ var shapes = map[string]shape{
 }
 
 func main() {
-	one := flag.String("one", "", "internal: run this JSON bench.Config in-process and print the result")
+	bench.ServeIsolated(methods.Lookup)
 	configs := flag.String("configs", "a,b", "shapes to run: a (B=64 n=128 T=60), b (B=32 n=1024 T=180)")
 	engines := flag.String("engines", "", "comma-separated engines (default: xla:cpu when installed, and go)")
 	pools := flag.String("pool", "true,false", "pooling modes to run")
@@ -53,20 +52,6 @@ func main() {
 	jsonOut := flag.String("json", "", "also write every result as JSON lines to this file")
 	methodList := flag.String("methods", "", "Table 3 mode: these methods' pretraining and FT-train samples/s and peak RSS, e.g. byb,nbp,mbmv1,mbmv2,cts,msdp (raw sequences for the baselines, pooled for BYB, as the paper)")
 	flag.Parse()
-
-	if *one != "" {
-		var cfg bench.Config
-		if err := json.Unmarshal([]byte(*one), &cfg); err != nil {
-			fail(err)
-		}
-		res, err := bench.Run(cfg, methods.Lookup)
-		if err != nil {
-			fail(err)
-		}
-		b, _ := json.Marshal(res)
-		fmt.Println(string(b))
-		return
-	}
 
 	if *methodList != "" {
 		eng := engine.DefaultConfig()
@@ -156,26 +141,7 @@ type row struct {
 	peer     *peerResult
 }
 
-func runChild(cfg bench.Config) (*bench.Result, string, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, "", err
-	}
-	b, _ := json.Marshal(cfg)
-	cmd := exec.Command(self, "-one", string(b))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, "", fmt.Errorf("%v: %s", err, lastLine(stderr.String()))
-	}
-	line := lastLine(string(out))
-	var res bench.Result
-	if err := json.Unmarshal([]byte(line), &res); err != nil {
-		return nil, "", fmt.Errorf("bad output %q: %v", line, err)
-	}
-	return &res, line, nil
-}
+func runChild(cfg bench.Config) (*bench.Result, string, error) { return bench.RunIsolated(cfg) }
 
 func runPeer(python, script string, sh shape, pool bool) (*peerResult, string, error) {
 	if _, err := os.Stat(script); err != nil {

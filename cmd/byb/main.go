@@ -12,6 +12,9 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/byb-dev/byb/byb/bench"
+	"github.com/byb-dev/byb/methods"
 )
 
 // command is one subcommand. Subcommands with sub-verbs (data, runs) dispatch themselves.
@@ -47,6 +50,8 @@ Engine: --backend (or $GOMLX_BACKEND) = xla | xla:cpu | xla:cuda | xla:/path/plu
 }
 
 func main() {
+	// `byb reproduce table3` measures each method in a fresh process of this executable.
+	bench.ServeIsolated(methods.Lookup)
 	if len(os.Args) < 2 {
 		usage()
 		os.Exit(2)
