@@ -6,7 +6,6 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 )
 
@@ -54,7 +53,7 @@ func barsPNG(path, title, yLabel string, yMax float64, rows []barRow, tasks []st
 	// A group spans 0.8 of a task's unit on the x axis; the canvas widens with the bars, and a
 	// bar's width in points is its share of the unit as drawn (about 0.85 of the canvas is
 	// plot area).
-	canvas := vg.Length(max(160, 18*len(tasks)*len(shown))) * vg.Millimeter
+	canvas := vg.Length(max(160, 6*len(tasks)*len(shown))) * vg.Millimeter
 	step := 0.8 / float64(len(shown))
 	width := vg.Length(step) * canvas * 0.85 / vg.Length(len(tasks))
 	for i, row := range shown {
@@ -73,7 +72,7 @@ func barsPNG(path, title, yLabel string, yMax float64, rows []barRow, tasks []st
 		// Center the group on its task: bars side by side, shifted from the middle.
 		dx := step * (float64(i) - float64(len(shown)-1)/2)
 		bars.XMin = dx
-		bars.Color = plotutil.Color(i)
+		bars.Color = barColors[i%len(barColors)]
 		bars.LineStyle.Width = 0
 		p.Add(bars)
 		p.Legend.Add(row.Label, bars)
@@ -94,4 +93,14 @@ func barsPNG(path, title, yLabel string, yMax float64, rows []barRow, tasks []st
 		p.Add(eb)
 	}
 	return p.Save(canvas, 110*vg.Millimeter, path)
+}
+
+// barColors are ten distinct colours (Tableau 10), so that a table's rows do not share one:
+// plotutil's palette has seven.
+var barColors = []color.Color{
+	color.RGBA{R: 0x4e, G: 0x79, B: 0xa7, A: 0xff}, color.RGBA{R: 0xf2, G: 0x8e, B: 0x2b, A: 0xff},
+	color.RGBA{R: 0xe1, G: 0x57, B: 0x59, A: 0xff}, color.RGBA{R: 0x76, G: 0xb7, B: 0xb2, A: 0xff},
+	color.RGBA{R: 0x59, G: 0xa1, B: 0x4f, A: 0xff}, color.RGBA{R: 0xed, G: 0xc9, B: 0x48, A: 0xff},
+	color.RGBA{R: 0xb0, G: 0x7a, B: 0xa1, A: 0xff}, color.RGBA{R: 0xff, G: 0x9d, B: 0xa7, A: 0xff},
+	color.RGBA{R: 0x9c, G: 0x75, B: 0x5f, A: 0xff}, color.RGBA{R: 0xba, G: 0xb0, B: 0xac, A: 0xff},
 }

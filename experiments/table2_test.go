@@ -13,8 +13,6 @@ import (
 	"github.com/byb-dev/byb/internal/testenv"
 	"github.com/gomlx/gomlx/backends"
 
-	"gonum.org/v1/plot/plotutil"
-
 	"github.com/byb-dev/byb/byb/data/synth"
 )
 
@@ -177,7 +175,7 @@ func TestTable2PNG(t *testing.T) {
 	}
 	// The two rows' bar colors cover many pixels each.
 	for i := 0; i < 2; i++ {
-		r, g, bl, _ := plotutil.Color(i).RGBA()
+		r, g, bl, _ := barColors[i].RGBA()
 		n := 0
 		for c, k := range colors {
 			cr, cg, cb, _ := c.RGBA()
@@ -362,5 +360,16 @@ func TestEnsureDataPerSeed(t *testing.T) {
 	}
 	if again, err := ensureData(c, synth.TmallLike, 2); err != nil || again != two {
 		t.Fatalf("a second call must reuse %s: %s, %v", two, again, err)
+	}
+}
+
+// Every row of the largest table gets a colour of its own.
+func TestBarColorsAreDistinct(t *testing.T) {
+	seen := map[color.Color]bool{}
+	for _, c := range barColors {
+		seen[c] = true
+	}
+	if len(seen) < len(table2Rows) {
+		t.Errorf("%d distinct bar colours for %d rows", len(seen), len(table2Rows))
 	}
 }
