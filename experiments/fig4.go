@@ -28,9 +28,7 @@ var fig4Rows = func() []tableRow {
 		}
 		rows = append(rows, row)
 	}
-	return append(rows,
-		tableRow{Key: "random-freeze", Label: "Random init (freeze)", Freeze: true, OursRef: true},
-		tableRow{Key: "bag", Label: "Bag-of-IDs (logistic regression)", OursRef: true, Bag: true})
+	return append(rows, referenceRows...)
 }()
 
 var fig4Spec = &tableSpec{

@@ -45,9 +45,7 @@ var table4Rows = func() []tableRow {
 		}
 		rows = append(rows, tableRow{Key: s.key, Label: s.label, Method: "byb", Freeze: true, Pretrain: s.settings, Paper: paper})
 	}
-	return append(rows,
-		tableRow{Key: "random-freeze", Label: "Random init (freeze)", Freeze: true, OursRef: true},
-		tableRow{Key: "bag", Label: "Bag-of-IDs (logistic regression)", OursRef: true, Bag: true})
+	return append(rows, referenceRows...)
 }()
 
 var table4Spec = &tableSpec{

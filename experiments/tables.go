@@ -58,6 +58,13 @@ func (r tableRow) pretrainKey() string {
 	return r.Method + "|" + r.Pretrain
 }
 
+// referenceRows are byb's own reference rows, which every table of learned results carries:
+// the same probe on a random encoder (what pretraining adds), and the bag-of-IDs regression.
+var referenceRows = []tableRow{
+	{Key: "random-freeze", Label: "Random init (freeze)", Freeze: true, OursRef: true},
+	{Key: "bag", Label: "Bag-of-IDs (logistic regression)", OursRef: true, Bag: true},
+}
+
 // baseBYB is the key of the plain BYB pretraining, whose shape the from-scratch rows take.
 const baseBYB = "byb|"
 

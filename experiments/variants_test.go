@@ -57,7 +57,7 @@ func TestAblationsAndFig4AtASmokeBudget(t *testing.T) {
 		want   []string
 		charts []string
 	}{
-		{ablationsSpec, len(ablationRows), []string{"removing EMA is worse than Base", "removing the predictor is worse than Base",
+		{ablationsSpec, len(ablationsSpec.rows), []string{"removing EMA is worse than Base", "removing the predictor is worse than Base",
 			"MSE beats CE (Base)", "(paper: 1 of 1)", "(paper: 0 of 1)", "Base beats Bag-of-IDs", "E's collapse diagnostics", "| Predictor (no predictor) | "},
 			[]string{"effective rank " + synth.TmallLike, "E spread " + synth.TmallLike}},
 		{fig4Spec, len(fig4Rows), []string{"ΔT2 = 1 and 3 are similar", "ΔT2 = 3 beats ΔT2 = 10", "Final training loss", "The training loss grows with ΔT2"},
