@@ -5,6 +5,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -262,6 +263,10 @@ func TestTable2OnADataset(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "cell 6/6") {
 		t.Errorf("progress does not count the table's 6 cells:\n%s", log.String())
+	}
+	// The regression has no seed: the second seed reads the first one's cell.
+	if !regexp.MustCompile(`seed 1: Bag-of-IDs \(logistic regression\) on 5-day: test AUROC [0-9.]+ \(cached\)`).MatchString(log.String()) {
+		t.Errorf("the bag-of-IDs cell was computed again for seed 1:\n%s", log.String())
 	}
 }
 

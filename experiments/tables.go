@@ -11,6 +11,7 @@ import (
 
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/data/synth"
+	"github.com/byb-dev/byb/byb/finetune"
 	"github.com/byb-dev/byb/byb/metrics"
 	"github.com/byb-dev/byb/byb/pipeline"
 	"github.com/byb-dev/byb/methods"
@@ -320,6 +321,9 @@ func tableSeed(spec *tableSpec, c Config, tr *tracker, budget scaleBudget, d tab
 		}
 		pretrained[key], maxLen = dir, n
 	}
+	// The frozen rows probe each encoder on every task; E is computed for the first task and
+	// reused for the others (the tasks share their samples' behaviors, not their labels).
+	probeE := finetune.NewECache()
 	for _, row := range spec.rows {
 		if res[row.Key] == nil {
 			res[row.Key] = map[string]*cellResult{}
@@ -366,8 +370,24 @@ func tableSeed(spec *tableSpec, c Config, tr *tracker, budget scaleBudget, d tab
 				}
 			}
 			// A finished cell is kept on disk, keyed by everything that makes it, so that an
-			// interrupted table resumes cell by cell.
-			cached := cellPath(out, preset, row.Key, task, seed, initDir+"|"+like+"|"+settings+"|"+dataDir)
+			// interrupted table resumes cell by cell. The bag-of-IDs regression has no seed
+			// (a fixed validation split, a deterministic L-BFGS): its cell is computed for
+			// the first seed and read back for the others, and its spread is 0 by design.
+			cellSeed, key := seed, initDir+"|"+like+"|"+settings+"|"+dataDir
+			if row.Bag {
+				// Keyed by what it takes from the BYB run (its sequence settings), not by
+				// that run's directory, which differs per seed.
+				likeSettings := ""
+				if like != "" {
+					var err error
+					if likeSettings, err = pipeline.LikeSettings(like); err != nil {
+						return nil, err
+					}
+				}
+				seedless := strings.Replace(settings, fmt.Sprintf(";seed=%d", seed), "", 1)
+				cellSeed, key = 0, likeSettings+"|"+seedless+"|"+dataDir
+			}
+			cached := cellPath(out, preset, row.Key, task, cellSeed, key)
 			if v, ok := readCell(cached); ok {
 				cell.values = append(cell.values, v)
 				prog.done(fmt.Sprintf("%s seed %d: %s on %s: test AUROC %.4f (cached)", preset, seed, row.Label, task, v))
@@ -395,7 +415,7 @@ func tableSeed(spec *tableSpec, c Config, tr *tracker, budget scaleBudget, d tab
 			} else {
 				var r *pipeline.FinetuneResult
 				if r, err = pipeline.Finetune(pipeline.FinetuneOptions{Data: dataDir, Init: initDir, Like: like, Task: task, Freeze: row.Freeze,
-					Settings: settings, Backend: c.Backend, Run: child.run, Progress: c.progress()}); err == nil {
+					Settings: settings, Backend: c.Backend, Run: child.run, Progress: c.progress(), ECache: probeE}); err == nil {
 					m = r.Metrics
 				}
 			}

@@ -130,6 +130,11 @@ type Options struct {
 	TrainOnce     iter.Seq[*data.Batch]
 	StepsPerEpoch int
 	Progress      io.Writer
+	// ECache, for a frozen probe of a pretrained encoder, reuses the E an earlier probe of
+	// the same encoder computed (another task of the same data); ECacheKey names what E
+	// depends on: the pretrained run, the data and the sequence settings. nil = compute E.
+	ECache    *ECache
+	ECacheKey string
 }
 
 // Result of a finetuning run.
@@ -162,6 +167,11 @@ func Run(opts Options) (*Result, error) {
 			windows = cfg.Windows
 		}
 		copyEncoder(pre, ctx)
+	}
+	if opts.Init == "" || opts.Init == "none" {
+		// A from-scratch encoder's variables are created by its E pass, which a cache hit
+		// would skip, leaving the run's checkpoint without them.
+		opts.ECache = nil
 	}
 	ctx.SetParam(ParamFreeze, opts.Freeze)
 	if _, err := encoder.ApplySettings(ctx, opts.Settings); err != nil {

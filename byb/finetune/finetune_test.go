@@ -12,6 +12,7 @@ import (
 	"github.com/byb-dev/byb/byb/finetune"
 	"github.com/byb-dev/byb/byb/objective"
 	"github.com/byb-dev/byb/byb/train"
+	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
@@ -22,27 +23,7 @@ const tinyArch = "d=16;layers=1;heads=2;ff=16;batch_size=16"
 // unfrozen finetuning changes it. Embed returns one d-vector per user, the same E as the
 // pretrained encoder computes. Pure-Go engine, tiny sizes.
 func TestFreezeUnfreezeAndEmbed(t *testing.T) {
-	b, _, err := engine.OpenConfig(engine.PureGo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ds := finetune.NewToyData(5, 64, 14, 7, 32)
-	dir := filepath.Join(t.TempDir(), "pre")
-	ctx := context.New()
-	encoder.SetDefaults(ctx)
-	objective.BYBDefaults(ctx)
-	train.SetDefaults(ctx)
-	settings := tinyArch + ";epochs=1"
-	if _, err := encoder.ApplySettings(ctx, settings); err != nil {
-		t.Fatal(err)
-	}
-	enc, _ := encoder.New(ctx, ds.Vocab, ds.Days)
-	obj, _ := objective.NewBYB(ctx)
-	batches := func(epoch int) iter.Seq[*data.Batch] { return ds.Batches(0, 64, 16, true, 1, epoch) }
-	if _, err := train.Train(ctx, enc, obj, batches, train.Options{Backend: b, Dir: dir, Settings: settings, Progress: io.Discard,
-		Config: train.RunConfig{Method: "byb", Vocab: ds.Vocab, Windows: ds.Days, MaxLen: 32}}); err != nil {
-		t.Fatal(err)
-	}
+	b, ds, dir := pretrainToy(t)
 	pre, _, err := finetune.LoadPretrained(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -95,5 +76,74 @@ func TestFreezeUnfreezeAndEmbed(t *testing.T) {
 	})
 	if err != nil || n != 20 {
 		t.Fatalf("embedded %d users, err %v", n, err)
+	}
+}
+
+// pretrainToy pretrains a tiny BYB for one epoch on 64 toy users (pure-Go engine) and
+// returns the engine, the data and the run directory.
+func pretrainToy(t *testing.T) (backends.Backend, *finetune.ToyData, string) {
+	t.Helper()
+	b, _, err := engine.OpenConfig(engine.PureGo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := finetune.NewToyData(5, 64, 14, 7, 32)
+	dir := filepath.Join(t.TempDir(), "pre")
+	ctx := context.New()
+	encoder.SetDefaults(ctx)
+	objective.BYBDefaults(ctx)
+	train.SetDefaults(ctx)
+	settings := tinyArch + ";epochs=1"
+	if _, err := encoder.ApplySettings(ctx, settings); err != nil {
+		t.Fatal(err)
+	}
+	enc, _ := encoder.New(ctx, ds.Vocab, ds.Days)
+	obj, _ := objective.NewBYB(ctx)
+	batches := func(epoch int) iter.Seq[*data.Batch] { return ds.Batches(0, 64, 16, true, 1, epoch) }
+	if _, err := train.Train(ctx, enc, obj, batches, train.Options{Backend: b, Dir: dir, Settings: settings, Progress: io.Discard,
+		Config: train.RunConfig{Method: "byb", Vocab: ds.Vocab, Windows: ds.Days, MaxLen: 32}}); err != nil {
+		t.Fatal(err)
+	}
+	return b, ds, dir
+}
+
+// A probe served from ECache gives the same predictions as one that computes E itself, also
+// for a task that labels only some of the cached samples; another key computes E anew.
+func TestProbeReusesE(t *testing.T) {
+	b, ds, dir := pretrainToy(t)
+	probe := func(trainTo int, cache *finetune.ECache, key string) [][]float64 {
+		t.Helper()
+		res, err := finetune.Run(finetune.Options{Backend: b, Init: dir, Freeze: true, NumClasses: ds.Classes, Settings: "epochs=3",
+			Progress: io.Discard, Train: func(epoch int) iter.Seq[*data.Batch] { return ds.Batches(0, trainTo, 16, true, 2, epoch) },
+			TrainOnce: ds.Batches(0, trainTo, 16, false, 0, 0), Test: ds.Batches(48, 64, 16, false, 0, 0),
+			ECache: cache, ECacheKey: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Probs
+	}
+	cache := finetune.NewECache()
+	probe(48, cache, "k")
+	if cache.Hits() != 0 {
+		t.Fatalf("%d hits on an empty cache", cache.Hits())
+	}
+	got := probe(32, cache, "k") // fewer labelled training users: all of them cached
+	if cache.Hits() != 1 {
+		t.Fatalf("the second probe of the same encoder computed E again (hits %d)", cache.Hits())
+	}
+	want := probe(32, nil, "")
+	if len(got) != len(want) || len(got) == 0 {
+		t.Fatalf("%d test rows from the cache, %d without", len(got), len(want))
+	}
+	for i := range want {
+		for k := range want[i] {
+			if got[i][k] != want[i][k] {
+				t.Fatalf("row %d class %d: %v from the cache, %v computed", i, k, got[i][k], want[i][k])
+			}
+		}
+	}
+	probe(32, cache, "other run")
+	if cache.Hits() != 1 {
+		t.Fatalf("a probe under another key was served from the cache")
 	}
 }

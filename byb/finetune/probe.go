@@ -72,21 +72,7 @@ func runProbe(ctx *context.Context, enc *encoder.Encoder, head *Head, opts Optio
 	}
 
 	start := time.Now()
-	// Checked(false): a from-scratch encoder's variables are created by this first pass.
-	embed, err := newERunner(opts.Backend, ctx.Checked(false), enc, nil)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	trainBatches := opts.TrainOnce
-	if trainBatches == nil {
-		trainBatches = opts.Train(0)
-	}
-	trainSet, err := encode(embed, trainBatches)
-	var testSet *features
-	if err == nil {
-		testSet, err = encode(embed, opts.Test)
-	}
-	embed.Finalize()
+	trainSet, testSet, cached, err := probeFeatures(ctx, enc, opts)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -119,9 +105,43 @@ func runProbe(ctx *context.Context, enc *encoder.Encoder, head *Head, opts Optio
 	if valSet != nil {
 		kept = fmt.Sprintf(", kept epoch %d (validation %s %.4f on %d samples)", res.BestEpoch, res.BestMetric, res.BestScore, len(valSet.x))
 	}
-	_, _ = fmt.Fprintf(progress, "probe: E of %d train / %d test samples in %.1fs; head: %d steps in %.1fs, last loss %s%s\n",
-		len(fitSet.x), len(testSet.x), encodeSeconds, len(res.Losses), res.Seconds, last, kept)
+	from := ""
+	if cached {
+		from = " (reused from the previous probe of this encoder)"
+	}
+	_, _ = fmt.Fprintf(progress, "probe: E of %d train / %d test samples in %.1fs%s; head: %d steps in %.1fs, last loss %s%s\n",
+		len(fitSet.x), len(testSet.x), encodeSeconds, from, len(res.Losses), res.Seconds, last, kept)
 	return res, testSet, probs, nil
+}
+
+// probeFeatures computes E of the labelled training and test samples, or takes it from
+// opts.ECache when that holds this encoder's E of every one of them.
+func probeFeatures(ctx *context.Context, enc *encoder.Encoder, opts Options) (trainSet, testSet *features, cached bool, err error) {
+	trainBatches := opts.TrainOnce
+	if trainBatches == nil {
+		trainBatches = opts.Train(0)
+	}
+	if opts.ECache != nil {
+		if trainSet, testSet, ok := opts.ECache.lookup(opts.ECacheKey, trainBatches, opts.Test); ok {
+			return trainSet, testSet, true, nil
+		}
+	}
+	// Checked(false): a from-scratch encoder's variables are created by this first pass.
+	embed, err := newERunner(opts.Backend, ctx.Checked(false), enc, nil)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	defer embed.Finalize()
+	if trainSet, err = encode(embed, trainBatches); err != nil {
+		return nil, nil, false, err
+	}
+	if testSet, err = encode(embed, opts.Test); err != nil {
+		return nil, nil, false, err
+	}
+	if opts.ECache != nil {
+		opts.ECache.store(opts.ECacheKey, trainSet, testSet)
+	}
+	return trainSet, testSet, false, nil
 }
 
 // trainHead trains the head over the cached features fit with the trainer's Adam, in shuffled

@@ -31,6 +31,9 @@ type FinetuneOptions struct {
 	Backend  backends.Backend
 	Run      tracking.Run
 	Progress io.Writer
+	// ECache, if not nil, lets frozen probes of one pretrained encoder on several tasks of
+	// the same data compute E once (see finetune.ECache).
+	ECache *finetune.ECache
 }
 
 // FinetuneResult of a finetuning run.
@@ -107,6 +110,9 @@ func Finetune(o FinetuneOptions) (*FinetuneResult, error) {
 		Test:          ds.Batches(test, seq, batchSize, taskIdx, -1, 0, false),
 		StepsPerEpoch: ft.Len() / batchSize,
 		Progress:      o.Progress,
+		// E depends on the encoder (the run), the data and the sequence settings, all in
+		// settings as resolved here; not on the task.
+		ECache: o.ECache, ECacheKey: o.Init + "|" + o.Data + "|" + settings,
 	})
 	if err != nil {
 		return nil, err

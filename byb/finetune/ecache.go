@@ -1,0 +1,87 @@
+package finetune
+
+import (
+	"iter"
+	"sync"
+
+	"github.com/byb-dev/byb/byb/data"
+)
+
+// ECache keeps the E a frozen probe computed, so that probing the same frozen encoder on
+// another task of the same data reuses it instead of running the encoder again: Table 2
+// probes each pretrained encoder on four tasks, and computing E is most of a probe's time.
+//
+// E of a sample depends on the encoder, the sample's behaviors and the sequence settings,
+// never on the task (a task only chooses which samples are labelled, and their labels). The
+// key given with it must therefore name all of these; the cache holds one key at a time, the
+// last one stored, which is what a table probing one encoder on task after task needs.
+type ECache struct {
+	mu          sync.Mutex
+	key         string
+	train, test map[int32][]float32 // user → E, per split
+	hits        int                 // probes served from the cache, for tests and logs
+}
+
+// NewECache returns an empty cache.
+func NewECache() *ECache { return &ECache{} }
+
+// Hits is how many probes found all their E in the cache.
+func (c *ECache) Hits() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.hits
+}
+
+// lookup returns the features of the labelled samples of both splits' batches, in batch
+// order, when the cache holds key and every one of those samples; ok is false otherwise, and
+// the caller computes them.
+func (c *ECache) lookup(key string, train, test iter.Seq[*data.Batch]) (trainSet, testSet *features, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.key != key || c.train == nil {
+		return nil, nil, false
+	}
+	if trainSet, ok = gather(c.train, train); !ok {
+		return nil, nil, false
+	}
+	if testSet, ok = gather(c.test, test); !ok {
+		return nil, nil, false
+	}
+	c.hits++
+	return trainSet, testSet, true
+}
+
+// gather collects the cached E of batches' labelled samples, as encode does from the encoder.
+func gather(rows map[int32][]float32, batches iter.Seq[*data.Batch]) (*features, bool) {
+	f := &features{}
+	for b := range batches {
+		for i, u := range b.Users {
+			if u < 0 || i >= len(b.Labels) || b.Labels[i] < 0 {
+				continue
+			}
+			e, ok := rows[u]
+			if !ok {
+				return nil, false
+			}
+			f.x = append(f.x, e)
+			f.labels = append(f.labels, b.Labels[i])
+			f.users = append(f.users, u)
+		}
+	}
+	return f, true
+}
+
+// store adds the E of both splits under key, dropping what another key held.
+func (c *ECache) store(key string, trainSet, testSet *features) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.key != key || c.train == nil {
+		c.key, c.train, c.test = key, map[int32][]float32{}, map[int32][]float32{}
+	}
+	for i, u := range trainSet.users {
+		c.train[u] = trainSet.x[i]
+	}
+	for i, u := range testSet.users {
+		c.test[u] = testSet.x[i]
+	}
+}
