@@ -2,9 +2,9 @@ package experiments
 
 import (
 	"fmt"
+	"hash/crc32"
 	"image/color"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -14,6 +14,7 @@ import (
 	"github.com/byb-dev/byb/byb/data/synth"
 	"github.com/byb-dev/byb/byb/embedio"
 	"github.com/byb-dev/byb/byb/pipeline"
+	"github.com/byb-dev/byb/byb/train"
 	"github.com/byb-dev/byb/byb/tsne"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -48,11 +49,12 @@ func runFig6(c Config) (*Report, error) {
 		return nil, err
 	}
 	budget, out, tr, dataDir, pre, start := f.budget, f.out, f.tr, f.dataDir, f.pre, f.start
-	// The finetuned encoder: BYB(unfreeze) on the task, its model kept for embedding.
-	ftDir := filepath.Join(filepath.Dir(pre), "finetune-"+fig6Task+"-"+filepath.Base(pre))
-	if _, err := os.Stat(filepath.Join(ftDir, "config.json")); err != nil {
+	// The finetuned encoder: BYB(unfreeze) on the task, its model kept for embedding, and
+	// reused by a later run only when it finished at the same budget (its settings name it).
+	settings := joinSettings(budget.finetune, "seed=0")
+	ftDir := filepath.Join(filepath.Dir(pre), fmt.Sprintf("finetune-%s-%s-%08x", fig6Task, filepath.Base(pre), crc32.ChecksumIEEE([]byte(settings))))
+	if cfg, err := train.ReadConfig(ftDir); err != nil || cfg.Finished == nil || !*cfg.Finished {
 		c.logf("[fig6] finetuning BYB (unfrozen) on %s", fig6Task)
-		settings := joinSettings(budget.finetune, "seed=0")
 		child, err := tr.childOf(pretrainedRunID(tr, pre), pre, "finetune", "byb-unfreeze "+fig6Task, ftDir, map[string]string{
 			"command": "finetune", "init": pre, "data": dataDir, "task": fig6Task, "freeze": "false", "settings": settings})
 		if err != nil {

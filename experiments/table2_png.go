@@ -3,10 +3,13 @@ package experiments
 import (
 	"fmt"
 	"image/color"
+	"os"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 )
 
 // barRow is one bar series of a grouped-bar chart: a row of a table.
@@ -35,8 +38,11 @@ func barsPNG(path, title, yLabel string, yMax float64, rows []barRow, tasks []st
 		p.Y.Max = yMax
 	}
 	p.NominalX(tasks...)
-	p.Legend.Top = true
-	p.Legend.Left = true
+	// The legend goes to the right of the plot, not over it: ten rows' labels would hide the
+	// first group's bars.
+	legend := plot.NewLegend()
+	legend.Top, legend.Left = true, true
+	legend.Padding = vg.Millimeter
 
 	var shown []barRow
 	for _, row := range rows {
@@ -75,7 +81,7 @@ func barsPNG(path, title, yLabel string, yMax float64, rows []barRow, tasks []st
 		bars.Color = barColors[i%len(barColors)]
 		bars.LineStyle.Width = 0
 		p.Add(bars)
-		p.Legend.Add(row.Label, bars)
+		legend.Add(row.Label, bars)
 
 		xys := make(plotter.XYs, len(tasks))
 		for j := range tasks {
@@ -92,7 +98,33 @@ func barsPNG(path, title, yLabel string, yMax float64, rows []barRow, tasks []st
 		eb.LineStyle.Color = color.Black
 		p.Add(eb)
 	}
-	return p.Save(canvas, 110*vg.Millimeter, path)
+	labels := make([]string, len(shown))
+	for i, row := range shown {
+		labels[i] = row.Label
+	}
+	return saveWithLegend(p, &legend, labels, canvas, 110*vg.Millimeter, path)
+}
+
+// saveWithLegend writes p as a PNG of the given plot size with legend in a strip to its
+// right, as wide as its longest label.
+func saveWithLegend(p *plot.Plot, legend *plot.Legend, labels []string, width, height vg.Length, path string) error {
+	strip := 5 * vg.Millimeter
+	for _, l := range labels {
+		strip = max(strip, legend.TextStyle.Width(l)+legend.ThumbnailWidth+10*vg.Millimeter)
+	}
+	img := vgimg.NewWith(vgimg.UseWH(width+strip, height), vgimg.UseDPI(96))
+	dc := draw.New(img)
+	p.Draw(draw.Crop(dc, 0, -strip, 0, 0))
+	legend.Draw(draw.Crop(dc, width+2*vg.Millimeter, 0, 0, -8*vg.Millimeter))
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // barColors are ten distinct colours (Tableau 10), so that a table's rows do not share one:
