@@ -27,6 +27,21 @@ func groupedBarsPNG(path, title string, rows []barRow, tasks []string, res map[s
 	return barsPNG(path, title, "test AUROC", 1, rows, tasks, res)
 }
 
+// GroupedBarsPNG is the tables' chart for any caller (the notebooks): values[row][task] are
+// a cell's per-seed AUROCs, rows the bars' order and legend.
+func GroupedBarsPNG(path, title string, rows, tasks []string, values map[string]map[string][]float64) error {
+	bars := make([]barRow, len(rows))
+	res := map[string]map[string]*cellResult{}
+	for i, r := range rows {
+		bars[i] = barRow{Key: r, Label: r}
+		res[r] = map[string]*cellResult{}
+		for t, v := range values[r] {
+			res[r][t] = &cellResult{values: v}
+		}
+	}
+	return groupedBarsPNG(path, title, bars, tasks, res)
+}
+
 // barsPNG is groupedBarsPNG with another y axis: its label, and its top (0: fitted to the
 // bars).
 func barsPNG(path, title, yLabel string, yMax float64, rows []barRow, tasks []string, res map[string]map[string]*cellResult) error {

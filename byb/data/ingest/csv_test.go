@@ -95,6 +95,8 @@ func TestImportCSVBadInput(t *testing.T) {
 			[]string{"bad.csv:17:", `time "2013-13-45" is not a time in format YYYY-MM-DD[ HH:MM:SS]`, "--time-format", "--skip-bad-rows"}},
 		{"empty user", replaceLine(5, ",2013-05-02 10:00:00,i1,c1"), nil,
 			[]string{"bad.csv:5:", "empty user id in column user"}},
+		{"user NA", replaceLine(5, "NA,2013-05-02 10:00:00,i1,c1"), nil,
+			[]string{"bad.csv:5:", `user id "NA" in column user reads as a missing value`, "--skip-bad-rows"}},
 		{"bare quote", replaceLine(9, `u1,2013-05-02 10:00:00,i"1,c1`), nil,
 			[]string{"bad.csv:9:", "quote"}},
 		{"missing column", good, func(o *Options) { o.TimeCol = "time" },

@@ -290,6 +290,11 @@ func (a *rowAdder) add(rec []string, line int) error {
 	if user == "" {
 		return fail(hintSkip, "empty user id in column %s", header[m.user])
 	}
+	if missingMarkers[user] {
+		// pandas and R write a missing value as NA (or NaN, null, ...): read as an id, every
+		// such row would become one user with all their behaviors.
+		return fail(hintSkip, "user id %q in column %s reads as a missing value (NA, NaN, null, None are how pandas and R write an empty cell)", user, header[m.user])
+	}
 	if strings.ContainsAny(user, "\r\n") {
 		return fail(hintSkip, "user id %q in column %s contains a line break", user, header[m.user])
 	}
@@ -330,3 +335,7 @@ func nameFromInput(in string) string {
 // dataExtensions are the file extensions nameFromInput strips.
 var dataExtensions = map[string]bool{".csv": true, ".tsv": true, ".txt": true, ".parquet": true, ".inter": true,
 	".json": true, ".gz": true, ".zst": true, ".bz2": true, ".xz": true, ".zip": true}
+
+// missingMarkers are the spellings of a missing value that tables exported by pandas, R,
+// Spark or SQL tools put in an empty cell; a user id never means one of them.
+var missingMarkers = map[string]bool{"NA": true, "N/A": true, "NaN": true, "nan": true, "null": true, "NULL": true, "None": true, "<NA>": true}
