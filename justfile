@@ -47,3 +47,15 @@ bench-go:
 # Browse and compare runs in the terminal.
 tui: build
     bin/byb tui
+
+# Open the notebooks (notebooks/*.ipynb) in Jupyter with the GoNB kernel, on the port printed
+# (default 8888; `just notebooks 9999` for another), reachable from other machines only
+# through an SSH tunnel (it listens on localhost).
+notebooks port="8888":
+    @echo "Jupyter on http://localhost:{{port}}/ (the token is in the URL Jupyter prints below); Ctrl-C stops it"
+    cd notebooks && jupyter notebook --no-browser --ip=127.0.0.1 --port={{port}} $([ "$(id -u)" = 0 ] && echo --allow-root)
+
+# Execute every notebook headless, in place, refreshing the outputs saved with it (what
+# `go test ./notebooks/` does into a temporary copy). One notebook: `just notebooks-run quickstart`.
+notebooks-run name="*":
+    cd notebooks && for nb in {{name}}.ipynb; do echo "== $nb"; jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=gonb "$nb"; done

@@ -11,7 +11,7 @@ PLUGIN_DIR="$HOME/.local/lib/go-xla"              # where GoMLX looks for PJRT p
 PLUGIN_LINK="$PLUGIN_DIR/pjrt_c_api_cpu_plugin.so"
 XLA_CPU_PJRT_VERSION=0.0.1                         # the only release PyPI serves
 PY_PACKAGES=(                                      # pinned: notebooks and reference checks
-  "nbclient==0.10.2" "nbconvert==7.16.6" "jupyter-client==8.6.3" "nbformat==5.10.4"
+  "nbclient==0.10.2" "nbconvert==7.16.6" "jupyter-client==8.6.3" "nbformat==5.10.4" "notebook==7.6.5"
   "numpy==2.2.6" "scikit-learn==1.6.1" "pyarrow==20.0.0" "pandas==2.2.3"
 )
 
@@ -35,13 +35,13 @@ else
   say "xla cpu plugin: installed xla-cpu-pjrt $XLA_CPU_PJRT_VERSION, linked at $PLUGIN_LINK"
 fi
 
-# 3. Python environment (Jupyter's notebook runner, scikit-learn for reference metrics).
+# 3. Python environment (Jupyter: the notebook server and the headless runner; scikit-learn for reference metrics).
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
   say "python venv: created $VENV"
 fi
 if "$VENV/bin/python" -m pip show "${PY_PACKAGES[@]%%==*}" >/dev/null 2>&1 && \
-   "$VENV/bin/python" -c 'import nbclient, sklearn, pyarrow' 2>/dev/null; then
+   "$VENV/bin/python" -c 'import nbclient, notebook, sklearn, pyarrow' 2>/dev/null; then
   say "python packages: present"
 else
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}"

@@ -34,17 +34,10 @@ func Attention(o AttentionOptions) (*AttentionResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	ds, err := data.Load(o.Data)
-	if err != nil {
-		return nil, err
-	}
-	if o.Split == "" {
-		o.Split = data.Test
-	}
 	if o.Last == 0 {
 		o.Last = 10
 	}
-	s, err := loadSplit(ds, o.Split)
+	ds, s, err := openSplit(o.Data, o.Split)
 	if err != nil {
 		return nil, err
 	}
@@ -58,10 +51,7 @@ func Attention(o AttentionOptions) (*AttentionResult, error) {
 		s = sub
 	}
 	ctx := newContext()
-	ctx.SetParam(ParamMaxLen, cfg.MaxLen)
-	if v, ok := cfg.Params[ParamDT1].(string); ok {
-		ctx.SetParam(ParamDT1, v)
-	}
+	useTrainedSequence(ctx, cfg)
 	seq, err := seqConfig(ctx, ds, s)
 	if err != nil {
 		return nil, err

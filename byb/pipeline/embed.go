@@ -52,14 +52,10 @@ func Embed(o EmbedOptions) (*EmbedResult, error) {
 			return nil, err
 		}
 	}
-	ds, err := data.Load(o.Data)
-	if err != nil {
-		return nil, err
-	}
 	if o.Split == "" {
 		o.Split = data.Test
 	}
-	s, err := loadSplit(ds, o.Split)
+	ds, s, err := openSplit(o.Data, o.Split)
 	if err != nil {
 		return nil, err
 	}
@@ -77,10 +73,7 @@ func Embed(o EmbedOptions) (*EmbedResult, error) {
 			return nil, fmt.Errorf("--set %q: %w", o.Settings, err)
 		}
 	} else {
-		ctx.SetParam(ParamMaxLen, cfg.MaxLen)
-		if v, ok := cfg.Params[ParamDT1].(string); ok {
-			ctx.SetParam(ParamDT1, v)
-		}
+		useTrainedSequence(ctx, cfg)
 	}
 	seq, err := seqConfig(ctx, ds, s)
 	if err != nil {

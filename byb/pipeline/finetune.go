@@ -73,10 +73,7 @@ func Finetune(o FinetuneOptions) (*FinetuneResult, error) {
 		if cfg.Finished != nil && !*cfg.Finished && o.Progress != io.Discard {
 			warn(o.Progress, "the pretraining in %s did not finish (it was interrupted; its last checkpoint is used): resume it with the same `byb pretrain` command first for the model it was meant to be", o.Init)
 		}
-		ctx.SetParam(ParamMaxLen, cfg.MaxLen)
-		if v, ok := cfg.Params[ParamDT1].(string); ok {
-			ctx.SetParam(ParamDT1, v)
-		}
+		useTrainedSequence(ctx, cfg)
 	case o.Like != "":
 		like, err := LikeSettings(o.Like)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/byb-dev/byb/byb/params"
+	"github.com/byb-dev/byb/byb/train"
 
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
@@ -117,6 +118,28 @@ func chooseMaxLen(ds *data.Dataset, s *data.Samples) int {
 }
 
 // loadSplit loads a dataset and one split's samples, with a clear error when it is empty.
+// useTrainedSequence gives ctx the sequence settings a trained run was trained with (its n
+// and ΔT1), so that the model reads new data shaped as in its training.
+func useTrainedSequence(ctx *context.Context, cfg train.RunConfig) {
+	ctx.SetParam(ParamMaxLen, cfg.MaxLen)
+	if v, ok := cfg.Params[ParamDT1].(string); ok {
+		ctx.SetParam(ParamDT1, v)
+	}
+}
+
+// openSplit loads the dataset in dir and the samples of one of its splits (test when "").
+func openSplit(dir, split string) (*data.Dataset, *data.Samples, error) {
+	ds, err := data.Load(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if split == "" {
+		split = data.Test
+	}
+	s, err := loadSplit(ds, split)
+	return ds, s, err
+}
+
 func loadSplit(ds *data.Dataset, split string) (*data.Samples, error) {
 	s, err := ds.Samples(split)
 	if err != nil {
