@@ -41,6 +41,8 @@ func TestNotebooksExecute(t *testing.T) {
 			start := time.Now()
 			cmd := exec.CommandContext(ctx, jupyter, "nbconvert", "--to", "notebook", "--execute", "--allow-errors",
 				"--ExecutePreprocessor.timeout=600", "--ExecutePreprocessor.kernel_name=gonb", "--output", executed, path)
+			// runs.ipynb records into the tracker it opens: a test's own, never the user's.
+			cmd.Env = append(os.Environ(), "BYB_TRACKING="+filepath.Join(t.TempDir(), "byb.db"))
 			if log, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("nbconvert: %v\n%s", err, tail(log))
 			}
