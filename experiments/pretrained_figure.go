@@ -45,10 +45,11 @@ func newPretrainedFigure(c Config, name string) (*pretrainedFigure, error) {
 	return f, nil
 }
 
-// sharedRunsDir is Table 2's pretraining runs at the scale: the figures of a pretrained BYB
-// reuse Table 2's seed-0 BYB run when it exists, since they pretrain it with the same
-// settings.
-func sharedRunsDir(c Config) string { return filepath.Join(c.Out, "table2-"+c.Scale, "runs") }
+// sharedRunsDir holds every experiment's pretraining runs at the scale, each named by its
+// method, seed and a hash of its settings: an experiment reuses what another one pretrained
+// with the same settings on the same data (the ablations' and Table 4's Base, Figure 4's
+// default ΔT2 and the figures of a pretrained BYB are Table 2's BYB runs).
+func sharedRunsDir(c Config) string { return filepath.Join(c.Out, "runs-"+c.Scale) }
 
 // finish writes the figure's Markdown beside its PNGs and closes its tracker run.
 func (f *pretrainedFigure) finish(rep *Report) (*Report, error) {

@@ -315,7 +315,7 @@ func tableSeed(spec *tableSpec, c Config, tr *tracker, budget scaleBudget, d tab
 		if row.Pretrain != "" {
 			what += " (" + row.Pretrain + ")"
 		}
-		dir, n, err := pretrainOnce(c, tr, spec.name, preset, dataDir, row.Method, what, settings, filepath.Join(out, "runs"), seed)
+		dir, n, err := pretrainOnce(c, tr, spec.name, preset, dataDir, row.Method, what, settings, sharedRunsDir(c), seed)
 		if err != nil {
 			return nil, err
 		}

@@ -260,7 +260,7 @@ func TestTable4AtASmokeBudget(t *testing.T) {
 		}
 	}
 	decodePNG(t, rep.Files["scaling "+synth.MobileLike], 600, 100)
-	dirs, _ := filepath.Glob(filepath.Join(c.Out, "table4-ci", "runs", "*", "byb-seed0-*"))
+	dirs, _ := filepath.Glob(filepath.Join(sharedRunsDir(c), "*", "byb-seed0-*"))
 	if len(dirs) != len(table4Sizes) {
 		t.Fatalf("runs %v, want one per size", dirs)
 	}
