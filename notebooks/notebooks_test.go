@@ -46,17 +46,7 @@ func TestNotebooksExecute(t *testing.T) {
 			if log, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("nbconvert: %v\n%s", err, tail(log))
 			}
-			b, err := os.ReadFile(executed)
-			if err != nil {
-				t.Fatal(err)
-			}
-			problems, err := notebooks.Problems(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, p := range problems {
-				t.Error(p)
-			}
+			checkNotebook(t, executed, path)
 			t.Logf("%s executed in %s", path, time.Since(start).Round(time.Second))
 		})
 	}
@@ -69,17 +59,7 @@ func TestSavedNotebooksHaveOutputs(t *testing.T) {
 		t.Fatalf("want the 4 notebooks (quickstart, runs, byo-data, ablation), found %v", paths)
 	}
 	for _, path := range paths {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		problems, err := notebooks.Problems(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range problems {
-			t.Errorf("%s: %s", path, p)
-		}
+		b := checkNotebook(t, path, path)
 		if !strings.Contains(string(b), "data:image/png;base64,") && !strings.Contains(string(b), `"image/png"`) {
 			t.Errorf("%s: no plot saved with it (run `just notebooks-run`)", path)
 		}
@@ -169,4 +149,22 @@ func TestPlotHTML(t *testing.T) {
 	if _, err := notebooks.PNGFileHTML("doc.go"); err == nil {
 		t.Error("a Go file passed for a PNG")
 	}
+}
+
+// checkNotebook reads the notebook file at path and reports each of its Problems as an error
+// naming it by name; it returns the file's bytes.
+func checkNotebook(t *testing.T, path, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, err := notebooks.Problems(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("%s: %s", name, p)
+	}
+	return b
 }
