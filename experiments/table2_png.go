@@ -45,6 +45,9 @@ func GroupedBarsPNG(path, title string, rows, tasks []string, values map[string]
 // barsPNG is groupedBarsPNG with another y axis: its label, and its top (0: fitted to the
 // bars).
 func barsPNG(path, title, yLabel string, yMax float64, rows []barRow, tasks []string, res map[string]map[string]*cellResult) error {
+	if len(rows) == 0 || len(tasks) == 0 {
+		return fmt.Errorf("bar chart %s: nothing to draw (%d rows, %d tasks)", path, len(rows), len(tasks))
+	}
 	p := plot.New()
 	p.Title.Text = title
 	p.Y.Label.Text = yLabel

@@ -191,6 +191,10 @@ func TestTable2PNG(t *testing.T) {
 	if err := table2PNG(path, synth.TmallLike, tasks, map[string]map[string]*cellResult{}); err == nil {
 		t.Error("an empty table must not make an empty chart")
 	}
+	// A notebook's grouped bars over no recorded runs: an error, not a panic in gonum/plot.
+	if err := GroupedBarsPNG(path, "none", nil, nil, nil); err == nil {
+		t.Error("grouped bars with no rows and no tasks must be an error")
+	}
 }
 
 // xlaCPU opens the XLA CPU engine the end-to-end tests run on (`just setup` installs it).

@@ -290,14 +290,25 @@ func TestAtomicity(t *testing.T) {
 	}
 }
 
-// pandasScript reads the file given as argv[1] with pandas and prints
-// "columns|dtypes|nrows|checksum" so the test can verify the layout.
-const pandasScript = `
+// pyarrowOneThread imports numpy and pandas with pyarrow on a single thread.
+const pyarrowOneThread = `
 import sys
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+pa.set_cpu_count(1)
+pa.set_io_thread_count(1)
+`
+
+// pandasScript reads the file given as argv[1] with pandas and prints
+// "columns|dtypes|nrows|checksum" so the test can verify the layout.
+//
+// pyarrow's thread pools can abort the interpreter at exit ("terminate called without an
+// active exception", apache/arrow#34314), more often on a loaded machine; the check is about
+// the file's layout, so the scripts read and write on one thread.
+const pandasScript = pyarrowOneThread + `
 path = sys.argv[1]
-df = pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path, keep_default_na=False, na_values=["NaN"], dtype={"user_id": str})
+df = pd.read_parquet(path, use_threads=False) if path.endswith(".parquet") else pd.read_csv(path, keep_default_na=False, na_values=["NaN"], dtype={"user_id": str})
 emb = df.drop(columns=["user_id"]).to_numpy(dtype=np.float64)
 print(",".join(df.columns))
 print(",".join(sorted(set(str(t) for t in df.dtypes.iloc[1:]))))
@@ -322,7 +333,7 @@ func TestPandasReads(t *testing.T) {
 		// A file written by pandas: nullable float64 columns, a NaN, and an
 		// extra index column that Read must ignore.
 		path := filepath.Join(t.TempDir(), "pandas.parquet")
-		script := "import sys, numpy as np, pandas as pd\n" +
+		script := pyarrowOneThread +
 			"df = pd.DataFrame({'user_id': ['x', 'y'], 'e0': [1.5, np.nan], 'e1': [2.0, -3.25]}, index=[7, 9])\n" +
 			"df.to_parquet(sys.argv[1], index=True)\n"
 		if out, err := exec.Command(py, "-c", script, path).CombinedOutput(); err != nil {
