@@ -81,6 +81,7 @@ func runFig6(c Config) (*Report, error) {
 	}
 	rep := &Report{Files: map[string]string{}}
 	purity := map[string][2]float64{} // model → k-NN purity in E, in the map
+	points := 0                       // the users mapped (all test users when fewer than the cap)
 	for _, m := range models {
 		embPath := filepath.Join(out, "E-"+m.key+".csv")
 		o := pipeline.EmbedOptions{Model: m.model, Data: dataDir, Split: data.Test, Out: embPath, Backend: c.Backend}
@@ -95,6 +96,7 @@ func runFig6(c Config) (*Report, error) {
 			return nil, tr.fail(err)
 		}
 		c.logf("[fig6] t-SNE of %d users' E of %s", len(x), m.label)
+		points = len(x)
 		res, err := tsne.Embed(c.Backend, x, tsne.Options{Seed: 1})
 		if err != nil {
 			return nil, tr.fail(err)
@@ -111,7 +113,7 @@ func runFig6(c Config) (*Report, error) {
 		rep.Files["map "+m.key] = png
 		tr.artifact(png, "figure")
 	}
-	rep.Markdown = fig6Markdown(c, models, purity, baseRatePurity(labelOf), time.Since(start))
+	rep.Markdown = fig6Markdown(c, models, points, purity, baseRatePurity(labelOf), time.Since(start))
 	return f.finish(rep)
 }
 
@@ -212,11 +214,11 @@ func baseRatePurity(labelOf map[string]int32) float64 {
 	return p
 }
 
-func fig6Markdown(c Config, models []fig6Model, purity map[string][2]float64, base float64, took time.Duration) string {
+func fig6Markdown(c Config, models []fig6Model, points int, purity map[string][2]float64, base float64, took time.Duration) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Figure 6 (scale %s, engine %s, %s)\n\n", c.Scale, c.Engine.Config, took.Round(time.Second))
 	fmt.Fprintf(&b, "t-SNE (exact, perplexity 30, 1000 steps) of E on %d %s test users, coloured by %s. Purity: the share of a user's %d nearest neighbours with the user's label, in E and in the map; random neighbours give %.4f (Σ share²). One seed.\n\n",
-		fig6Points[c.Scale], fig6Preset, fig6Task, fig6K, base)
+		points, fig6Preset, fig6Task, fig6K, base)
 	b.WriteString("| encoder | purity in E | purity in the map |\n|---|---|---|\n")
 	for _, m := range models {
 		p := purity[m.key]

@@ -101,15 +101,23 @@ func barsPNG(path, title, yLabel string, yMax float64, rows []barRow, tasks []st
 		p.Add(bars)
 		legend.Add(row.Label, bars)
 
-		xys := make(plotter.XYs, len(tasks))
-		for j := range tasks {
-			xys[j].Y = means[j]
-			xys[j].X = float64(j) + dx
+		// Error bars only where there is a spread: a single measurement's would be a
+		// zero-height bar that reads as "no variance".
+		var xys plotter.XYs
+		var spread plotter.YErrors
+		for j, t := range tasks {
+			if r := res[row.Key][t]; r != nil && len(r.values) > 1 {
+				xys = append(xys, plotter.XY{X: float64(j) + dx, Y: means[j]})
+				spread = append(spread, errs[j])
+			}
+		}
+		if len(xys) == 0 {
+			continue
 		}
 		eb, err := plotter.NewYErrorBars(struct {
 			plotter.XYer
 			plotter.YErrorer
-		}{xys, errs})
+		}{xys, spread})
 		if err != nil {
 			return err
 		}

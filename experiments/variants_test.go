@@ -202,6 +202,22 @@ func TestWeeklyPeriodFindsARippleUnderADecay(t *testing.T) {
 	}
 }
 
+// The higher-layers reading compares the upper half's mean with the lower half's.
+func TestHigherLayersFinding(t *testing.T) {
+	for _, c := range []struct {
+		lag7 []float64
+		want string
+	}{
+		{[]float64{0.3, 0.2, 0.2, 0.08}, "+0.140 in layers 3-4 against +0.250 in layers 1-2: does not hold"},
+		{[]float64{0.1, 0.9, 0.3}, "+0.300 in layers 3-3 against +0.100 in layers 1-1: holds"},
+		{[]float64{0.5}, "inconclusive (one layer)"},
+	} {
+		if got := higherLayersFinding(c.lag7); !strings.HasSuffix(got, c.want) {
+			t.Errorf("higherLayersFinding(%v) = %q, want it to end %q", c.lag7, got, c.want)
+		}
+	}
+}
+
 // Figure 5 end to end at a smoke budget: a heatmap per layer, and the averaged maps are
 // attention: each query's weights sum to 1 and, under the causal mask, are 0 on later keys.
 func TestFig5AtASmokeBudget(t *testing.T) {
@@ -214,7 +230,7 @@ func TestFig5AtASmokeBudget(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
-	for _, want := range []string{"| 1 |", "Attention decays with distance", "A 7-day period"} {
+	for _, want := range []string{"| 1 |", "Attention decays with distance", "A 7-day period", "strongest in the higher layers"} {
 		if !strings.Contains(rep.Markdown, want) {
 			t.Errorf("fig5 lacks %q:\n%s", want, rep.Markdown)
 		}
