@@ -43,6 +43,11 @@ func writeCell(path string, auroc float64) error {
 		return err
 	}
 	b, _ := json.Marshal(cellFile{AUROC: auroc})
+	return writeAtomic(path, b)
+}
+
+// writeAtomic writes b to path through a temporary file and a rename.
+func writeAtomic(path string, b []byte) error {
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, b, 0o644); err != nil {
 		return err

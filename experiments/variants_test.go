@@ -356,4 +356,15 @@ func TestTable3AtASmokeSize(t *testing.T) {
 	if n := strings.Count(strings.TrimSpace(string(csv)), "\n"); n != 12 {
 		t.Errorf("%d measurements in the csv, want 6 methods × 2 stages:\n%s", n, csv)
 	}
+	// Again: every measurement is read back (no process is started), and the table says so.
+	again, err := runTable3(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(again.Markdown, "12 of the 12 measurements were read back") {
+		t.Errorf("the second invocation does not report its cached measurements:\n%s", again.Markdown)
+	}
+	if csv2, _ := os.ReadFile(again.Files["csv"]); string(csv2) != string(csv) {
+		t.Errorf("cached measurements differ:\n%s\nagainst\n%s", csv2, csv)
+	}
 }
