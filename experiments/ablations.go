@@ -2,7 +2,9 @@ package experiments
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/byb-dev/byb/byb/data/synth"
@@ -67,6 +69,7 @@ func collapseFigures(c Config, out string, d tableData, runs []map[string]string
 		return nil, "", nil
 	}
 	files := map[string]string{}
+	missing := map[string]bool{}
 	for _, m := range []struct{ metric, name, axis string }{
 		{"diag_E_rank", "effective rank", "effective rank of E (batch)"},
 		{"diag_E_std", "E spread", "mean per-dimension std of E"},
@@ -80,6 +83,7 @@ func collapseFigures(c Config, out string, d tableData, runs []map[string]string
 			curves, err := readCurves(dir)
 			if err != nil {
 				c.logf("[ablations] no curves for %s: %v", row.Label, err)
+				missing[fmt.Sprintf("%s seed 0 (%s)", row.Label, dir)] = true
 				continue
 			}
 			series = append(series, lineSeries{row.Label, curves[m.metric]})
@@ -90,7 +94,7 @@ func collapseFigures(c Config, out string, d tableData, runs []map[string]string
 		}
 		files[m.name] = path
 	}
-	return files, collapseNote(runs[0]), nil
+	return files, collapseNote(runs[0]) + missingCurvesNote(slices.Sorted(maps.Keys(missing))), nil
 }
 
 // beats tallies the paired verdicts of "row a beats row b" on the tasks where both have

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/byb-dev/byb/tracking"
@@ -70,6 +71,17 @@ func (r *curveRecorder) save(dir string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// missingCurvesNote says which figures' runs had no curves, so that a figure with a series
+// missing says why instead of dropping it silently: a run reused from a byb older than
+// curves.csv keeps only its checkpoint.
+func missingCurvesNote(missing []string) string {
+	if len(missing) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("\n- No curves were recorded for %s: the run was reused from a byb that did not keep %s, so the figure leaves it out. Delete the run's directory to pretrain it again with curves.\n",
+		strings.Join(missing, ", "), curvesFile)
 }
 
 // readCurves reads dir/curves.csv: metric → points in step order.

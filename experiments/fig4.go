@@ -90,6 +90,7 @@ func fig4Figures(c Config, out string, d tableData, runs []map[string]string, _ 
 	}
 	var series []lineSeries
 	final := map[int][]float64{} // ΔT2 → final loss per seed
+	var missing []string
 	for i, w := range fig4Windows {
 		row := fig4Rows[i]
 		var seed0 plotter.XYs
@@ -101,6 +102,7 @@ func fig4Figures(c Config, out string, d tableData, runs []map[string]string, _ 
 			curves, err := readCurves(dir)
 			if err != nil {
 				c.logf("[fig4] no curves for %s seed %d: %v", row.Label, seed, err)
+				missing = append(missing, fmt.Sprintf("%s seed %d (%s)", row.Label, seed, dir))
 				continue
 			}
 			if seed == 0 {
@@ -116,7 +118,7 @@ func fig4Figures(c Config, out string, d tableData, runs []map[string]string, _ 
 	if err := linesPNG(path, d.name+" · BYB training loss per prediction window ΔT2 (seed 0, running mean of 20 steps)", "step", "training loss", series, 20); err != nil {
 		return nil, "", err
 	}
-	return map[string]string{"loss": path}, lossGrowsNote(final), nil
+	return map[string]string{"loss": path}, lossGrowsNote(final) + missingCurvesNote(missing), nil
 }
 
 // finalLoss is the mean loss of the last tenth of the steps (at least one).

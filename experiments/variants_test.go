@@ -368,3 +368,21 @@ func TestTable3AtASmokeSize(t *testing.T) {
 		t.Errorf("cached measurements differ:\n%s\nagainst\n%s", csv2, csv)
 	}
 }
+
+// A reused run without curves.csv is named in the figure's note, not dropped silently, and
+// the note is empty when every run has its curves.
+func TestMissingCurvesNote(t *testing.T) {
+	if got := missingCurvesNote(nil); got != "" {
+		t.Errorf("no missing runs: got %q, want nothing", got)
+	}
+	got := missingCurvesNote([]string{"ΔT2 = 1 seed 0 (out/runs/a)", "ΔT2 = 1 seed 1 (out/runs/b)"})
+	for _, want := range []string{"ΔT2 = 1 seed 0 (out/runs/a), ΔT2 = 1 seed 1 (out/runs/b)", curvesFile, "Delete the run's directory"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("note %q lacks %q", got, want)
+		}
+	}
+	dir := t.TempDir()
+	if _, err := readCurves(dir); err == nil {
+		t.Errorf("readCurves of a run without %s: no error", curvesFile)
+	}
+}
