@@ -12,6 +12,7 @@ require (
 	github.com/mattn/go-sqlite3 v1.14.32 // the tracker
 	github.com/parquet-go/parquet-go v0.32.0 // Parquet import and embedding export
 	github.com/schollz/progressbar/v3 v3.18.0 // progress with ETA
+	golang.org/x/sys v0.39.0 // mmap of dataset arrays (already required by GoMLX and bubbletea)
 	gonum.org/v1/gonum v0.17.0 // SVD for the effective rank of E; L-BFGS for the bag-of-IDs reference
 	gonum.org/v1/plot v0.17.0 // PNG figures (Table 2's grouped bars), offline, no CDN
 	k8s.io/klog/v2 v2.130.1 // silencing go-xla's logging
@@ -58,7 +59,6 @@ require (
 	github.com/xo/terminfo v0.0.0-20220910002029-abceb7e1c41e // indirect
 	golang.org/x/exp v0.0.0-20250819193227-8b4c13bb791b // indirect
 	golang.org/x/image v0.30.0 // indirect
-	golang.org/x/sys v0.39.0 // indirect
 	golang.org/x/term v0.38.0 // indirect
 	golang.org/x/text v0.28.0 // indirect
 	golang.org/x/tools v0.36.0 // indirect

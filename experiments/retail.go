@@ -149,6 +149,7 @@ func importRetail(c Config, in, dir string) (*retailImport, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer d.Close()
 	st, err := data.ComputeStats(d)
 	if err != nil {
 		return nil, err

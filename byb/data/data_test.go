@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -545,5 +546,51 @@ func TestBuildMinCountThatEmptiesAField(t *testing.T) {
 	_, err := b.Build(filepath.Join(t.TempDir(), "ds"), BuildOptions{Splits: splits, MinCount: 3})
 	if err == nil || !strings.Contains(err.Error(), "field item: --min-count 3 keeps none of its 3 distinct values (the most frequent is seen 2 times in the pretraining span)") {
 		t.Fatalf("err %v", err)
+	}
+}
+
+// Load maps the arrays rather than reading them: the values are the files' (as a plain read
+// gives them) after checkIDs has read and released them chunk by chunk across many pages,
+// and Close unmaps once, however often it is called.
+func TestLoadMapsTheArrays(t *testing.T) {
+	defer func(c int) { checkChunk = c }(checkChunk)
+	checkChunk = 1000 // IDs: several chunks, each spanning whole pages to release
+	b := NewBuilder([]string{"item", "cat"})
+	start := date("2013-04-01 00:00")
+	for e := range 6000 {
+		b.Add(fmt.Sprintf("u%d", e%50), start+int64(e)*97, []string{fmt.Sprintf("i%d", e%300), fmt.Sprintf("c%d", e%7)})
+	}
+	dir := filepath.Join(t.TempDir(), "ds")
+	splits := []Split{{Name: Pretrain, Obs: Span{start, start + 10*Day}}}
+	if _, err := b.Build(dir, BuildOptions{Name: "mapped", Splits: splits}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if littleEndian && len(d.mapped) != 3 {
+		t.Errorf("%d arrays mapped, want 3 (offsets, times, ids)", len(d.mapped))
+	}
+	wantIDs, err := readArray[int32](filepath.Join(dir, idsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTimes, err := readArray[int64](filepath.Join(dir, timesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wantIDs) != 2*6000 || !slices.Equal(d.IDs, wantIDs) || !slices.Equal(d.Times, wantTimes) {
+		t.Fatalf("mapped arrays differ from the files (ids %d/%d, times %d/%d)", len(d.IDs), len(wantIDs), len(d.Times), len(wantTimes))
+	}
+	times, ids := d.Events(7)
+	if len(times) != 6000/50 || len(ids) != 2*len(times) {
+		t.Errorf("user 7: %d behaviors, %d IDs; want %d and twice that", len(times), len(ids), 6000/50)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil || d.IDs != nil {
+		t.Errorf("second Close: %v, IDs %d long", err, len(d.IDs))
 	}
 }

@@ -13,7 +13,9 @@ import (
 	"unsafe"
 )
 
-// Dataset is a dataset directory loaded in memory: every user's time-sorted behaviors.
+// Dataset is an open dataset directory: every user's time-sorted behaviors. Its flat arrays
+// are memory-mapped read-only (read whole where the platform has no mmap), so opening one
+// costs memory for its user ids only, and a batch reads just its users' ranges.
 type Dataset struct {
 	Dir     string
 	Meta    *Meta
@@ -21,25 +23,37 @@ type Dataset struct {
 	Offsets []int64  // user i's behaviors are [Offsets[i], Offsets[i+1])
 	Times   []int64  // unix seconds
 	IDs     []int32  // m per behavior
+
+	mapped [][]byte // the mappings behind Offsets, Times and IDs, for Close
 }
 
-// Load reads a dataset directory written by Writer.
-func Load(dir string) (*Dataset, error) {
+// littleEndian is whether the arrays' on-disk byte order is the machine's, so that a mapped
+// file can be read in place.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// Load opens a dataset directory written by Writer. The dataset stays mapped until Close
+// (or the process's end); slices from it must not be used after Close.
+func Load(dir string) (_ *Dataset, err error) {
 	meta, err := ReadMeta(dir)
 	if err != nil {
 		return nil, err
 	}
 	d := &Dataset{Dir: dir, Meta: meta}
+	defer func() {
+		if err != nil {
+			_ = d.Close()
+		}
+	}()
 	if d.Users, err = readLines(filepath.Join(dir, usersFile)); err != nil {
 		return nil, err
 	}
-	if d.Offsets, err = readArray[int64](filepath.Join(dir, offsetsFile)); err != nil {
+	if d.Offsets, err = mapInto[int64](d, filepath.Join(dir, offsetsFile)); err != nil {
 		return nil, err
 	}
-	if d.Times, err = readArray[int64](filepath.Join(dir, timesFile)); err != nil {
+	if d.Times, err = mapInto[int64](d, filepath.Join(dir, timesFile)); err != nil {
 		return nil, err
 	}
-	if d.IDs, err = readArray[int32](filepath.Join(dir, idsFile)); err != nil {
+	if d.IDs, err = mapInto[int32](d, filepath.Join(dir, idsFile)); err != nil {
 		return nil, err
 	}
 	m := int64(meta.NumIDs())
@@ -55,16 +69,48 @@ func Load(dir string) (*Dataset, error) {
 	return d, nil
 }
 
+func mapInto[T int32 | int64](d *Dataset, path string) ([]T, error) {
+	v, mapping, err := mapArray[T](path)
+	if mapping != nil {
+		d.mapped = append(d.mapped, mapping)
+	}
+	return v, err
+}
+
+// Close unmaps the dataset's arrays. It is safe to call more than once.
+func (d *Dataset) Close() error {
+	var first error
+	for _, b := range d.mapped {
+		if err := unmap(b); err != nil && first == nil {
+			first = err
+		}
+	}
+	d.mapped = nil
+	d.Offsets, d.Times, d.IDs = nil, nil, nil
+	return first
+}
+
+// checkChunk is the number of IDs checkIDs reads per pass (64 MiB); a variable for tests.
+var checkChunk = 1 << 24
+
 // checkIDs refuses IDs outside their field's vocabulary: an embedding lookup past the table
-// would read garbage (or fail deep inside a graph) instead of naming the damaged file.
+// would read garbage (or fail deep inside a graph) instead of naming the damaged file. It
+// reads the mapped file once, in chunks it releases as it goes, so that the check does not
+// leave the whole file resident.
 func (d *Dataset) checkIDs() error {
 	vocab := d.Meta.VocabSizes()
 	m := len(vocab)
-	for i, id := range d.IDs {
-		if f := i % m; id < 0 || int(id) >= vocab[f] {
-			return fmt.Errorf("%s: behavior %d has %s ID %d, outside its vocabulary of %d (meta.json): the dataset is damaged, re-create it",
-				filepath.Join(d.Dir, idsFile), i/m, d.Meta.Fields[f].Name, id, vocab[f])
+	chunk := checkChunk
+	for lo := 0; lo < len(d.IDs); lo += chunk {
+		ids := d.IDs[lo:min(lo+chunk, len(d.IDs))]
+		for k, id := range ids {
+			i := lo + k
+			if f := i % m; id < 0 || int(id) >= vocab[f] {
+				return fmt.Errorf("%s: behavior %d has %s ID %d, outside its vocabulary of %d (meta.json): the dataset is damaged, re-create it",
+					filepath.Join(d.Dir, idsFile), i/m, d.Meta.Fields[f].Name, id, vocab[f])
+			}
 		}
+		release(ids)
 	}
 	return nil
 }

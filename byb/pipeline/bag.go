@@ -60,6 +60,7 @@ func Bag(o BagOptions) (*BagResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer ds.Close()
 	ctx := newContext()
 	settings := o.Settings
 	if o.Like != "" {

@@ -54,6 +54,7 @@ func Finetune(o FinetuneOptions) (*FinetuneResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer ds.Close()
 
 	// Sequence settings: the pretrained run's, then the user's.
 	ctx := newContext(finetune.SetDefaults)
@@ -140,6 +141,11 @@ func taskSamples(dir, name string) (ds *data.Dataset, taskIdx int, task data.Tas
 	if ds, err = data.Load(dir); err != nil {
 		return
 	}
+	defer func() {
+		if err != nil {
+			_ = ds.Close()
+		}
+	}()
 	if taskIdx, task, err = ds.Meta.Task(name); err != nil {
 		return
 	}

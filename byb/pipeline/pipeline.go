@@ -187,6 +187,7 @@ func PretrainShape(dir string) (vocab []int, n, windows, users int, err error) {
 	if err != nil {
 		return nil, 0, 0, 0, err
 	}
+	defer ds.Close()
 	s, err := loadSplit(ds, data.Pretrain)
 	if err != nil {
 		return nil, 0, 0, 0, err

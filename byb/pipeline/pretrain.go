@@ -62,6 +62,7 @@ func Pretrain(o PretrainOptions) (*PretrainResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer ds.Close()
 	samples, err := loadSplit(ds, data.Pretrain)
 	if err != nil {
 		return nil, err

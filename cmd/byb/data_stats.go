@@ -44,6 +44,7 @@ dataset (kept in meta.json) are repeated as "warning: " lines, and under "warnin
 	if err != nil {
 		return err
 	}
+	defer d.Close()
 	st, err := data.ComputeStats(d)
 	if err != nil {
 		return err
