@@ -7,6 +7,7 @@ require (
 	github.com/charmbracelet/bubbletea v1.3.10 // the TUI framework
 	github.com/charmbracelet/lipgloss v1.1.0 // TUI styling
 	github.com/charmbracelet/x/exp/teatest v0.0.0-20251215102626-e0db08df7383 // TUI model tests
+	github.com/dustin/go-humanize v1.0.1 // sizes on the command line (--max-memory 16GiB)
 	github.com/gomlx/gomlx v0.26.0 // the model, its gradients, optimizers, checkpoints, engines (newest served)
 	github.com/mattn/go-runewidth v0.0.19 // terminal column widths in tables
 	github.com/mattn/go-sqlite3 v1.14.32 // the tracker
@@ -35,7 +36,6 @@ require (
 	github.com/clipperhouse/displaywidth v0.9.0 // indirect
 	github.com/clipperhouse/stringish v0.1.1 // indirect
 	github.com/clipperhouse/uax29/v2 v2.5.0 // indirect
-	github.com/dustin/go-humanize v1.0.1 // indirect
 	github.com/erikgeiser/coninput v0.0.0-20211004153227-1c3628e74d0f // indirect
 	github.com/go-logr/logr v1.4.3 // indirect
 	github.com/golang/freetype v0.0.0-20170609003504-e2365dfdc4a0 // indirect

@@ -1,7 +1,9 @@
 package data
 
 import (
+	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"sort"
 	"strings"
@@ -11,7 +13,8 @@ import (
 // each distinct raw value once, then builds a dataset: vocabularies from the pretraining
 // span, events grouped by user and sorted by time, splits and labels. Importers parse files
 // into a Builder; memory is proportional to the events (one int32 per ID, one int64 per time)
-// plus the distinct raw values.
+// plus the users and the distinct raw values, unless a MemoryBudget caps the events held in
+// memory (the rest wait on disk; see spill.go).
 type Builder struct {
 	fields []string
 
@@ -23,6 +26,15 @@ type Builder struct {
 	evUser []int32
 	evTime []int64
 	evIDs  []int32 // m interned indices per event; -1 = empty value
+
+	userEvents  []int32 // events per user, spilled or not
+	first, last int64   // time range of the events
+	maxBuffered int     // events held in memory before they spill; 0 = no limit
+	spillDir    string
+	spill       *eventFile // the spilled events, nil until the first spill
+	spills      int        // times the buffer spilled, for tests
+	err         error      // a failed spill, reported by Build
+	slot        []int32    // Build's scratch: a user's group in the partition being written
 
 	duplicates int64 // counted by Build
 }
@@ -41,7 +53,12 @@ func NewBuilder(fields []string) *Builder {
 func (b *Builder) Fields() []string { return b.fields }
 
 // Events is the number of events added.
-func (b *Builder) Events() int { return len(b.evTime) }
+func (b *Builder) Events() int {
+	if b.spill != nil {
+		return int(b.spill.events) + len(b.evTime)
+	}
+	return len(b.evTime)
+}
 
 // Add records one behavior. values holds one raw value per field; "" means the behavior has
 // no ID in that field.
@@ -54,7 +71,15 @@ func (b *Builder) Add(user string, t int64, values []string) {
 		u = int32(len(b.users))
 		b.userIndex[user] = u
 		b.users = append(b.users, user)
+		b.userEvents = append(b.userEvents, 0)
 	}
+	if b.Events() == 0 || t < b.first {
+		b.first = t
+	}
+	if b.Events() == 0 || t > b.last {
+		b.last = t
+	}
+	b.userEvents[u]++
 	b.evUser = append(b.evUser, u)
 	b.evTime = append(b.evTime, t)
 	for j, v := range values {
@@ -71,14 +96,30 @@ func (b *Builder) Add(user string, t int64, values []string) {
 		}
 		b.evIDs = append(b.evIDs, id)
 	}
+	if b.maxBuffered > 0 && len(b.evTime) >= b.maxBuffered && b.err == nil {
+		b.err = b.spillBuffer()
+	}
 }
 
 // HasUser reports whether a user has any event.
 func (b *Builder) HasUser(user string) bool { _, ok := b.userIndex[user]; return ok }
 
-// Times returns the events' times in the order they were added. The slice is the builder's
-// own: callers read it (to count events per window) and must not change it.
-func (b *Builder) Times() []int64 { return b.evTime }
+// Times yields the events' times in the order they were added (reading spilled ones back
+// from disk; a read error is reported by Build).
+func (b *Builder) Times() iter.Seq[int64] {
+	return func(yield func(int64) bool) {
+		stop := errors.New("stop")
+		err := b.each(func(_ int32, t int64, _ []int32) error {
+			if !yield(t) {
+				return stop
+			}
+			return nil
+		})
+		if err != nil && err != stop && b.err == nil {
+			b.err = err
+		}
+	}
+}
 
 // Duplicates is the number of behaviors, counted by the last Build, that repeat an earlier
 // behavior of the same user: same time and the same raw value in every field. They are
@@ -86,16 +127,7 @@ func (b *Builder) Times() []int64 { return b.evTime }
 func (b *Builder) Duplicates() int64 { return b.duplicates }
 
 // TimeRange returns the earliest and latest event time.
-func (b *Builder) TimeRange() (int64, int64) {
-	if len(b.evTime) == 0 {
-		return 0, 0
-	}
-	lo, hi := b.evTime[0], b.evTime[0]
-	for _, t := range b.evTime {
-		lo, hi = min(lo, t), max(hi, t)
-	}
-	return lo, hi
-}
+func (b *Builder) TimeRange() (int64, int64) { return b.first, b.last }
 
 // BuildOptions say how a Builder becomes a dataset.
 type BuildOptions struct {
@@ -116,9 +148,14 @@ type BuildOptions struct {
 	Check func(dir string, meta *Meta) error
 }
 
-// Build writes the dataset to dir and returns its meta.
+// Build writes the dataset to dir and returns its meta. With a MemoryBudget and spilled
+// events it reads them back twice (vocabulary counts, then partitions of whole users).
 func (b *Builder) Build(dir string, o BuildOptions) (*Meta, error) {
-	if len(b.evTime) == 0 {
+	defer func() { b.spill.remove(); b.spill = nil }()
+	if b.err != nil {
+		return nil, b.err
+	}
+	if b.Events() == 0 {
 		return nil, fmt.Errorf("no events to build a dataset from")
 	}
 	var pre Span
@@ -133,28 +170,38 @@ func (b *Builder) Build(dir string, o BuildOptions) (*Meta, error) {
 	m := len(b.fields)
 
 	// Vocabularies from pretraining-span counts; remap[j][interned] = vocabulary index.
+	counts := make([][]int64, m)
+	for j := range counts {
+		counts[j] = make([]int64, len(b.raw[j]))
+	}
+	if err := b.each(func(_ int32, t int64, ids []int32) error {
+		if pre.Contains(t) {
+			for j, id := range ids {
+				if id >= 0 {
+					counts[j][id]++
+				}
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
 	vocabs := make([]*Vocab, m)
 	remap := make([][]int32, m)
 	meta := &Meta{Name: o.Name, Source: o.Source, Splits: o.Splits, Tasks: o.Tasks,
 		MinCount: o.MinCount, MaxVocab: o.MaxVocab, SkippedRows: o.SkippedRows, SkipExamples: o.SkipExamples}
 	for j := 0; j < m; j++ {
-		counts := make([]int64, len(b.raw[j]))
 		var total int64
-		for e, t := range b.evTime {
-			if id := b.evIDs[e*m+j]; id >= 0 && pre.Contains(t) {
-				counts[id]++
-				total++
-			}
-		}
-		byValue := make(map[string]int64, len(counts))
-		for id, c := range counts {
+		byValue := make(map[string]int64, len(counts[j]))
+		for id, c := range counts[j] {
 			if c > 0 {
 				byValue[b.raw[j][id]] = c
+				total += c
 			}
 		}
 		vocabs[j] = BuildVocab(byValue, o.MinCount, o.MaxVocab)
 		if len(vocabs[j].Values) == 0 && len(byValue) > 0 && o.MinCount > 1 {
-			top := slices.Max(counts)
+			top := slices.Max(counts[j])
 			return nil, fmt.Errorf("field %s: --min-count %d keeps none of its %d distinct values (the most frequent is seen %d times in the pretraining span), so every ID of the field would be out of vocabulary: pass --min-count %d or lower",
 				b.fields[j], o.MinCount, len(byValue), top, top)
 		}
@@ -163,7 +210,7 @@ func (b *Builder) Build(dir string, o BuildOptions) (*Meta, error) {
 		for id, v := range b.raw[j] {
 			remap[j][id] = vocabs[j].Lookup(v)
 			if remap[j][id] >= FirstValue {
-				covered += counts[id]
+				covered += counts[j][id]
 			}
 		}
 		f := Field{Name: b.fields[j], RawValues: int64(len(byValue))}
@@ -171,21 +218,6 @@ func (b *Builder) Build(dir string, o BuildOptions) (*Meta, error) {
 			f.Coverage = float64(covered) / float64(total)
 		}
 		meta.Fields = append(meta.Fields, f)
-	}
-
-	// Group events by user (counting sort keeps input order), then sort each user by time.
-	start := make([]int, len(b.users)+1)
-	for _, u := range b.evUser {
-		start[u+1]++
-	}
-	for u := range b.users {
-		start[u+1] += start[u]
-	}
-	order := make([]int32, len(b.evUser))
-	next := append([]int(nil), start[:len(b.users)]...)
-	for e, u := range b.evUser {
-		order[next[u]] = int32(e)
-		next[u]++
 	}
 
 	// Users are written in sorted raw-id order so that a dataset does not depend on the
@@ -200,11 +232,67 @@ func (b *Builder) Build(dir string, o BuildOptions) (*Meta, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.duplicates = 0
+	if b.spill == nil {
+		err = b.writeUsers(w, userOrder, remap)
+	} else {
+		var files []*eventFile
+		var users [][]int
+		if files, users, err = b.partitions(userOrder); err == nil {
+			for p, f := range files {
+				if err == nil {
+					if err = b.load(f); err == nil {
+						err = b.writeUsers(w, users[p], remap)
+					}
+				}
+				f.remove()
+			}
+		}
+	}
+	if err != nil {
+		w.Abort()
+		return nil, err
+	}
+	var check func(string) error
+	if o.Check != nil {
+		check = func(tmp string) error { return o.Check(tmp, meta) }
+	}
+	if err := w.Commit(check); err != nil {
+		return nil, err
+	}
+	return meta, nil
+}
+
+// writeUsers writes the given users, in that order, from the buffered events (which hold
+// all of theirs): grouped by user (a counting sort keeps the input order), then each user's
+// sorted by time, stably.
+func (b *Builder) writeUsers(w *Writer, users []int, remap [][]int32) error {
+	m := len(b.fields)
+	if len(b.slot) != len(b.users) {
+		b.slot = make([]int32, len(b.users))
+	}
+	slot := b.slot // user → its group among users (only theirs are buffered)
+	for i, u := range users {
+		slot[u] = int32(i)
+	}
+	start := make([]int, len(users)+1)
+	for _, u := range b.evUser {
+		start[slot[u]+1]++
+	}
+	for i := range users {
+		start[i+1] += start[i]
+	}
+	order := make([]int32, len(b.evUser))
+	next := append([]int(nil), start[:len(users)]...)
+	for e, u := range b.evUser {
+		i := slot[u]
+		order[next[i]] = int32(e)
+		next[i]++
+	}
 	var times []int64
 	var ids, scratch []int32
-	b.duplicates = 0
-	for _, u := range userOrder {
-		evs := order[start[u]:start[u+1]]
+	for i, u := range users {
+		evs := order[start[i]:start[i+1]]
 		sort.SliceStable(evs, func(a, c int) bool { return b.evTime[evs[a]] < b.evTime[evs[c]] })
 		var dup int
 		dup, scratch = b.countDuplicates(evs, scratch)
@@ -221,18 +309,10 @@ func (b *Builder) Build(dir string, o BuildOptions) (*Meta, error) {
 			}
 		}
 		if err := w.Add(b.users[u], times, ids); err != nil {
-			w.Abort()
-			return nil, err
+			return err
 		}
 	}
-	var check func(string) error
-	if o.Check != nil {
-		check = func(tmp string) error { return o.Check(tmp, meta) }
-	}
-	if err := w.Commit(check); err != nil {
-		return nil, err
-	}
-	return meta, nil
+	return nil
 }
 
 // countDuplicates counts the events of evs (one user's, sorted by time) that repeat an earlier

@@ -594,3 +594,85 @@ func TestLoadMapsTheArrays(t *testing.T) {
 		t.Errorf("second Close: %v, IDs %d long", err, len(d.IDs))
 	}
 }
+
+// A Builder over its memory budget spills to disk and builds the same dataset, file for
+// file, as one that holds everything: users in the same order, each user's behaviors sorted
+// by time with ties in input order (events of one user spread over many spills), the same
+// vocabularies and duplicate count, and no temporary file left behind.
+func TestBuilderSpillsToDiskAndBuildsTheSame(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	start := date("2013-04-01 00:00")
+	type event struct {
+		user string
+		t    int64
+		item string
+		cat  string
+	}
+	var evs []event
+	for range 3000 {
+		u := fmt.Sprintf("user-%03d", rng.IntN(120))
+		// Hour-resolution times: many ties within a user, and out of order in the input.
+		evs = append(evs, event{u, start + int64(rng.IntN(20*24))*3600, fmt.Sprintf("i%d", rng.IntN(40)), fmt.Sprintf("c%d", rng.IntN(5))})
+	}
+	evs = append(evs, evs[10], evs[20]) // two exact repeats
+	splits := []Split{{Name: Pretrain, Obs: Span{start, start + 12*Day}}, {Name: Test, Obs: Span{start, start + 10*Day}}}
+	build := func(budget int64, tmp string) (string, *Builder) {
+		b := NewBuilder([]string{"item", "cat"})
+		b.MemoryBudget(budget, tmp)
+		for _, e := range evs {
+			b.Add(e.user, e.t, []string{e.item, e.cat})
+		}
+		if got := b.Events(); got != len(evs) {
+			t.Fatalf("budget %d: Events() = %d, want %d", budget, got, len(evs))
+		}
+		if lo, hi := b.TimeRange(); lo < start || hi >= start+20*Day {
+			t.Fatalf("budget %d: TimeRange %d..%d", budget, lo, hi)
+		}
+		n := 0
+		for range b.Times() {
+			n++
+		}
+		if n != len(evs) {
+			t.Fatalf("budget %d: Times() yields %d, want %d", budget, n, len(evs))
+		}
+		dir := filepath.Join(t.TempDir(), "ds")
+		if _, err := b.Build(dir, BuildOptions{Name: "spill", Splits: splits, Tasks: []Task{mustTask(t, "a2=active:2")}}); err != nil {
+			t.Fatal(err)
+		}
+		return dir, b
+	}
+	whole, wb := build(0, "")
+	tmp := t.TempDir()
+	spilled, sb := build(100*2*(16+4*2), tmp) // 100 behaviors in memory: 30 spills, ~25 partitions
+	if wb.spills != 0 || sb.spills < 20 {
+		t.Errorf("spills: %d in memory (want 0), %d over budget (want 20 or more)", wb.spills, sb.spills)
+	}
+	if wb.Duplicates() != 2 || sb.Duplicates() != wb.Duplicates() {
+		t.Errorf("duplicates: %d in memory, %d spilled; want 2 both", wb.Duplicates(), sb.Duplicates())
+	}
+	for _, f := range []string{usersFile, offsetsFile, timesFile, idsFile, "vocab/item.tsv", "vocab/cat.tsv", "splits/test.csv"} {
+		a, err := os.ReadFile(filepath.Join(whole, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(spilled, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(a, b) {
+			t.Errorf("%s differs between the in-memory and the spilled build", f)
+		}
+	}
+	if left, _ := os.ReadDir(tmp); len(left) > 0 {
+		t.Errorf("spill files left behind: %v", left)
+	}
+}
+
+func mustTask(t *testing.T, s string) Task {
+	t.Helper()
+	task, err := ParseTask(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return task
+}

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/dustin/go-humanize"
+
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/data/ingest"
 )
@@ -107,12 +109,20 @@ func runDataImport(args []string) error {
 	fs.IntVar(&o.MinCount, "min-count", 1, "keep ID values seen at least this often in the pretraining span")
 	fs.IntVar(&o.MaxVocab, "max-vocab", ingest.DefaultMaxVocab, "keep at most this many values per field (-1 = no cap; 0 is an error); the rest is out-of-vocabulary")
 	fs.BoolVar(&o.Force, "force", false, "replace the dataset already at --out")
+	maxMemory := fs.String("max-memory", humanize.IBytes(ingest.DefaultMaxMemory), `memory for the parsed behaviors, e.g. 512MiB or 16GiB; beyond it they wait in temporary files in $TMPDIR ("none" = no cap)`)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	// Options.MaxVocab 0 means the default; given on the command line it means "keep nothing",
 	// which the importer refuses when told it was explicit.
 	fs.Visit(func(f *flag.Flag) { o.MaxVocabSet = o.MaxVocabSet || f.Name == "max-vocab" })
+	if *maxMemory == "none" {
+		o.MaxMemory = -1
+	} else if n, err := humanize.ParseBytes(*maxMemory); err != nil || n == 0 {
+		return fmt.Errorf("--max-memory %q: want a size such as 512MiB or 16GiB, or none", *maxMemory)
+	} else {
+		o.MaxMemory = int64(n)
+	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q: every input is a flag (--in PATH)", fs.Args())
 	}

@@ -110,3 +110,19 @@ func TestDataStatsRepeatsImportWarnings(t *testing.T) {
 		t.Fatalf("data stats --json (%v):\n%s", err, stdout)
 	}
 }
+
+// --max-memory takes a size (or none); anything else is an error that names the flag.
+func TestDataImportMaxMemory(t *testing.T) {
+	dir := t.TempDir()
+	in := smallLog(t, dir)
+	_, _, err := capture(t, func() error { return runDataImport(importArgs(in, filepath.Join(dir, "bad"), "--max-memory", "lots")) })
+	if err == nil || !strings.Contains(err.Error(), `--max-memory "lots": want a size such as 512MiB`) {
+		t.Fatalf("--max-memory lots: %v", err)
+	}
+	for i, size := range []string{"1KiB", "none"} {
+		out := filepath.Join(dir, fmt.Sprintf("ds%d", i))
+		if _, _, err := capture(t, func() error { return runDataImport(importArgs(in, out, "--max-memory", size)) }); err != nil {
+			t.Fatalf("--max-memory %s: %v", size, err)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package ingest
 import (
 	"fmt"
 	"io"
+	"iter"
 	"math"
 	"strings"
 	"time"
@@ -72,7 +73,7 @@ func (o *oddTimes) warning() string {
 // split, label or vocabulary sees them) and about label windows without behaviors (every label
 // from them is the same). It returns the behaviors per observation window, by split: an empty
 // one leaves its split without samples, which checkSamples reports as an error.
-func checkWindows(times []int64, splits []data.Split, horizonDays int, warn func(string, ...any)) map[string]int {
+func checkWindows(times iter.Seq[int64], splits []data.Split, horizonDays int, warn func(string, ...any)) map[string]int {
 	type window struct {
 		split string
 		span  data.Span
@@ -90,8 +91,9 @@ func checkWindows(times []int64, splits []data.Split, horizonDays int, warn func
 		}
 	}
 	counts := make([]int, len(ws))
-	var before, after, between int
-	for _, t := range times {
+	var before, after, between, total int
+	for t := range times {
+		total++
 		in := false
 		for i := range ws {
 			if ws[i].span.Contains(t) {
@@ -120,7 +122,7 @@ func checkWindows(times []int64, splits []data.Split, horizonDays int, warn func
 			}
 		}
 		warn("%s of %s behaviors (%.1f%%) lie outside every window: %s; no split, label or vocabulary uses them: widen the windows (--pretrain-days, --obs-days, or explicit --pretrain, --finetune and --test)",
-			thousands(int64(n)), thousands(int64(len(times))), 100*float64(n)/float64(max(1, len(times))), strings.Join(parts, ", "))
+			thousands(int64(n)), thousands(int64(total)), 100*float64(n)/float64(max(1, total)), strings.Join(parts, ", "))
 	}
 	obs := map[string]int{}
 	for i, w := range ws {

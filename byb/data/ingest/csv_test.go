@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -237,4 +238,23 @@ func TestImportExplicitWindows(t *testing.T) {
 	importErr(t, o, "need all of --pretrain, --finetune and --test")
 	o.Test = "2013-05-11..2013-05-06"
 	importErr(t, o, "--test: window")
+}
+
+// An import over its memory budget (--max-memory) spills and writes the same dataset as one
+// without a cap, with the same notes and warnings.
+func TestImportWithinAMemoryBudget(t *testing.T) {
+	dir := t.TempDir()
+	in := writeFile(t, dir, "events.csv", eventsCSV(dateTime))
+	free := csvOpts(in, filepath.Join(dir, "free"))
+	free.MaxMemory = -1
+	capped := csvOpts(in, filepath.Join(dir, "capped"))
+	capped.MaxMemory = 5 * 2 * (16 + 4*2) // five behaviors in memory
+	resFree, dFree := mustImport(t, free)
+	resCapped, dCapped := mustImport(t, capped)
+	if !slices.Equal(dFree.Times, dCapped.Times) || !slices.Equal(dFree.IDs, dCapped.IDs) || !slices.Equal(dFree.Users, dCapped.Users) {
+		t.Errorf("the capped import's dataset differs from the uncapped one")
+	}
+	if !slices.Equal(resFree.Warnings, resCapped.Warnings) || dFree.Meta.Events != dCapped.Meta.Events {
+		t.Errorf("warnings %q vs %q, events %d vs %d", resFree.Warnings, resCapped.Warnings, dFree.Meta.Events, dCapped.Meta.Events)
+	}
 }

@@ -82,6 +82,12 @@ func Import(o Options) (*Result, error) {
 		return nil, err
 	}
 	b := data.NewBuilder(m.fields)
+	switch {
+	case o.MaxMemory == 0:
+		b.MemoryBudget(DefaultMaxMemory, "")
+	case o.MaxMemory > 0:
+		b.MemoryBudget(o.MaxMemory, "")
+	}
 	odd := newOddTimes(startTime)
 	rows := &rowAdder{file: o.In, rowPos: src.RowPositions(), header: src.Header(), m: m, tp: tp, b: b,
 		vals: make([]string, len(m.fields)), res: res, odd: odd}

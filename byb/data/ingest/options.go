@@ -53,10 +53,20 @@ type Options struct {
 	// Force replaces Out when it already holds a dataset; without it such an Out is refused.
 	Force bool
 
+	// MaxMemory caps the memory, in bytes, the parsed behaviors take while importing
+	// (0 = DefaultMaxMemory; < 0 = no cap): beyond it they wait in temporary files (in
+	// $TMPDIR), so a log larger than memory imports at the cost of disk. The users and the
+	// distinct raw values stay in memory.
+	MaxMemory int64
+
 	// Progress receives periodic progress on big files and notes on choices made; nil is
 	// silent.
 	Progress io.Writer
 }
+
+// DefaultMaxMemory is the default memory budget of an import's parsed behaviors: 4 GiB,
+// about 67 million behaviors of four ID fields.
+const DefaultMaxMemory = 4 << 30
 
 // DefaultMaxVocab is the default vocabulary cap per field.
 const DefaultMaxVocab = 1_000_000
