@@ -88,7 +88,7 @@ func runDataImport(args []string) error {
 	var idCols, delim string
 	var tasks, joins listFlag
 	fs.StringVar(&o.Format, "format", "", "input format: "+strings.Join(ingest.Formats(), " | "))
-	fs.StringVar(&o.In, "in", "", "input file")
+	fs.StringVar(&o.In, "in", "", "input file, or a directory of its shards (one file each, read in name order; _SUCCESS and other _ or . files skipped)")
 	fs.StringVar(&o.Out, "out", "", "output dataset directory")
 	fs.StringVar(&o.Name, "name", "", "dataset name (default: the input file name without its extensions, e.g. online_retail for online_retail.csv.gz)")
 	fs.StringVar(&o.UserCol, "user-col", "", "user column (default: the format's)")

@@ -3,6 +3,7 @@ package ingest
 import (
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -229,19 +230,26 @@ func parseTasks(specs []string, f *formatSpec) ([]data.Task, error) {
 }
 
 func openSource(spec *formatSpec, o *Options) (source, error) {
-	if spec.parquet {
-		return openParquet(o.In)
-	}
 	delim := spec.delim
 	if o.Delimiter != 0 {
 		delim = o.Delimiter
 	}
-	return openCSV(o.In, delim)
+	open := func(path string) (source, error) {
+		if spec.parquet {
+			return openParquet(path)
+		}
+		return openCSV(path, delim)
+	}
+	if st, err := os.Stat(o.In); err == nil && st.IsDir() {
+		return openShards(o.In, open)
+	}
+	return open(o.In)
 }
 
 // readRows adds every good row of src to rows' builder; bad rows fail or are counted by bad.
 func readRows(src source, rows *rowAdder, bad *badRows, prog *progress) error {
-	res := rows.res
+	res, in := rows.res, rows.file
+	shards, sharded := src.(*shardedSource)
 	for {
 		rec, line, err := src.Next()
 		if err == io.EOF {
@@ -256,12 +264,15 @@ func readRows(src source, rows *rowAdder, bad *badRows, prog *progress) error {
 		}
 		res.Rows++
 		prog.tick(res.Rows)
+		if sharded {
+			rows.file = shards.File() // errors name the shard
+		}
 		if err := bad.add(rows.add(rec, line)); err != nil {
 			return err
 		}
 	}
 	if res.Rows == 0 {
-		return fmt.Errorf("%s: no rows after the header: want one row per behavior", rows.file)
+		return fmt.Errorf("%s: no rows after the header: want one row per behavior", in)
 	}
 	return nil
 }
