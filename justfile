@@ -40,6 +40,11 @@ bench:
 bench-peer-setup:
     apt-get update -qq && apt-get install -y -qq python3-torch python3-numpy python3-sklearn libopenblas0-pthread
 
+# The data path at growing sizes: a Tmall-format log's import (fixed --max-memory) and the
+# tmall-like generator, behaviors/s and peak RSS per size, e.g. `just bench-data -sizes 1e6,4e6`.
+bench-data *args="": build
+    go run ./cmd/byb-bench-data {{args}}
+
 # Go micro-benchmarks: import speed, metrics, tracker, TUI.
 bench-go:
     go test -run '^$' -bench . -benchtime 1x ./byb/data/ingest ./byb/metrics ./tracking ./tui
