@@ -90,7 +90,7 @@ func Run(cfg Config, lookup func(string) (objective.Method, error)) (*Result, er
 	var obj objective.Objective
 	switch cfg.Stage {
 	case "", "pretrain":
-		if obj, err = method.New(ctx, randomFacts(cfg)); err != nil {
+		if obj, err = method.New(ctx, RandomFacts(cfg)); err != nil {
 			return nil, err
 		}
 	case "finetune":
@@ -171,8 +171,8 @@ func cpuSeconds() float64 {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
-// randomFacts are the facts of random inputs: every ID of a slot equally frequent.
-func randomFacts(cfg Config) objective.Facts {
+// RandomFacts are the facts of random inputs: every ID of a slot equally frequent.
+func RandomFacts(cfg Config) objective.Facts {
 	f := objective.Facts{Vocab: cfg.Vocab, Windows: cfg.T, MaxLen: cfg.N}
 	for j, v := range cfg.Vocab {
 		counts := make([]int64, v)

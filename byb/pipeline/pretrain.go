@@ -27,6 +27,8 @@ type PretrainOptions struct {
 	Engine   engine.Info
 	Run      tracking.Run // nil records nothing
 	Progress io.Writer    // nil = stderr, io.Discard = quiet
+	// Devices > 1 splits every batch over that many of the engine's devices (0 or 1: one).
+	Devices int
 }
 
 // PretrainResult of a pretraining run.
@@ -139,7 +141,7 @@ func Pretrain(o PretrainOptions) (*PretrainResult, error) {
 	}
 	tr, err := train.Train(ctx, enc, obj, batches, train.Options{
 		Backend: o.Backend, Run: o.Run, Dir: o.Out, Progress: o.Progress, Settings: settings,
-		StepsPerEpoch: samples.Len() / batchSize,
+		StepsPerEpoch: samples.Len() / batchSize, Devices: o.Devices,
 		Config: train.RunConfig{Method: o.Method, Vocab: ds.Meta.VocabSizes(), Windows: windows,
 			MaxLen: seq.MaxLen, Engine: o.Engine.Config},
 	})

@@ -74,13 +74,28 @@ func run(t *testing.T, b backends.Backend, dir, settings string) []float64 {
 // runInit trains; init, if set, is called on the initialised variables before the first step.
 func runInit(t *testing.T, b backends.Backend, dir, settings string, init func(ctx *context.Context)) []float64 {
 	t.Helper()
+	return runOn(t, b, 1, dir, settings, init)
+}
+
+// runOn trains data-parallel over the given number of devices.
+func runOn(t *testing.T, b backends.Backend, devices int, dir, settings string, init func(ctx *context.Context)) []float64 {
+	t.Helper()
+	res := trainOn(t, b, devices, dir, settings, init)
+	if want := max(1, devices); res.Devices != want {
+		t.Fatalf("the steps ran on %d devices, want %d", res.Devices, want)
+	}
+	return res.Losses
+}
+
+func trainOn(t *testing.T, b backends.Backend, devices int, dir, settings string, init func(ctx *context.Context)) *train.Result {
+	t.Helper()
 	ctx, enc, obj := model(t, settings)
 	res, err := train.Train(ctx, enc, obj, randomBatches, train.Options{Backend: b, Dir: dir, Progress: io.Discard,
-		Settings: settings, BeforeFirstStep: init})
+		Settings: settings, BeforeFirstStep: init, Devices: devices})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res.Losses
+	return res
 }
 
 func TestSameSeedSameLosses(t *testing.T) {

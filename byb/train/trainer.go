@@ -52,6 +52,10 @@ type Options struct {
 	// BeforeFirstStep, if set, is called once the variables hold their initial (or restored)
 	// values, before the first step runs (tests inspect the initial state with it).
 	BeforeFirstStep func(ctx *context.Context)
+	// Devices > 1 splits every batch over that many devices of Backend (data parallelism,
+	// see parallel.go); the batch size must be a multiple of it. A checkpoint written on any
+	// number of devices resumes on any other.
+	Devices int
 }
 
 // Result of Train.
@@ -67,6 +71,8 @@ type Result struct {
 	BestEpoch  int
 	BestScore  float64
 	BestMetric string
+	// Devices the steps ran on (the outputs came back from each).
+	Devices int
 }
 
 // state variables that make a run resumable: where in the data the last step was.
@@ -131,6 +137,7 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 
 	start := time.Now()
 	compiled := false
+	var parallel *dataParallel
 	// With a step budget the epochs are as many as the steps need; without one, the epochs
 	// run, and then more of them until min_steps steps are done.
 	loop := Loop[*data.Batch]{
@@ -146,15 +153,23 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 				if err := firstStepSetup(ctx, opts.Backend, enc, obj, resumed, step, inputs); err != nil {
 					return 0, 0, err
 				}
+				if parallel, err = newDataParallel(exec, opts.Devices, b.Size); err != nil {
+					return 0, 0, err
+				}
 				compiled = true
 				if opts.BeforeFirstStep != nil {
 					opts.BeforeFirstStep(ctx)
 				}
 			}
-			out, err := exec.Exec(anySlice(inputs)...)
+			args, err := parallel.args(exec, inputs, b.Size)
 			if err != nil {
 				return 0, 0, err
 			}
+			out, err := exec.Exec(args...)
+			if err != nil {
+				return 0, 0, err
+			}
+			res.Devices = max(1, exec.NumDevices()) // out holds each device's outputs, device 0's first
 			if diagEvery > 0 && at%diagEvery == 0 {
 				step.logDiagnostics(run, out, at)
 			}

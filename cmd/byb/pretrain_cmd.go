@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/byb-dev/byb/byb/params"
+	"github.com/byb-dev/byb/byb/train"
+	"github.com/gomlx/gomlx/backends"
 
 	"github.com/byb-dev/byb/byb/pipeline"
 	"github.com/byb-dev/byb/methods"
@@ -49,6 +52,7 @@ min_steps=0.`)
 	method := fs.String("method", "byb", "objective: "+strings.Join(methods.Names(), " | "))
 	settings := fs.String("set", "", `hyper-parameters, "name=value;name=value"`)
 	out := fs.String("out", "", "run directory to write (an existing one is resumed)")
+	devicesFlag := fs.String("devices", "1", "data-parallel training: split every batch over N of the engine's devices (XLA's partitioner; batch_size must be a multiple of N), or all; a checkpoint resumes on any number")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -59,15 +63,19 @@ min_steps=0.`)
 	if err != nil {
 		return err
 	}
+	devices, err := parseDevices(backend, *devicesFlag)
+	if err != nil {
+		return err
+	}
 	run, finish, err := cf.beginRun(runSpec{experiment: "pretrain", name: *method + " " + filepath.Base(*dataDir),
 		dir: *out, engine: info.String(),
 		interrupted: fmt.Sprintf("run the same command again to resume from the last checkpoint in %s (checkpoint_every steps apart)", *out),
-		params:      map[string]string{"command": "pretrain", "method": *method, "data": *dataDir, "settings": *settings, "engine_plugin": info.Plugin}})
+		params:      map[string]string{"command": "pretrain", "method": *method, "data": *dataDir, "settings": *settings, "engine_plugin": info.Plugin, "devices": fmt.Sprint(devices)}})
 	if err != nil {
 		return err
 	}
 	res, err := pipeline.Pretrain(pipeline.PretrainOptions{Data: *dataDir, Method: *method, Settings: *settings,
-		Out: *out, Backend: backend, Engine: info, Run: run, Progress: os.Stderr})
+		Out: *out, Backend: backend, Engine: info, Run: run, Progress: os.Stderr, Devices: devices})
 	if err := finish(err); err != nil {
 		return err
 	}
@@ -80,4 +88,20 @@ min_steps=0.`)
 	fmt.Printf("pretrained %s on %s: %d samples, n=%d, T=%d, %d steps, final loss %.4f, %.1f samples/s\nrun %s in %s\n",
 		res.Method, *dataDir, res.Samples, res.MaxLen, res.Windows, res.Train.GlobalStep, res.FinalLoss, res.SamplesPer, run.ID(), res.Dir)
 	return nil
+}
+
+// parseDevices reads --devices: a count, or all (every device of the engine).
+func parseDevices(backend backends.Backend, s string) (int, error) {
+	n := 0
+	if s != "all" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil || n < 1 {
+			return 0, fmt.Errorf("--devices %q: want a number of devices (1 or more) or all", s)
+		}
+	}
+	n, err := train.DeviceCount(backend, n)
+	if err != nil {
+		return 0, fmt.Errorf("--devices %s: %w", s, err)
+	}
+	return n, nil
 }
