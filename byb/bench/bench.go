@@ -38,6 +38,9 @@ type Config struct {
 	Warmup   int    `json:"warmup"`   // untimed steps (compilation happens in the first)
 	Steps    int    `json:"steps"`    // timed steps
 	Settings string `json:"settings"` // extra hyper-parameters, "name=value;..."
+	// Devices > 1 splits each batch over that many devices of the engine (data parallelism);
+	// 0 or 1 runs on one.
+	Devices int `json:"devices,omitempty"`
 }
 
 // Result of one measurement.
@@ -121,7 +124,7 @@ func Run(cfg Config, lookup func(string) (objective.Method, error)) (*Result, er
 	var stamps []time.Time
 	var cpuAtWarmup float64
 	start := time.Now()
-	res, err := train.Train(ctx, enc, obj, batches, train.Options{Backend: backend, Progress: io.Discard,
+	res, err := train.Train(ctx, enc, obj, batches, train.Options{Backend: backend, Progress: io.Discard, Devices: cfg.Devices,
 		OnStep: func(step int64, _ float64) {
 			stamps = append(stamps, time.Now())
 			if int(step) == cfg.Warmup {

@@ -51,8 +51,19 @@ func main() {
 	python := flag.String("python", "/usr/bin/python3", "Python with torch (Debian's)")
 	jsonOut := flag.String("json", "", "also write every result as JSON lines to this file")
 	methodList := flag.String("methods", "", "Table 3 mode: these methods' pretraining and FT-train samples/s and peak RSS, e.g. byb,nbp,mbmv1,mbmv2,cts,msdp (raw sequences for the baselines, pooled for BYB, as the paper)")
+	deviceList := flag.String("devices", "", "devices mode: BYB pretraining samples/s with each batch split over each of these device counts, e.g. 1,2,4 (data parallelism; on one CPU the devices share its cores)")
 	flag.Parse()
 
+	if *deviceList != "" {
+		eng := engine.DefaultConfig()
+		if l := splitList(*engines); len(l) > 0 {
+			eng = l[0]
+		}
+		if err := devicesTable(splitList(*configs), splitList(*deviceList), eng, *warmup, *steps, *settings, *jsonOut); err != nil {
+			fail(err)
+		}
+		return
+	}
 	if *methodList != "" {
 		eng := engine.DefaultConfig()
 		if l := splitList(*engines); len(l) > 0 {
