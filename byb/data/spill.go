@@ -24,12 +24,13 @@ type eventFile struct {
 	rec    []byte
 }
 
-func newEventFile(dir string, m int) (*eventFile, error) {
+// newEventFile creates an empty event file in dir with a write buffer of bufSize bytes.
+func newEventFile(dir string, m, bufSize int) (*eventFile, error) {
 	f, err := os.CreateTemp(dir, "byb-events-*.bin")
 	if err != nil {
 		return nil, fmt.Errorf("spilling events to disk: %w (set the directory with $TMPDIR)", err)
 	}
-	return &eventFile{f: f, w: bufio.NewWriterSize(f, 1<<20), m: m, rec: make([]byte, 12+4*m)}, nil
+	return &eventFile{f: f, w: bufio.NewWriterSize(f, bufSize), m: m, rec: make([]byte, 12+4*m)}, nil
 }
 
 func (s *eventFile) add(u int32, t int64, ids []int32) error {
@@ -94,7 +95,7 @@ func (b *Builder) MemoryBudget(bytes int64, dir string) {
 func (b *Builder) spillBuffer() error {
 	if b.spill == nil {
 		var err error
-		if b.spill, err = newEventFile(b.spillDir, len(b.fields)); err != nil {
+		if b.spill, err = newEventFile(b.spillDir, len(b.fields), 1<<20); err != nil {
 			return err
 		}
 	}
@@ -153,10 +154,9 @@ func (b *Builder) partitions(userOrder []int) ([]*eventFile, [][]int, error) {
 	}
 	for p := range files {
 		var err error
-		if files[p], err = newEventFile(b.spillDir, len(b.fields)); err != nil {
+		if files[p], err = newEventFile(b.spillDir, len(b.fields), 64<<10); err != nil { // many open at once
 			return fail(err)
 		}
-		files[p].w = bufio.NewWriterSize(files[p].f, 64<<10) // many open at once
 	}
 	err := b.spill.each(func(u int32, t int64, ids []int32) error { return files[part[u]].add(u, t, ids) })
 	if err != nil {

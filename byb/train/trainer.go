@@ -169,7 +169,9 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 			if err != nil {
 				return 0, 0, err
 			}
-			res.Devices = max(1, exec.NumDevices()) // out holds each device's outputs, device 0's first
+			if res.Devices == 0 { // what the compiled step runs on; out holds each device's outputs, device 0's first
+				res.Devices = max(1, exec.NumDevices())
+			}
 			if diagEvery > 0 && at%diagEvery == 0 {
 				step.logDiagnostics(run, out, at)
 			}

@@ -54,21 +54,18 @@ func main() {
 	deviceList := flag.String("devices", "", "devices mode: BYB pretraining samples/s with each batch split over each of these device counts, e.g. 1,2,4 (data parallelism; on one CPU the devices share its cores)")
 	flag.Parse()
 
-	if *deviceList != "" {
-		eng := engine.DefaultConfig()
-		if l := splitList(*engines); len(l) > 0 {
-			eng = l[0]
-		}
+	// The devices and methods modes measure on one engine: the first of -engines, else the default.
+	eng := engine.DefaultConfig()
+	if l := splitList(*engines); len(l) > 0 {
+		eng = l[0]
+	}
+	switch {
+	case *deviceList != "":
 		if err := devicesTable(splitList(*configs), splitList(*deviceList), eng, *warmup, *steps, *settings, *jsonOut); err != nil {
 			fail(err)
 		}
 		return
-	}
-	if *methodList != "" {
-		eng := engine.DefaultConfig()
-		if l := splitList(*engines); len(l) > 0 {
-			eng = l[0]
-		}
+	case *methodList != "":
 		if err := methodTable(splitList(*configs), splitList(*methodList), eng, *warmup, *steps, *settings, *jsonOut); err != nil {
 			fail(err)
 		}
