@@ -139,3 +139,45 @@ func TestFeatures(t *testing.T) {
 		}
 	}
 }
+
+// Fitting only the columns the training samples have gives the model of fitting every
+// column: the absent ones' weights stay 0, and the predictions agree.
+func TestFitOverPresentColumnsIsTheFullFit(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const columns = 40 // only even columns below 20 occur
+	var samples []Sample
+	for i := range 200 {
+		s := Sample{Dense: []float64{r.Float64(), r.Float64(), r.Float64()}, Label: int32(i % 3)}
+		for c := 0; c < 20; c += 2 {
+			if r.Float64() < 0.3+0.2*float64(s.Label)*float64(c%4)/2 {
+				s.Index, s.Value = append(s.Index, int32(c)), append(s.Value, float32(1+r.IntN(3)))
+			}
+		}
+		samples = append(samples, s)
+	}
+	got, err := Fit(samples, 3, columns, 1e-2, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := fitDense(samples, 3, columns, 1e-2, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.W) != len(want.W) || got.Columns != columns {
+		t.Fatalf("%d weights over %d columns, want %d over %d", len(got.W), got.Columns, len(want.W), columns)
+	}
+	for i := range want.W {
+		if math.Abs(got.W[i]-want.W[i]) > 1e-9 {
+			t.Fatalf("weight %d: %v, the full fit's %v", i, got.W[i], want.W[i])
+		}
+	}
+	for c := 1; c < columns; c += 2 {
+		if got.W[c*3] != 0 {
+			t.Fatalf("absent column %d has weight %v", c, got.W[c*3])
+		}
+	}
+	test := []Sample{{Index: []int32{0, 4, 7}, Value: []float32{1, 2, 1}, Dense: []float64{.5, .2, .9}}}
+	if p, q := got.Predict(test)[0], want.Predict(test)[0]; math.Abs(p[1]-q[1]) > 1e-9 {
+		t.Fatalf("predictions %v and %v", p, q)
+	}
+}

@@ -1,10 +1,12 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
+	"sync"
 
 	"github.com/byb-dev/byb/byb/bagofids"
 	"github.com/byb-dev/byb/byb/encoder"
@@ -73,7 +75,7 @@ func Bag(o BagOptions) (*BagResult, error) {
 	if _, err := encoder.ApplySettings(ctx, settings); err != nil {
 		return nil, fmt.Errorf("--set %q: %w", o.Settings, err)
 	}
-	seq, err := seqConfig(ctx, ds, ft)
+	seq, err := seqConfig(ctx, ds, ft, false)
 	if err != nil {
 		return nil, err
 	}
@@ -102,15 +104,27 @@ func Bag(o BagOptions) (*BagResult, error) {
 	}
 	best, bestScore := bagL2[len(bagL2)-1], -1.0
 	if nVal >= 20 {
-		for _, l2 := range bagL2 {
-			m, err := bagofids.Fit(fit, task.NumClasses(), cols.Total, l2, maxIter)
-			if err != nil {
-				return nil, err
-			}
-			score := headlineOf(m.Predict(val), val, task.NumClasses())
-			_, _ = fmt.Fprintf(progress, "bag-of-IDs: l2=%g validation AUROC %.4f\n", l2, score)
-			if score > bestScore {
-				best, bestScore = l2, score
+		// The candidates' fits are independent: one goroutine each, on as many cores.
+		scores, errs := make([]float64, len(bagL2)), make([]error, len(bagL2))
+		var wg sync.WaitGroup
+		for i, l2 := range bagL2 {
+			wg.Go(func() {
+				m, err := bagofids.Fit(fit, task.NumClasses(), cols.Total, l2, maxIter)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				scores[i] = headlineOf(m.Predict(val), val, task.NumClasses())
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return nil, err
+		}
+		for i, l2 := range bagL2 {
+			_, _ = fmt.Fprintf(progress, "bag-of-IDs: l2=%g validation AUROC %.4f\n", l2, scores[i])
+			if scores[i] > bestScore {
+				best, bestScore = l2, scores[i]
 			}
 		}
 	}
