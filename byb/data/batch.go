@@ -15,6 +15,17 @@ package data
 //
 // Behaviors of a row are in time order; Window is non-decreasing over the real behaviors.
 //
+// A packed batch (SeqConfig.Packed, for models that pool) concatenates its rows' behaviors
+// instead of padding each row to n, so that a user with 9,000 behaviors costs 9,000 slots and
+// one with 10 costs 10:
+//
+//	IDs    [N, m] int32  the behaviors of row 0, then of row 1, ...; then padding
+//	Window [N]    int32  pooling window of each behavior; -1 marks padding
+//	Row    [N]    int32  the row (in [0, B)) of each behavior; -1 marks padding
+//
+// N (MaxLen) is the batch's behavior count rounded up to a size of PackedLen, so that the
+// few sizes a run sees each compile once.
+//
 // A pretraining batch may also carry target-only behaviors: those of the TargetWindows
 // pooling windows right after the observation window (BYB's prediction window of the last
 // input position, Algorithm 1's s_2). They feed targets only, never the model's input:
@@ -36,15 +47,67 @@ type Batch struct {
 	TargetLen     int // nt
 	TargetIDs     []int32
 	TargetWindow  []int32
+
+	Packed bool    // IDs, Window and Row are packed [N,...] (MaxLen = N), not padded [B,n,...]
+	Row    []int32 // packed: the row of each behavior, -1 = padding
 }
 
 // Len returns the number of real (non-padding) behaviors of row b.
 func (bt *Batch) Len(b int) int {
 	n := 0
+	if bt.Packed {
+		for _, r := range bt.Row {
+			if r == int32(b) {
+				n++
+			}
+		}
+		return n
+	}
 	for _, w := range bt.Window[b*bt.MaxLen : (b+1)*bt.MaxLen] {
 		if w >= 0 {
 			n++
 		}
 	}
 	return n
+}
+
+// PackedLen is the behavior axis N of a packed batch holding total behaviors: the smallest of
+// 64, 96, 128, 192, 256, 384, ... (2^k and 3·2^(k-1)) that holds them, so padding wastes at
+// most a third and a run compiles its step for a few sizes only. Every size is a multiple of
+// 32, so it splits evenly over up to 32 devices.
+func PackedLen(total int) int {
+	n := 64
+	for n < total {
+		if half := n / 2; n+half >= total {
+			return n + half
+		}
+		n *= 2
+	}
+	return n
+}
+
+// ToPacked returns a padded batch as the packed batch of the same behaviors (see Batch).
+func (bt *Batch) ToPacked() *Batch {
+	if bt.Packed {
+		return bt
+	}
+	total := 0
+	for _, w := range bt.Window {
+		if w >= 0 {
+			total++
+		}
+	}
+	p := *bt
+	n, m := PackedLen(total), bt.NumIDs
+	p.Packed, p.MaxLen = true, n
+	p.IDs, p.Window, p.Row = make([]int32, n*m), filled(n, -1), filled(n, -1)
+	k := 0
+	for i, w := range bt.Window {
+		if w >= 0 {
+			copy(p.IDs[k*m:(k+1)*m], bt.IDs[i*m:(i+1)*m])
+			p.Window[k], p.Row[k] = w, int32(i/bt.MaxLen)
+			k++
+		}
+	}
+	return &p
 }

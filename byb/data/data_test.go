@@ -676,3 +676,44 @@ func mustTask(t *testing.T, s string) Task {
 	}
 	return task
 }
+
+// A packed batch concatenates its rows' behaviors, each tagged with its row, without a cap on
+// n unless one is set, into a behavior axis of a PackedLen size; padding rows add no slot.
+func TestPackedBatch(t *testing.T) {
+	d, _ := smallBuild(t)
+	s, err := d.Samples(Pretrain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := d.Batch(s, []int{0, 1}, SeqConfig{Packed: true}, -1)
+	// u1: 6 behaviors, Apr 1 (×2), 3, 6, 7, 8 → days 0, 0, 2, 5, 6, 7; u2: Apr 2 → day 1.
+	if want := []int32{0, 0, 2, 5, 6, 7, 1}; !reflect.DeepEqual(b.Window[:7], want) {
+		t.Fatalf("windows %v, want %v", b.Window[:7], want)
+	}
+	if want := []int32{0, 0, 0, 0, 0, 0, 1, -1}; !reflect.DeepEqual(b.Row[:8], want) {
+		t.Fatalf("rows %v, want %v", b.Row[:8], want)
+	}
+	if b.MaxLen != 64 || len(b.IDs) != 64*2 || b.Window[7] != -1 || b.Len(0) != 6 || b.Len(1) != 1 {
+		t.Fatalf("N=%d, %d ids, lengths %d %d", b.MaxLen, len(b.IDs), b.Len(0), b.Len(1))
+	}
+	padded := d.Batch(s, []int{0, 1}, SeqConfig{MaxLen: 6}, -1)
+	if !reflect.DeepEqual(b.IDs[:12], padded.IDs[:12]) || !reflect.DeepEqual(b.IDs[12:14], padded.IDs[12:14]) {
+		t.Fatalf("packed ids %v, padded %v", b.IDs[:14], padded.IDs[:14])
+	}
+	if repacked := padded.ToPacked(); !reflect.DeepEqual(repacked.IDs, b.IDs) || !reflect.DeepEqual(repacked.Window, b.Window) || !reflect.DeepEqual(repacked.Row, b.Row) {
+		t.Fatalf("the padded batch packed: windows %v rows %v, want %v %v", repacked.Window[:8], repacked.Row[:8], b.Window[:8], b.Row[:8])
+	}
+	capped := d.Batch(s, []int{0, 1}, SeqConfig{Packed: true, MaxLen: 4}, -1)
+	if want := []int32{2, 5, 6, 7, 1, -1}; !reflect.DeepEqual(capped.Window[:6], want) {
+		t.Fatalf("capped windows %v, want %v (the most recent 4 of u1)", capped.Window[:6], want)
+	}
+	grown := b.pad(5)
+	if grown.Size != 5 || len(grown.Window) != 64 || grown.Users[4] != -1 || grown.Labels[4] != -1 {
+		t.Fatalf("padded to 5 rows: size %d, %d slots, users %v", grown.Size, len(grown.Window), grown.Users)
+	}
+	for total, want := range map[int]int{0: 64, 64: 64, 65: 96, 96: 96, 97: 128, 129: 192, 193: 256, 1503: 1536, 1537: 2048} {
+		if got := PackedLen(total); got != want {
+			t.Errorf("PackedLen(%d) = %d, want %d", total, got, want)
+		}
+	}
+}

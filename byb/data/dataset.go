@@ -215,7 +215,7 @@ func (d *Dataset) Samples(split string) (*Samples, error) {
 
 // SeqConfig says how a user's observation window becomes a model input.
 type SeqConfig struct {
-	MaxLen int   // n: the most recent n behaviors are kept
+	MaxLen int   // n: the most recent n behaviors are kept; packed: 0 = all of them
 	Pool   int64 // ΔT1 in seconds (Day by default)
 	// Months > 0 pools by calendar months instead (ΔT1 = month: Pool is ignored): window k
 	// of a span holds [start + k months, start + k+1 months), UTC.
@@ -231,11 +231,19 @@ type SeqConfig struct {
 	// the next behaviors, which are the targets of the last input when the model's positions
 	// are behaviors, not windows (BYB and NBP without pooling).
 	NextOnly bool
+
+	// Packed concatenates the rows' behaviors instead of padding them (see Batch), for models
+	// that pool them into windows: with MaxLen 0 every behavior of the observation window is
+	// kept, however many.
+	Packed bool
 }
 
 // Batch builds the batch of the given samples (rows index s.Users). task is the index of the
 // task whose labels fill Batch.Labels, or -1.
 func (d *Dataset) Batch(s *Samples, rows []int, cfg SeqConfig, task int) *Batch {
+	if cfg.Packed {
+		return d.packedBatch(s, rows, cfg, task)
+	}
 	m, n := d.Meta.NumIDs(), cfg.MaxLen
 	b := &Batch{Size: len(rows), MaxLen: n, NumIDs: m, Windows: cfg.Windows(s.Split.Obs),
 		IDs: make([]int32, len(rows)*n*m), Window: make([]int32, len(rows)*n),
@@ -243,11 +251,7 @@ func (d *Dataset) Batch(s *Samples, rows []int, cfg SeqConfig, task int) *Batch 
 	obs := s.Split.Obs
 	for r, row := range rows {
 		u := s.Users[row]
-		b.Users[r] = u
-		b.Labels[r] = -1
-		if task >= 0 && task < len(s.Labels) {
-			b.Labels[r] = s.Labels[task][row]
-		}
+		b.Users[r], b.Labels[r] = u, label(s, task, row)
 		times, ids := d.Events(int(u))
 		lo, hi := spanRange(times, obs)
 		if hi-lo > n {
@@ -266,6 +270,50 @@ func (d *Dataset) Batch(s *Samples, rows []int, cfg SeqConfig, task int) *Batch 
 		d.addTargets(b, s, rows, cfg)
 	}
 	return b
+}
+
+// packedBatch is Batch with the rows' behaviors concatenated (cfg.Packed): every behavior of
+// each row's observation window, or its most recent cfg.MaxLen when that is set.
+func (d *Dataset) packedBatch(s *Samples, rows []int, cfg SeqConfig, task int) *Batch {
+	m, obs := d.Meta.NumIDs(), s.Split.Obs
+	ranges := make([][2]int, len(rows))
+	total := 0
+	for r, row := range rows {
+		times, _ := d.Events(int(s.Users[row]))
+		lo, hi := spanRange(times, obs)
+		if cfg.MaxLen > 0 && hi-lo > cfg.MaxLen {
+			lo = hi - cfg.MaxLen
+		}
+		ranges[r] = [2]int{lo, hi}
+		total += hi - lo
+	}
+	n := PackedLen(total)
+	b := &Batch{Size: len(rows), MaxLen: n, NumIDs: m, Windows: cfg.Windows(obs), Packed: true,
+		IDs: make([]int32, n*m), Window: filled(n, -1), Row: filled(n, -1),
+		Users: make([]int32, len(rows)), Labels: make([]int32, len(rows))}
+	k := 0
+	for r, row := range rows {
+		u := s.Users[row]
+		b.Users[r], b.Labels[r] = u, label(s, task, row)
+		times, ids := d.Events(int(u))
+		lo, hi := ranges[r][0], ranges[r][1]
+		copy(b.IDs[k*m:], ids[lo*m:hi*m])
+		for e := lo; e < hi; e, k = e+1, k+1 {
+			b.Window[k], b.Row[k] = int32(cfg.window(times[e], obs.Start)), int32(r)
+		}
+	}
+	if cfg.TargetWindows > 0 && cfg.TargetLen > 0 {
+		d.addTargets(b, s, rows, cfg)
+	}
+	return b
+}
+
+// label is row's label for task, or -1 for none.
+func label(s *Samples, task, row int) int32 {
+	if task >= 0 && task < len(s.Labels) {
+		return s.Labels[task][row]
+	}
+	return -1
 }
 
 // TargetSpan is the prediction window after an observation window: the TargetWindows

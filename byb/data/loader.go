@@ -66,8 +66,10 @@ func (bt *Batch) pad(size int) *Batch {
 	extra := size - bt.Size
 	out := *bt
 	out.Size = size
-	out.IDs = append(bt.IDs, make([]int32, extra*bt.MaxLen*bt.NumIDs)...)
-	out.Window = append(bt.Window, filled(extra*bt.MaxLen, -1)...)
+	if !bt.Packed { // packed rows without behaviors take no slot
+		out.IDs = append(bt.IDs, make([]int32, extra*bt.MaxLen*bt.NumIDs)...)
+		out.Window = append(bt.Window, filled(extra*bt.MaxLen, -1)...)
+	}
 	out.Users = append(bt.Users, filled(extra, -1)...)
 	out.Labels = append(bt.Labels, filled(extra, -1)...)
 	if bt.TargetLen > 0 {

@@ -33,11 +33,13 @@ func New(ctx *context.Context, vocab []int, windows int) (*Encoder, error) {
 	return &Encoder{Config: cfg, Vocab: vocab, Windows: windows}, nil
 }
 
-// Inputs are a batch's graph nodes (see data.Batch).
+// Inputs are a batch's graph nodes (see data.Batch). A packed batch (Row not nil) has its
+// behaviors flat: IDs [N,m], Window [N], Row [N]; a padded one IDs [B,n,m], Window [B,n].
 type Inputs struct {
-	IDs    *Node // [B,n,m] int32
-	Window *Node // [B,n] int32, -1 = padding
-	Labels *Node // [B] int32 (-1 = none); may be nil
+	IDs    *Node // [B,n,m] int32; packed [N,m]
+	Window *Node // [B,n] int32, -1 = padding; packed [N]
+	Labels *Node // [B] int32 (-1 = none); may be nil for a padded batch
+	Row    *Node // packed batches only: [N] int32, the row of each behavior (-1 = padding)
 	// Target-only behaviors after the observation window (data.Batch's TargetIDs and
 	// TargetWindow); nil when the batch has none. Only objectives read them, never Forward.
 	TargetIDs    *Node // [B,nt,m] int32
@@ -47,11 +49,27 @@ type Inputs struct {
 	Extra []*Node
 }
 
+// Packed reports whether the batch's behaviors are packed (see Inputs).
+func (in Inputs) Packed() bool { return in.Row != nil }
+
+// Size is the batch's row count B.
+func (in Inputs) Size() int {
+	if in.Packed() {
+		return in.Labels.Shape().Dim(0)
+	}
+	return in.IDs.Shape().Dim(0)
+}
+
 // BatchTensors converts a batch to the tensors that become Inputs, in the order InputsFrom
-// expects: ids, window, labels, then target ids and target window when the batch has them.
+// expects: ids, window, labels, for a packed batch row, then target ids and target window
+// when the batch has them.
 func BatchTensors(b *data.Batch) []*tensors.Tensor {
-	ids := int32Tensor(b.IDs, b.Size, b.MaxLen, b.NumIDs)
-	win := int32Tensor(b.Window, b.Size, b.MaxLen)
+	var ids, win *tensors.Tensor
+	if b.Packed {
+		ids, win = int32Tensor(b.IDs, b.MaxLen, b.NumIDs), int32Tensor(b.Window, b.MaxLen)
+	} else {
+		ids, win = int32Tensor(b.IDs, b.Size, b.MaxLen, b.NumIDs), int32Tensor(b.Window, b.Size, b.MaxLen)
+	}
 	labels := b.Labels
 	if len(labels) != b.Size {
 		labels = make([]int32, b.Size)
@@ -60,8 +78,22 @@ func BatchTensors(b *data.Batch) []*tensors.Tensor {
 		}
 	}
 	out := []*tensors.Tensor{ids, win, int32Tensor(labels, b.Size)}
+	if b.Packed {
+		out = append(out, int32Tensor(b.Row, b.MaxLen))
+	}
 	if b.TargetLen > 0 {
 		out = append(out, int32Tensor(b.TargetIDs, b.Size, b.TargetLen, b.NumIDs), int32Tensor(b.TargetWindow, b.Size, b.TargetLen))
+	}
+	return out
+}
+
+// BatchArgs are BatchTensors as the arguments of an Exec whose graph function takes
+// (ctx, nodes []*Node) and reads them with InputsFrom.
+func BatchArgs(b *data.Batch) []any {
+	ts := BatchTensors(b)
+	out := make([]any, len(ts))
+	for i, t := range ts {
+		out[i] = t
 	}
 	return out
 }
@@ -72,21 +104,26 @@ func int32Tensor(values []int32, dims ...int) *tensors.Tensor {
 	return t
 }
 
-// InputsFrom builds Inputs from the graph parameters made of BatchTensors' tensors.
+// InputsFrom builds Inputs from the graph parameters made of BatchTensors' tensors (a
+// packed batch's IDs have rank 2).
 func InputsFrom(nodes []*Node) Inputs {
 	in := Inputs{IDs: nodes[0], Window: nodes[1]}
 	if len(nodes) > 2 {
 		in.Labels = nodes[2]
 	}
-	if len(nodes) > 4 {
-		in.TargetIDs, in.TargetWindow = nodes[3], nodes[4]
+	rest := nodes[min(3, len(nodes)):]
+	if in.IDs.Rank() == 2 {
+		in.Row, rest = rest[0], rest[1:]
+	}
+	if len(rest) >= 2 {
+		in.TargetIDs, in.TargetWindow = rest[0], rest[1]
 	}
 	return in
 }
 
 // Output is everything the objectives and probes may need from one forward pass.
 type Output struct {
-	Behaviors *Node   // [B,n,d] behavior embeddings e_x
+	Behaviors *Node   // [B,n,d] behavior embeddings e_x; packed [N,d]
 	Sums      *Node   // [B,L,d] per-position sums of behavior embeddings (L = T pooled, n unpooled)
 	Counts    *Node   // [B,L] behaviors per position (0 = empty window or padding)
 	Hidden    *Node   // [B,L,d] Transformer outputs
@@ -120,10 +157,34 @@ func (e *Encoder) Sequence(ctx *context.Context, x *Node) (hidden *Node, attenti
 // Forward runs the whole encoder: the behavior encoder, then ForwardBehaviors, so that every
 // objective's forward pass, edited or not, makes the same pooling and attention choices.
 func (e *Encoder) Forward(ctx *context.Context, in Inputs) *Output {
-	if in.IDs.Shape().Dim(2) != len(e.Vocab) {
-		panicf("encoder: batch has %d ID slots, the model %d", in.IDs.Shape().Dim(2), len(e.Vocab))
+	if in.IDs.Shape().Dim(-1) != len(e.Vocab) {
+		panicf("encoder: batch has %d ID slots, the model %d", in.IDs.Shape().Dim(-1), len(e.Vocab))
+	}
+	if in.Packed() {
+		return e.forwardPacked(ctx, in)
 	}
 	return e.ForwardBehaviors(ctx, e.BehaviorEncoder(ctx, in.IDs), in.Window)
+}
+
+// forwardPacked is Forward of a packed batch: the behavior encoder over the N flat behaviors,
+// each added into its row's window. Only pooling models take packed batches (without pooling
+// a behavior is its own position, and positions need a row axis).
+func (e *Encoder) forwardPacked(ctx *context.Context, in Inputs) *Output {
+	if !e.Pool {
+		panicf("encoder: a packed batch needs pooling (pool=true); without pooling batches are padded to max_len")
+	}
+	behaviors := FlatBehaviorEncoder(ctx.In(Scope).In(BehaviorEncoderScope), e.Config, e.Vocab, in.IDs)
+	out := &Output{Behaviors: behaviors}
+	out.Sums, out.Counts = GroupRows(behaviors, in.Row, in.Window, in.Size(), e.Windows)
+	e.sequence(ctx, out, in.Window)
+	return out
+}
+
+// FlatBehaviorEncoder is BehaviorEncoder over flat ids [N,m]: [N,d].
+func FlatBehaviorEncoder(ctx *context.Context, cfg Config, vocab []int, ids *Node) *Node {
+	n := ids.Shape().Dim(0)
+	x := BehaviorEncoder(ctx, cfg, vocab, Reshape(ids, 1, n, ids.Shape().Dim(1)))
+	return Reshape(x, n, x.Shape().Dim(-1))
 }
 
 // Last picks E from hidden [B,L,d]: the last window with pooling, the last real behavior

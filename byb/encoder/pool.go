@@ -21,33 +21,43 @@ func Group(cfg Config, x, window *Node, T int) (sums, counts *Node) {
 	if cfg.PoolImpl == "onehot" {
 		return groupOneHot(x, window, T)
 	}
-	return groupScatter(x, window, valid, T)
+	return groupScatter(x, window, T)
 }
 
-// GroupAt sums x [B,k,d] into L positions given per behavior (pos [B,k]; outside [0,L) =
-// none) and counts the behaviors of each: sums [B,L,d], counts [B,L]. Group is GroupAt with
-// the pooling windows as positions; objectives use it to pool behaviors that are not the
-// model's input (BYB's target-only windows).
-func GroupAt(x, pos *Node, L int) (sums, counts *Node) {
-	g := pos.Graph()
-	inside := And(GreaterOrEqual(pos, ScalarZero(g, pos.DType())), LessThan(pos, Scalar(g, pos.DType(), L)))
-	return groupScatter(x, Where(inside, pos, ZerosLike(pos)), ConvertDType(inside, x.DType()), L)
-}
-
-// groupScatter adds each behavior into row b·T+window of a [B·T, d] buffer: B·n·d additions,
-// and its gradient is a Gather. Padding behaviors are zeroed and sent to their row's window 0,
-// which keeps every index in range without a dump row (dropping a dump row would need a Slice,
-// whose gradient the pure-Go engine lacks).
-func groupScatter(x, window, valid *Node, T int) (sums, counts *Node) {
+// GroupRows sums flat behaviors x [K,d] into L positions per row, given each behavior's row
+// (rows [K], in [0,B)) and position (pos [K], in [0,L)); anything outside is none. It returns
+// sums [B,L,d] and counts [B,L]. It is the pooling of a packed batch, and objectives use it to
+// pool behaviors that are not the model's input (BYB's target-only windows).
+//
+// It adds each behavior into row·L+pos of a [B·L, d] buffer: K·d additions, and its gradient
+// is a Gather. Behaviors that are none are zeroed and sent to slot 0, which keeps every index
+// in range without a dump row (dropping a dump row would need a Slice, whose gradient the
+// pure-Go engine lacks).
+func GroupRows(x, rows, pos *Node, B, L int) (sums, counts *Node) {
 	g := x.Graph()
-	B, n, d := x.Shape().Dim(0), x.Shape().Dim(1), x.Shape().Dim(2)
-	rowBase := MulScalar(Iota(g, shapes.Make(dtypes.Int32, B, n), 0), T)
-	idx := Add(rowBase, Max(window, ScalarZero(g, dtypes.Int32)))
-	idx = Reshape(idx, B*n, 1)
-	xs := Reshape(Mul(x, InsertAxes(valid, -1)), B*n, d)
-	sums = ScatterSum(Zeros(g, shapes.Make(x.DType(), B*T, d)), idx, xs, false, false)
-	counts = ScatterSum(Zeros(g, shapes.Make(x.DType(), B*T)), idx, Reshape(valid, B*n), false, false)
-	return Reshape(sums, B, T, d), Reshape(counts, B, T)
+	zero := ScalarZero(g, dtypes.Int32)
+	inside := And(And(GreaterOrEqual(rows, zero), GreaterOrEqual(pos, zero)), LessThan(pos, Scalar(g, dtypes.Int32, L)))
+	idx := Where(inside, Add(MulScalar(rows, L), pos), ZerosLike(pos))
+	idx = InsertAxes(idx, -1) // [K,1]
+	valid := ConvertDType(inside, x.DType())
+	K, d := x.Shape().Dim(0), x.Shape().Dim(1)
+	sums = ScatterSum(Zeros(g, shapes.Make(x.DType(), B*L, d)), idx, Mul(x, InsertAxes(valid, -1)), false, false)
+	counts = ScatterSum(Zeros(g, shapes.Make(x.DType(), B*L)), idx, Reshape(valid, K), false, false)
+	return Reshape(sums, B, L, d), Reshape(counts, B, L)
+}
+
+// Flatten turns padded behaviors x [B,n,d] and their positions pos [B,n] into GroupRows'
+// flat form: x [B·n,d], rows [B·n] (each behavior's row), pos [B·n].
+func Flatten(x, pos *Node) (flatX, rows, flatPos *Node) {
+	B, n := pos.Shape().Dim(0), pos.Shape().Dim(1)
+	rows = Reshape(Iota(pos.Graph(), shapes.Make(dtypes.Int32, B, n), 0), B*n)
+	return Reshape(x, B*n, x.Shape().Dim(-1)), rows, Reshape(pos, B*n)
+}
+
+// groupScatter is the pooling of a padded batch: GroupRows of its flattened behaviors.
+func groupScatter(x, window *Node, T int) (sums, counts *Node) {
+	flat, rows, pos := Flatten(x, window)
+	return GroupRows(flat, rows, pos, x.Shape().Dim(0), T)
 }
 
 // groupOneHot is the pooling as a batched matmul onehot(window)ᵀ·x: B·T·n·d multiply-adds,

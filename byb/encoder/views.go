@@ -21,6 +21,13 @@ const maskEmbeddingStd = 0.02
 func (e *Encoder) ForwardBehaviors(ctx *context.Context, behaviors, window *Node) *Output {
 	out := &Output{Behaviors: behaviors}
 	out.Sums, out.Counts = e.Group(behaviors, window)
+	e.sequence(ctx, out, window)
+	return out
+}
+
+// sequence fills out's Hidden, Attention and E from its Sums and Counts: the Transformer over
+// the positions' means, with the attention mode of the configuration.
+func (e *Encoder) sequence(ctx *context.Context, out *Output, window *Node) {
 	if !e.Causal && !e.Pool {
 		keys := ConvertDType(GreaterThan(out.Counts, ZerosLike(out.Counts)), out.Counts.DType())
 		out.Hidden, out.Attention = TransformerWithKeys(ctx.In(Scope).In(TransformerScope), e.Config, Mean(out.Sums, out.Counts), keys)
@@ -28,7 +35,6 @@ func (e *Encoder) ForwardBehaviors(ctx *context.Context, behaviors, window *Node
 		out.Hidden, out.Attention = e.Sequence(ctx, Mean(out.Sums, out.Counts))
 	}
 	out.E = e.Last(out.Hidden, window)
-	return out
 }
 
 // MaskBehaviors replaces the behaviors [B,n,d] where mask [B,n] (float 0/1) is 1 by a learned

@@ -28,8 +28,8 @@ func MeanAttention(backend backends.Backend, runDir string, windows, last int, b
 	if err != nil {
 		return nil, 0, err
 	}
-	exec, err := context.NewExec(backend, ctx.Reuse(), func(ctx *context.Context, ids, window *Node) []*Node {
-		att := enc.Forward(ctx, encoder.Inputs{IDs: ids, Window: window}).Attention
+	exec, err := context.NewExec(backend, ctx.Reuse(), func(ctx *context.Context, nodes []*Node) []*Node {
+		att := enc.Forward(ctx, encoder.InputsFrom(nodes)).Attention
 		out := make([]*Node, len(att))
 		for i, a := range att { // [B,heads,L,L]
 			L := a.Shape().Dim(2)
@@ -46,8 +46,7 @@ func MeanAttention(backend backends.Backend, runDir string, windows, last int, b
 	defer exec.Finalize()
 	var mean attentionMean
 	for b := range batches {
-		in := encoder.BatchTensors(b)
-		outs, err := exec.Exec(in[0], in[1])
+		outs, err := exec.Exec(encoder.BatchArgs(b)...)
 		if err != nil {
 			return nil, 0, fmt.Errorf("attention: %w", err)
 		}

@@ -28,8 +28,8 @@ type eRunner struct {
 // where the pass may create them (a from-scratch frozen encoder). head, if not nil, maps E
 // [B,d] to the rows wanted instead of E.
 func newERunner(backend backends.Backend, ctx *context.Context, enc *encoder.Encoder, head func(ctx *context.Context, e *Node) *Node) (*eRunner, error) {
-	exec, err := context.NewExec(backend, ctx, func(ctx *context.Context, ids, window *Node) *Node {
-		e := enc.Forward(ctx, encoder.Inputs{IDs: ids, Window: window}).E
+	exec, err := context.NewExec(backend, ctx, func(ctx *context.Context, nodes []*Node) *Node {
+		e := enc.Forward(ctx, encoder.InputsFrom(nodes)).E
 		if head != nil {
 			return head(ctx, e)
 		}
@@ -46,8 +46,7 @@ func newERunner(backend backends.Backend, ctx *context.Context, enc *encoder.Enc
 // choice (b.Users and b.Labels tell).
 func (r *eRunner) run(batches iter.Seq[*data.Batch], emit func(b *data.Batch, rows [][]float32) error) error {
 	for b := range batches {
-		in := encoder.BatchTensors(b)
-		out, err := r.exec.Exec(in[0], in[1])
+		out, err := r.exec.Exec(encoder.BatchArgs(b)...)
 		if err != nil {
 			return fmt.Errorf("computing E: %w", err)
 		}

@@ -30,7 +30,7 @@ const (
 )
 
 func init() {
-	Register(Method{Name: "byb", Defaults: BYBDefaults, New: func(ctx *context.Context, _ Facts) (Objective, error) { return NewBYB(ctx) }})
+	Register(Method{Name: "byb", Defaults: BYBDefaults, Packs: true, New: func(ctx *context.Context, _ Facts) (Objective, error) { return NewBYB(ctx) }})
 }
 
 func init() {
@@ -165,34 +165,58 @@ func (b *BYB) FutureWindows() int { return b.DT2 }
 // Targets returns, for every position k, the stop-gradient target [B,L,d] and whether it is
 // valid [B,L] (float 0/1).
 func (b *BYB) Targets(ctx *context.Context, enc *encoder.Encoder, in encoder.Inputs, out *encoder.Output) (target, valid *Node) {
-	L := out.Sums.Shape().Dim(1)
-	ids, pos := in.IDs, inputPositions(enc, in.Window)
+	B, L := in.Size(), out.Sums.Shape().Dim(1)
+	// The input behaviors and the target-only ones after them, flat: ids [K,m] with each
+	// one's row and sequence position.
+	ids, rows, pos := flatInputs(enc, in)
+	var targetRows, targetPos *Node
 	if in.TargetIDs != nil {
-		ids = Concatenate([]*Node{in.IDs, in.TargetIDs}, 1)
-		pos = Concatenate([]*Node{pos, targetPositions(enc, in.Window, in.TargetWindow)}, 1)
+		var targetIDs *Node
+		targetIDs, targetRows, targetPos = encoder.Flatten(in.TargetIDs, targetPositions(enc, in.Window, in.TargetWindow))
+		ids = Concatenate([]*Node{ids, targetIDs}, 0)
+		rows = Concatenate([]*Node{rows, targetRows}, 0)
+		pos = Concatenate([]*Node{pos, targetPos}, 0)
 	}
 	var emb *Node
 	switch {
 	case b.EMA:
-		emb = encoder.BehaviorEncoder(ctx.In(TeacherScope).In(encoder.BehaviorEncoderScope), enc.Config, enc.Vocab, ids)
+		emb = encoder.FlatBehaviorEncoder(ctx.In(TeacherScope).In(encoder.BehaviorEncoderScope), enc.Config, enc.Vocab, ids)
 		for v := range ctx.In(TeacherScope).IterVariablesInScope() {
 			v.SetTrainable(false)
 		}
-	case in.TargetIDs != nil:
-		emb = Concatenate([]*Node{out.Behaviors, enc.BehaviorEncoder(ctx, in.TargetIDs)}, 1)
-	default:
-		emb = out.Behaviors
+	default: // the student's own behavior embeddings (of the target-only ones too)
+		emb = flatBehaviors(out.Behaviors)
+		if in.TargetIDs != nil {
+			emb = Concatenate([]*Node{emb, flatBehaviors(enc.BehaviorEncoder(ctx, in.TargetIDs))}, 0)
+		}
 	}
 	// The stop-gradient goes right before AheadWindows' slices: GoMLX v0.26.0 still
 	// differentiates the nodes after a StopGradient when they lie on a path from a trainable
 	// variable (byb_ema=false), and the pure-Go engine cannot differentiate Slice.
-	sums, counts := encoder.GroupAt(emb, pos, L+b.DT2)
+	sums, counts := encoder.GroupRows(emb, rows, pos, B, L+b.DT2)
 	tSums, tCounts := AheadWindows(StopGradient(sums), StopGradient(counts), b.DT2)
 	valid = GreaterThan(tCounts, ZerosLike(tCounts))
 	if !enc.Pool {
 		valid = And(valid, GreaterThan(out.Counts, ZerosLike(out.Counts))) // padding positions
 	}
 	return encoder.Mean(tSums, tCounts), ConvertDType(valid, tCounts.DType())
+}
+
+// flatInputs are the input behaviors' ids [K,m], rows [K] and sequence positions [K]: a
+// packed batch's as they are, a padded one's flattened.
+func flatInputs(enc *encoder.Encoder, in encoder.Inputs) (ids, rows, pos *Node) {
+	if in.Packed() {
+		return in.IDs, in.Row, in.Window
+	}
+	return encoder.Flatten(in.IDs, inputPositions(enc, in.Window))
+}
+
+// flatBehaviors is behavior embeddings [B,n,d] as [B·n,d] (packed ones [N,d] already are).
+func flatBehaviors(x *Node) *Node {
+	if x.Rank() == 2 {
+		return x
+	}
+	return Reshape(x, x.Shape().Dim(0)*x.Shape().Dim(1), x.Shape().Dim(2))
 }
 
 // inputPositions is each input behavior's sequence position: its pooling window, or without
@@ -206,8 +230,8 @@ func inputPositions(enc *encoder.Encoder, window *Node) *Node {
 	return Where(GreaterOrEqual(window, ScalarZero(g, dtypes.Int32)), idx, Neg(OnesLike(idx)))
 }
 
-// targetPositions places the target-only behaviors after the input: at their window T+j with
-// pooling, at the positions following the row's last real behavior without.
+// targetPositions places the target-only behaviors [B,nt] after the input: at their window
+// T+j with pooling, at the positions following the row's last real behavior without.
 func targetPositions(enc *encoder.Encoder, window, targetWindow *Node) *Node {
 	if enc.Pool {
 		return targetWindow

@@ -67,6 +67,11 @@ type Method struct {
 	// New reads the hyper-parameters from ctx and returns the objective, knowing the facts
 	// of the dataset it will train on.
 	New func(ctx *context.Context, facts Facts) (Objective, error)
+	// Packs says that the objective takes packed batches (data.Batch) when the encoder pools:
+	// it reads behaviors only through Encoder.Forward and encoder.GroupRows, never per row,
+	// so every behavior of a long sequence feeds its day means instead of the most recent
+	// max_len. Objectives that edit or read behaviors row by row keep padded batches.
+	Packs bool
 }
 
 // Facts are what a method knows of the dataset when it is built: its ID fields, their
@@ -77,7 +82,7 @@ type Facts struct {
 	Vocab   []int     // vocabulary size per slot, the reserved indices 0 (none) and 1 (OOV) included
 	Counts  [][]int64 // per slot, the pretraining-span count of each vocabulary index (0 for 0 and 1)
 	Windows int       // T: pooling windows of the pretraining observation span
-	MaxLen  int       // n: behaviors per sequence
+	MaxLen  int       // n: behaviors per sequence; 0 = all of them (packed batches of a pooled model)
 }
 
 // BatchTransformer is implemented by objectives that transform each training batch on the

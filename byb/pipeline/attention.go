@@ -52,7 +52,7 @@ func Attention(o AttentionOptions) (*AttentionResult, error) {
 	}
 	ctx := newContext()
 	useTrainedSequence(ctx, cfg)
-	seq, err := seqConfig(ctx, ds, s)
+	seq, err := seqConfig(ctx, ds, s, true)
 	if err != nil {
 		return nil, err
 	}

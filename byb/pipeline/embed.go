@@ -75,7 +75,7 @@ func Embed(o EmbedOptions) (*EmbedResult, error) {
 	} else {
 		useTrainedSequence(ctx, cfg)
 	}
-	seq, err := seqConfig(ctx, ds, s)
+	seq, err := seqConfig(ctx, ds, s, true)
 	if err != nil {
 		return nil, err
 	}

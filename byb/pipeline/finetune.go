@@ -85,7 +85,7 @@ func Finetune(o FinetuneOptions) (*FinetuneResult, error) {
 	if _, err := encoder.ApplySettings(ctx, settings); err != nil {
 		return nil, fmt.Errorf("--set %q: %w", o.Settings, err)
 	}
-	seq, err := seqConfig(ctx, ds, ft)
+	seq, err := seqConfig(ctx, ds, ft, true)
 	if err != nil {
 		return nil, err
 	}

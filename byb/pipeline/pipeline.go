@@ -20,8 +20,11 @@ import (
 // Sequence hyper-parameters: how a user's observation window becomes model input. They live
 // in the context with the model's, so that they are set with --set and recorded with the run.
 const (
-	// ParamMaxLen is n, the most recent behaviors kept per sequence; 0 = chosen from the data
-	// (the 95th percentile of the pretraining lengths, rounded up to a multiple of 32).
+	// ParamMaxLen is n, the most recent behaviors kept per sequence. 0 = every behavior for
+	// models that pool them into windows (their batches are packed, so a long sequence costs
+	// its length and a short one its own); for the others (raw behavior sequences, whose
+	// attention is quadratic in n) the 95th percentile of the lengths, rounded up to a
+	// multiple of 32, at most 1,024.
 	ParamMaxLen = "max_len"
 	// ParamDT1 is the pooling window ΔT1: "day" (the paper's default), hour, week, month
 	// (calendar months) or a count and a unit (6h, 7d, 30d, 3mo).
@@ -30,12 +33,17 @@ const (
 	// window after the observation window, for objectives that read it, like BYB); 0 = chosen
 	// from the data (the 95th percentile of the prediction windows' behavior counts).
 	ParamTargetLen = "target_len"
+	// ParamPack makes pooled models read packed batches (every behavior, see data.Batch);
+	// false pads every row to max_len as the unpooled models do (one compiled shape per run,
+	// for engines where a new shape is costly).
+	ParamPack = "pack"
 )
 
 func init() {
 	params.Register("sequence",
-		params.Param{Name: ParamMaxLen, Default: 0, Help: "n, the most recent behaviors kept per sequence; 0 = the 95th percentile of the lengths", Range: params.NonNegative},
+		params.Param{Name: ParamMaxLen, Default: 0, Help: "n, the most recent behaviors kept per sequence; 0 = all of them for pooled models (packed batches), the 95th percentile of the lengths for the others", Range: params.NonNegative},
 		params.Param{Name: ParamDT1, Default: "day", Help: "the pooling window ΔT1: day, hour, week, month (calendar months) or a count and a unit: 30m, 6h, 1d, 7d, 2w, 3mo"},
+		params.Param{Name: ParamPack, Default: true, Help: "pooled models read packed batches (every behavior, rows concatenated); false = padded to max_len"},
 		params.Param{Name: ParamTargetLen, Default: 0, Help: "target-only behaviors per sample after the input (BYB's prediction window); 0 = from the data", Range: params.NonNegative},
 	)
 }
@@ -43,18 +51,22 @@ func init() {
 // SetSequenceDefaults puts the sequence hyper-parameters in ctx.
 func SetSequenceDefaults(ctx *context.Context) { params.SetGroup(ctx, "sequence") }
 
-// seqConfig reads the sequence hyper-parameters, choosing n from the samples when it is 0.
-func seqConfig(ctx *context.Context, ds *data.Dataset, s *data.Samples) (data.SeqConfig, error) {
+// seqConfig reads the sequence hyper-parameters. packs says the model takes packed batches
+// when it pools (its objective does, or it only runs the encoder forward): its batches are then
+// packed and max_len 0 keeps every behavior of the observation window. Otherwise batches are
+// padded to n, chosen from the samples when max_len is 0.
+func seqConfig(ctx *context.Context, ds *data.Dataset, s *data.Samples, packs bool) (data.SeqConfig, error) {
 	pool, months, err := data.ParsePool(context.GetParamOr(ctx, ParamDT1, "day"))
 	if err != nil {
 		return data.SeqConfig{}, fmt.Errorf("%s: %w", ParamDT1, err)
 	}
+	packed := packs && context.GetParamOr(ctx, encoder.ParamPool, true) && context.GetParamOr(ctx, ParamPack, true)
 	n := context.GetParamOr(ctx, ParamMaxLen, 0)
-	if n <= 0 {
+	if n <= 0 && !packed {
 		n = chooseMaxLen(ds, s)
 		ctx.SetParam(ParamMaxLen, n)
 	}
-	return data.SeqConfig{MaxLen: n, Pool: pool, Months: months}, nil
+	return data.SeqConfig{MaxLen: n, Pool: pool, Months: months, Packed: packed}, nil
 }
 
 // addTargetWindows makes a pretraining sequence config carry the objective's prediction
@@ -83,7 +95,10 @@ func addTargetWindows(ctx *context.Context, ds *data.Dataset, s *data.Samples, s
 		if len(counts) > 0 {
 			p = counts[min(len(counts)*95/100, len(counts)-1)]
 		}
-		n = max(8, min(seq.MaxLen, (p+7)/8*8))
+		n = max(8, (p+7)/8*8)
+		if seq.MaxLen > 0 {
+			n = min(n, max(8, seq.MaxLen))
+		}
 	}
 	ctx.SetParam(ParamTargetLen, n)
 	seq.TargetLen = n
@@ -118,12 +133,15 @@ func chooseMaxLen(ds *data.Dataset, s *data.Samples) int {
 }
 
 // loadSplit loads a dataset and one split's samples, with a clear error when it is empty.
-// useTrainedSequence gives ctx the sequence settings a trained run was trained with (its n
-// and ΔT1), so that the model reads new data shaped as in its training.
+// useTrainedSequence gives ctx the sequence settings a trained run was trained with (its n,
+// ΔT1 and pooling), so that the model reads new data shaped as in its training.
 func useTrainedSequence(ctx *context.Context, cfg train.RunConfig) {
 	ctx.SetParam(ParamMaxLen, cfg.MaxLen)
 	if v, ok := cfg.Params[ParamDT1].(string); ok {
 		ctx.SetParam(ParamDT1, v)
+	}
+	if v, ok := cfg.Params[encoder.ParamPool].(bool); ok {
+		ctx.SetParam(encoder.ParamPool, v)
 	}
 }
 

@@ -35,7 +35,7 @@ type PretrainOptions struct {
 type PretrainResult struct {
 	Dir        string
 	Method     string
-	MaxLen     int
+	MaxLen     int // n; 0 = every behavior (a pooled model's packed batches)
 	Windows    int
 	Samples    int // pretraining samples (users)
 	Train      *train.Result
@@ -77,7 +77,7 @@ func Pretrain(o PretrainOptions) (*PretrainResult, error) {
 	if _, err := encoder.ApplySettings(ctx, settings); err != nil {
 		return nil, fmt.Errorf("--set %q: %w", o.Settings, err)
 	}
-	seq, err := seqConfig(ctx, ds, samples)
+	seq, err := seqConfig(ctx, ds, samples, method.Packs)
 	if err != nil {
 		return nil, err
 	}

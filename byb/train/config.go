@@ -95,7 +95,7 @@ type RunConfig struct {
 	Method   string         `json:"method"`
 	Vocab    []int          `json:"vocab"`   // per ID slot
 	Windows  int            `json:"windows"` // T
-	MaxLen   int            `json:"max_len"` // n the model was trained with
+	MaxLen   int            `json:"max_len"` // n the model was trained with; 0 = every behavior (packed)
 	Engine   string         `json:"engine"`
 	Settings string         `json:"settings,omitempty"` // the user's "name=value;..." string
 	Params   map[string]any `json:"params"`             // every hyper-parameter, as used

@@ -3,17 +3,20 @@ package train_test
 import (
 	"fmt"
 	"io"
+	"iter"
 	"math"
 	"strings"
 	"testing"
 
 	"github.com/byb-dev/byb/byb/bench"
+	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/engine"
 	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/train"
 	"github.com/byb-dev/byb/internal/testenv"
 	"github.com/byb-dev/byb/methods"
+	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
@@ -47,6 +50,18 @@ func TestDevicesGiveTheSameLosses(t *testing.T) {
 	for _, n := range []int{2, 4} {
 		close(fmt.Sprintf("%d devices", n), runOn(t, b, n, "", settings, nil))
 	}
+
+	// Packed batches (BYB's with pooling: the behaviors flat, not split by row) too.
+	packedOne := trainWith(t, b, 1, packedBatches, settings)
+	if len(packedOne) != len(one) {
+		t.Fatalf("packed: %d steps, want %d", len(packedOne), len(one))
+	}
+	for i := range one { // the same behaviors, so the same losses
+		if d := math.Abs(packedOne[i] - one[i]); d > 1e-4*math.Abs(one[i]) {
+			t.Errorf("packed batches: step %d loss %.7f, padded %.7f", i+1, packedOne[i], one[i])
+		}
+	}
+	close("packed batches on 2 devices", trainWith(t, b, 2, packedBatches, settings))
 
 	dir := t.TempDir()
 	first := runOn(t, b, 2, dir, "epochs=2;steps=4", nil)
@@ -115,4 +130,26 @@ func TestDevicesGiveTheSameLossesForABaseline(t *testing.T) {
 			t.Errorf("MBMv1 step %d: 2 devices %.7f, one %.7f", i+1, two[i], one[i])
 		}
 	}
+}
+
+// packedBatches are randomBatches packed (data.Batch.ToPacked).
+func packedBatches(epoch int) iter.Seq[*data.Batch] {
+	return func(yield func(*data.Batch) bool) {
+		for b := range randomBatches(epoch) {
+			if !yield(b.ToPacked()) {
+				return
+			}
+		}
+	}
+}
+
+// trainWith trains the test model on batches over devices and returns its losses.
+func trainWith(t *testing.T, b backends.Backend, devices int, batches func(int) iter.Seq[*data.Batch], settings string) []float64 {
+	t.Helper()
+	ctx, enc, obj := model(t, settings)
+	res, err := train.Train(ctx, enc, obj, batches, train.Options{Backend: b, Progress: io.Discard, Settings: settings, Devices: devices})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Losses
 }

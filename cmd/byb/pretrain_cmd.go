@@ -85,8 +85,12 @@ min_steps=0.`)
 	if cf.json {
 		return emitJSON(out2)
 	}
-	fmt.Printf("pretrained %s on %s: %d samples, n=%d, T=%d, %d steps, final loss %.4f, %.1f samples/s\nrun %s in %s\n",
-		res.Method, *dataDir, res.Samples, res.MaxLen, res.Windows, res.Train.GlobalStep, res.FinalLoss, res.SamplesPer, run.ID(), res.Dir)
+	n := fmt.Sprint(res.MaxLen)
+	if res.MaxLen == 0 {
+		n = "all (packed batches)"
+	}
+	fmt.Printf("pretrained %s on %s: %d samples, n=%s, T=%d, %d steps, final loss %.4f, %.1f samples/s\nrun %s in %s\n",
+		res.Method, *dataDir, res.Samples, n, res.Windows, res.Train.GlobalStep, res.FinalLoss, res.SamplesPer, run.ID(), res.Dir)
 	return nil
 }
 
