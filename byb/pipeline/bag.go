@@ -75,7 +75,7 @@ func Bag(o BagOptions) (*BagResult, error) {
 	if _, err := encoder.ApplySettings(ctx, settings); err != nil {
 		return nil, fmt.Errorf("--set %q: %w", o.Settings, err)
 	}
-	seq, err := seqConfig(ctx, ds, ft, false)
+	seq, err := seqConfig(ctx, ds, ft, true) // the behaviors a pooled encoder sees (all of them at max_len=0)
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,7 @@ func runBaseline(args []string) error {
 	fs := newFlagSet("baseline bag", "baseline bag --data DIR --task NAME [--like RUNDIR] [--set ...]",
 		`The bag-of-IDs reference: for each user, the counts of every ID (log 1+count; each field's
 `+"`bag_max_ids`"+` most frequent IDs) in the most recent max_len behaviors of the observation
-window, the number of behaviors, of active dt1 windows and of windows since the last
+window (every one at max_len=0, as a pooled encoder sees them), the number of behaviors, of active dt1 windows and of windows since the last
 behavior, into a multinomial logistic regression (L-BFGS). Its L2 strength is chosen among
 1e-3, 1e-2 and 1e-1 on 20% of the labelled finetune users, then it is refit on all of them. Trained
 on the finetune split and scored on the test split with finetune's metrics (AUROC and KS,
