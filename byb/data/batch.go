@@ -71,6 +71,11 @@ func (bt *Batch) Len(b int) int {
 	return n
 }
 
+// MaxPackedShapes is how many batch shapes a compiled step should keep (GoMLX's default is
+// 32): PackedLen gives two sizes per doubling of a batch's behavior count, so even batches
+// ranging from 64 to 2^37 behaviors fit.
+const MaxPackedShapes = 64
+
 // PackedLen is the behavior axis N of a packed batch holding total behaviors: the smallest of
 // 64, 96, 128, 192, 256, 384, ... (2^k and 3·2^(k-1)) that holds them, so padding wastes at
 // most a third and a run compiles its step for a few sizes only. Every size is a multiple of

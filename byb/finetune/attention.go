@@ -43,6 +43,7 @@ func MeanAttention(backend backends.Backend, runDir string, windows, last int, b
 	if err != nil {
 		return nil, 0, err
 	}
+	exec.SetMaxCache(data.MaxPackedShapes) // a packed batch's size varies: one compile per size
 	defer exec.Finalize()
 	var mean attentionMean
 	for b := range batches {

@@ -38,6 +38,7 @@ func newERunner(backend backends.Backend, ctx *context.Context, enc *encoder.Enc
 	if err != nil {
 		return nil, err
 	}
+	exec.SetMaxCache(data.MaxPackedShapes) // a packed batch's size varies: one compile per size
 	return &eRunner{exec: exec}, nil
 }
 

@@ -115,6 +115,7 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 	if err != nil {
 		return nil, err
 	}
+	exec.SetMaxCache(data.MaxPackedShapes) // a packed batch's size varies: one compile per size
 	defer exec.Finalize()
 
 	epochVar, batchVar := positionVars(ctx)
