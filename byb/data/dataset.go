@@ -276,15 +276,19 @@ func (d *Dataset) Batch(s *Samples, rows []int, cfg SeqConfig, task int) *Batch 
 // each row's observation window, or its most recent cfg.MaxLen when that is set.
 func (d *Dataset) packedBatch(s *Samples, rows []int, cfg SeqConfig, task int) *Batch {
 	m, obs := d.Meta.NumIDs(), s.Split.Obs
-	ranges := make([][2]int, len(rows))
+	// Each row's kept behaviors, sized first so the flat arrays are allocated once.
+	kept := make([]struct {
+		times []int64
+		ids   []int32
+	}, len(rows))
 	total := 0
 	for r, row := range rows {
-		times, _ := d.Events(int(s.Users[row]))
+		times, ids := d.Events(int(s.Users[row]))
 		lo, hi := spanRange(times, obs)
 		if cfg.MaxLen > 0 && hi-lo > cfg.MaxLen {
 			lo = hi - cfg.MaxLen
 		}
-		ranges[r] = [2]int{lo, hi}
+		kept[r].times, kept[r].ids = times[lo:hi], ids[lo*m:hi*m]
 		total += hi - lo
 	}
 	n := PackedLen(total)
@@ -293,13 +297,11 @@ func (d *Dataset) packedBatch(s *Samples, rows []int, cfg SeqConfig, task int) *
 		Users: make([]int32, len(rows)), Labels: make([]int32, len(rows))}
 	k := 0
 	for r, row := range rows {
-		u := s.Users[row]
-		b.Users[r], b.Labels[r] = u, label(s, task, row)
-		times, ids := d.Events(int(u))
-		lo, hi := ranges[r][0], ranges[r][1]
-		copy(b.IDs[k*m:], ids[lo*m:hi*m])
-		for e := lo; e < hi; e, k = e+1, k+1 {
-			b.Window[k], b.Row[k] = int32(cfg.window(times[e], obs.Start)), int32(r)
+		b.Users[r], b.Labels[r] = s.Users[row], label(s, task, row)
+		copy(b.IDs[k*m:], kept[r].ids)
+		for _, t := range kept[r].times {
+			b.Window[k], b.Row[k] = int32(cfg.window(t, obs.Start)), int32(r)
+			k++
 		}
 	}
 	if cfg.TargetWindows > 0 && cfg.TargetLen > 0 {

@@ -169,10 +169,8 @@ func (b *BYB) Targets(ctx *context.Context, enc *encoder.Encoder, in encoder.Inp
 	// The input behaviors and the target-only ones after them, flat: ids [K,m] with each
 	// one's row and sequence position.
 	ids, rows, pos := flatInputs(enc, in)
-	var targetRows, targetPos *Node
 	if in.TargetIDs != nil {
-		var targetIDs *Node
-		targetIDs, targetRows, targetPos = encoder.Flatten(in.TargetIDs, targetPositions(enc, in.Window, in.TargetWindow))
+		targetIDs, targetRows, targetPos := encoder.Flatten(in.TargetIDs, targetPositions(enc, in.Window, in.TargetWindow))
 		ids = Concatenate([]*Node{ids, targetIDs}, 0)
 		rows = Concatenate([]*Node{rows, targetRows}, 0)
 		pos = Concatenate([]*Node{pos, targetPos}, 0)

@@ -132,7 +132,6 @@ func chooseMaxLen(ds *data.Dataset, s *data.Samples) int {
 	return max(32, min(1024, n))
 }
 
-// loadSplit loads a dataset and one split's samples, with a clear error when it is empty.
 // useTrainedSequence gives ctx the sequence settings a trained run was trained with (its n,
 // ΔT1 and pooling), so that the model reads new data shaped as in its training.
 func useTrainedSequence(ctx *context.Context, cfg train.RunConfig) {
@@ -158,6 +157,7 @@ func openSplit(dir, split string) (*data.Dataset, *data.Samples, error) {
 	return ds, s, err
 }
 
+// loadSplit returns one split's samples of a dataset, with a clear error when it is empty.
 func loadSplit(ds *data.Dataset, split string) (*data.Samples, error) {
 	s, err := ds.Samples(split)
 	if err != nil {

@@ -16,7 +16,6 @@ import (
 	"github.com/byb-dev/byb/byb/train"
 	"github.com/byb-dev/byb/internal/testenv"
 	"github.com/byb-dev/byb/methods"
-	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
@@ -52,7 +51,7 @@ func TestDevicesGiveTheSameLosses(t *testing.T) {
 	}
 
 	// Packed batches (BYB's with pooling: the behaviors flat, not split by row) too.
-	packedOne := trainWith(t, b, 1, packedBatches, settings)
+	packedOne := trainOnBatches(t, b, 1, "", settings, nil, packedBatches).Losses
 	if len(packedOne) != len(one) {
 		t.Fatalf("packed: %d steps, want %d", len(packedOne), len(one))
 	}
@@ -61,7 +60,7 @@ func TestDevicesGiveTheSameLosses(t *testing.T) {
 			t.Errorf("packed batches: step %d loss %.7f, padded %.7f", i+1, packedOne[i], one[i])
 		}
 	}
-	close("packed batches on 2 devices", trainWith(t, b, 2, packedBatches, settings))
+	close("packed batches on 2 devices", trainOnBatches(t, b, 2, "", settings, nil, packedBatches).Losses)
 
 	dir := t.TempDir()
 	first := runOn(t, b, 2, dir, "epochs=2;steps=4", nil)
@@ -141,15 +140,4 @@ func packedBatches(epoch int) iter.Seq[*data.Batch] {
 			}
 		}
 	}
-}
-
-// trainWith trains the test model on batches over devices and returns its losses.
-func trainWith(t *testing.T, b backends.Backend, devices int, batches func(int) iter.Seq[*data.Batch], settings string) []float64 {
-	t.Helper()
-	ctx, enc, obj := model(t, settings)
-	res, err := train.Train(ctx, enc, obj, batches, train.Options{Backend: b, Progress: io.Discard, Settings: settings, Devices: devices})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.Losses
 }

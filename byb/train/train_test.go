@@ -89,8 +89,14 @@ func runOn(t *testing.T, b backends.Backend, devices int, dir, settings string, 
 
 func trainOn(t *testing.T, b backends.Backend, devices int, dir, settings string, init func(ctx *context.Context)) *train.Result {
 	t.Helper()
+	return trainOnBatches(t, b, devices, dir, settings, init, randomBatches)
+}
+
+// trainOnBatches is trainOn over the given batches.
+func trainOnBatches(t *testing.T, b backends.Backend, devices int, dir, settings string, init func(ctx *context.Context), batches func(int) iter.Seq[*data.Batch]) *train.Result {
+	t.Helper()
 	ctx, enc, obj := model(t, settings)
-	res, err := train.Train(ctx, enc, obj, randomBatches, train.Options{Backend: b, Dir: dir, Progress: io.Discard,
+	res, err := train.Train(ctx, enc, obj, batches, train.Options{Backend: b, Dir: dir, Progress: io.Discard,
 		Settings: settings, BeforeFirstStep: init, Devices: devices})
 	if err != nil {
 		t.Fatal(err)
