@@ -23,6 +23,21 @@ func (s *Samples) Labeled(task int) *Samples {
 	return out
 }
 
+// Subset returns the samples at the given indices, in that order.
+func (s *Samples) Subset(idx []int) *Samples {
+	out := &Samples{Split: s.Split, Users: make([]int32, len(idx)), Labels: make([][]int32, len(s.Labels))}
+	for t := range s.Labels {
+		out.Labels[t] = make([]int32, len(idx))
+	}
+	for k, i := range idx {
+		out.Users[k] = s.Users[i]
+		for t := range s.Labels {
+			out.Labels[t][k] = s.Labels[t][i]
+		}
+	}
+	return out
+}
+
 // Order is the sample order of one epoch: a permutation seeded by (seed, epoch), or the
 // identity when seed < 0 (evaluation).
 func Order(n int, seed int64, epoch int) []int {

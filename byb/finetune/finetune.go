@@ -26,20 +26,22 @@ import (
 )
 
 // Finetuning hyper-parameters; the trainer's (epochs, learning_rate, batch_size, ...) apply
-// too. epochs=0 (the default) means: the frozen probe trains until its validation score stops
-// improving (ft_patience epochs, at most ft_max_epochs) and keeps its best epoch; unfrozen
-// finetuning trains UnfrozenEpochs epochs. protocol=paper is the paper's one epoch.
+// too. epochs=0 (the default) means: train until the validation score stops improving
+// (patience epochs without a better one, at most a cap) and keep the best epoch — the frozen
+// probe with ft_patience and ft_max_epochs (its epochs are cheap: a head on cached E),
+// unfrozen finetuning and Supervised with ft_unfrozen_patience and ft_unfrozen_max_epochs
+// (each of theirs is a pass of the whole encoder). protocol=paper is the paper's one epoch
+// without a validation part.
 const (
-	ParamHidden    = "ft_hidden"     // head hidden width: 64
-	ParamFreeze    = "ft_freeze"     // train only the head
-	ParamVal       = "ft_val"        // share of the labeled finetune samples the probe holds out to choose its epoch; 0 = none
-	ParamPatience  = "ft_patience"   // epochs without a better validation score before the probe stops
-	ParamMaxEpochs = "ft_max_epochs" // the probe's epoch cap when epochs=0
-	HeadScope      = "head"
+	ParamHidden            = "ft_hidden"              // head hidden width: 64
+	ParamFreeze            = "ft_freeze"              // train only the head
+	ParamVal               = "ft_val"                 // share of the labeled finetune samples held out to choose the epoch; 0 = none
+	ParamPatience          = "ft_patience"            // epochs without a better validation score before the probe stops
+	ParamMaxEpochs         = "ft_max_epochs"          // the probe's epoch cap when epochs=0
+	ParamUnfrozenPatience  = "ft_unfrozen_patience"   // the same for unfrozen finetuning
+	ParamUnfrozenMaxEpochs = "ft_unfrozen_max_epochs" // unfrozen finetuning's epoch cap when epochs=0
+	HeadScope              = "head"
 )
-
-// UnfrozenEpochs is unfrozen finetuning's epoch count when epochs=0.
-const UnfrozenEpochs = 2
 
 // PaperSettings are what protocol=paper stands for in finetuning (section 5.1.4): one epoch
 // at batch 512 and the paper's learning rate, no validation part.
@@ -49,9 +51,11 @@ func init() {
 	params.Register("finetune",
 		params.Param{Name: ParamHidden, Default: 64, Help: "head hidden width", Range: params.Positive},
 		params.Param{Name: ParamFreeze, Default: false, Help: "train only the head (--freeze)"},
-		params.Param{Name: ParamVal, Default: 0.2, Help: "share of the labelled finetune users the frozen probe holds out to choose its epoch; 0 = none", Range: params.Fraction},
-		params.Param{Name: ParamPatience, Default: 10, Help: "epochs without a better validation score before the probe stops", Range: params.Positive},
-		params.Param{Name: ParamMaxEpochs, Default: 200, Help: "the probe's epoch cap when epochs=0", Range: params.Positive},
+		params.Param{Name: ParamVal, Default: 0.2, Help: "share of the labelled finetune users held out to choose the epoch (frozen and unfrozen); 0 = none: the last epoch is kept", Range: params.Fraction},
+		params.Param{Name: ParamPatience, Default: 10, Help: "frozen probe: epochs without a better validation score before it stops", Range: params.Positive},
+		params.Param{Name: ParamMaxEpochs, Default: 200, Help: "frozen probe: the epoch cap when epochs=0", Range: params.Positive},
+		params.Param{Name: ParamUnfrozenPatience, Default: 5, Help: "unfrozen finetuning and Supervised: epochs without a better validation score before they stop", Range: params.Positive},
+		params.Param{Name: ParamUnfrozenMaxEpochs, Default: 50, Help: "unfrozen finetuning and Supervised: the epoch cap when epochs=0", Range: params.Positive},
 	)
 }
 
@@ -125,6 +129,10 @@ type Options struct {
 	// Train yields the labeled training batches of an epoch; Test the test split once.
 	Train train.Batches
 	Test  iter.Seq[*data.Batch]
+	// Val yields the validation samples once (see ValidationSplit): after every epoch the
+	// model is scored on them, and the best epoch's weights are the ones tested. nil = no
+	// validation part: the last epoch is kept.
+	Val iter.Seq[*data.Batch]
 	// TrainOnce yields every training sample once (a partial batch padded, not dropped): the
 	// frozen probe computes E from it. nil = Train(0), which may drop a last partial batch.
 	TrainOnce     iter.Seq[*data.Batch]
@@ -139,11 +147,33 @@ type Options struct {
 
 // Result of a finetuning run.
 type Result struct {
-	Probs   [][]float64    // test split: softmax probabilities per sample and class
-	Labels  []int          // test split labels (unlabeled samples are skipped)
-	Users   []int32        // test split users
-	Metrics metrics.Result // AUROC/KS (binary) or macro AUROC (multi-class) on the test split
-	Train   *train.Result
+	Probs     [][]float64    // test split: softmax probabilities per sample and class
+	Labels    []int          // test split labels (unlabeled samples are skipped)
+	Users     []int32        // test split users
+	Metrics   metrics.Result // AUROC/KS (binary) or macro AUROC (multi-class) on the test split
+	Train     *train.Result
+	Selection Selection // how the epoch scored on the test split was chosen
+}
+
+// Selection is how a run chose the weights it is tested with.
+type Selection struct {
+	// Validated: a validation part chose the best epoch; false: the last epoch is kept.
+	Validated bool
+	Epochs    int     // whole epochs trained (including those of a resumed run)
+	BestEpoch int     // the epoch tested (1-based); with no validation, the last one
+	Score     float64 // its validation score
+	Metric    string  // the score's metric (auroc, macro_auroc; neg_loss where AUROC is undefined)
+	// Stopped: early stopping ended the run (patience epochs brought nothing better).
+	Stopped  bool
+	Patience int
+}
+
+// StillImproving reports a run that ended without patience epochs of no improvement after its
+// best one (the cap or an explicit epoch count ended it): more epochs might have found a
+// better model, so its score is not that of a model trained to its best. A run without a
+// validation part cannot tell, and says false.
+func (s Selection) StillImproving() bool {
+	return s.Validated && !s.Stopped && s.Epochs-s.BestEpoch < s.Patience
 }
 
 // Run finetunes and scores the test split.
@@ -186,27 +216,21 @@ func Run(opts Options) (*Result, error) {
 	cfg := train.RunConfig{Method: "finetune", Vocab: vocab, Windows: windows}
 	res := &Result{}
 	if head.Freeze {
-		tr, test, probs, err := runProbe(ctx, enc, head, opts, cfg)
+		tr, sel, test, probs, err := runProbe(ctx, enc, head, opts, cfg)
 		if err != nil {
 			return nil, err
 		}
-		res.Train, res.Users = tr, test.users
+		res.Train, res.Selection, res.Users = tr, sel, test.users
 		for i, row := range probs {
 			res.Probs = append(res.Probs, float64s(row))
 			res.Labels = append(res.Labels, int(test.labels[i]))
 		}
 	} else {
-		if context.GetParamOr(ctx, train.ParamEpochs, 0) <= 0 {
-			ctx.SetParam(train.ParamEpochs, UnfrozenEpochs)
-		}
-		tr, err := train.Train(ctx, enc, head, opts.Train, train.Options{
-			Backend: opts.Backend, Run: opts.Run, Dir: opts.Dir, Settings: opts.Settings, StepsPerEpoch: opts.StepsPerEpoch,
-			Progress: opts.Progress, Config: cfg,
-		})
+		tr, sel, err := runUnfrozen(ctx, enc, head, opts, cfg)
 		if err != nil {
 			return nil, err
 		}
-		res.Train = tr
+		res.Train, res.Selection = tr, sel
 		if err := predictTest(ctx, enc, head, opts, res); err != nil {
 			return nil, err
 		}
@@ -215,11 +239,28 @@ func Run(opts Options) (*Result, error) {
 		return res, err
 	}
 	if opts.Run != nil {
+		logSelection(opts.Run, res.Selection, res.Train.GlobalStep)
 		for k, v := range res.Metrics {
 			_ = opts.Run.LogMetric("test_"+k, v, res.Train.GlobalStep)
 		}
 	}
 	return res, nil
+}
+
+// logSelection records how the tested epoch was chosen: the epochs trained, the epoch kept
+// and its validation score (val_best, the metric a sweep picks by), and whether the run was
+// still improving when it ended.
+func logSelection(run tracking.Run, s Selection, step int64) {
+	_ = run.LogMetric("epochs_run", float64(s.Epochs), step)
+	_ = run.LogMetric("best_epoch", float64(s.BestEpoch), step)
+	if s.Validated {
+		_ = run.LogMetric("val_best", s.Score, step)
+		improving := 0.0
+		if s.StillImproving() {
+			improving = 1
+		}
+		_ = run.LogMetric("still_improving", improving, step)
+	}
 }
 
 // predictTest appends the head's test-split probabilities, labels and users to res.

@@ -3,14 +3,12 @@ package finetune
 import (
 	"fmt"
 	"iter"
-	"math"
 	"math/rand/v2"
 	"os"
 	"time"
 
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
-	"github.com/byb-dev/byb/byb/metrics"
 	"github.com/byb-dev/byb/byb/train"
 	"github.com/byb-dev/byb/tracking"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -34,10 +32,13 @@ type features struct {
 	users  []int32
 }
 
-// encode computes E for every labeled sample of batches (padding and unlabeled rows are
-// dropped).
+// encode collects what r computes (E, or a head's probabilities) for every labeled sample of
+// batches (padding and unlabeled rows are dropped); nil batches have none.
 func encode(r *eRunner, batches iter.Seq[*data.Batch]) (*features, error) {
 	f := &features{}
+	if batches == nil {
+		return f, nil
+	}
 	err := r.run(batches, func(b *data.Batch, rows [][]float32) error {
 		for i, row := range rows {
 			if b.Users[i] < 0 || i >= len(b.Labels) || b.Labels[i] < 0 {
@@ -57,7 +58,7 @@ func encode(r *eRunner, batches iter.Seq[*data.Batch]) (*features, error) {
 
 // runProbe trains the head on the frozen encoder's cached E and returns the test split's
 // softmax probabilities (one row per labeled test sample, in features order).
-func runProbe(ctx *context.Context, enc *encoder.Encoder, head *Head, opts Options, cfg train.RunConfig) (*train.Result, *features, [][]float32, error) {
+func runProbe(ctx *context.Context, enc *encoder.Encoder, head *Head, opts Options, cfg train.RunConfig) (*train.Result, Selection, *features, [][]float32, error) {
 	run := opts.Run
 	if run == nil {
 		run = tracking.Nop{RunDir: opts.Dir}
@@ -68,91 +69,99 @@ func runProbe(ctx *context.Context, enc *encoder.Encoder, head *Head, opts Optio
 	}
 	ckpt, _, err := train.Setup(ctx, train.Options{Dir: opts.Dir, Settings: opts.Settings, Config: cfg}, run)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, Selection{}, nil, nil, err
 	}
 
 	start := time.Now()
-	trainSet, testSet, cached, err := probeFeatures(ctx, enc, opts)
+	sets, cached, err := probeFeatures(ctx, enc, opts)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, Selection{}, nil, nil, err
 	}
-	if len(trainSet.x) == 0 {
-		return nil, nil, nil, fmt.Errorf("finetune: no labeled training sample")
+	fitSet, valSet, testSet := sets[0], sets[1], sets[2]
+	if len(fitSet.x) == 0 {
+		return nil, Selection{}, nil, nil, fmt.Errorf("finetune: no labeled training sample")
 	}
-	fitSet, valSet := holdOut(trainSet, context.GetParamOr(ctx, ParamVal, 0.2), uint64(context.GetParamOr(ctx, train.ParamSeed, 0)))
 	setScaler(ctx, fitSet.x)
 	encodeSeconds := time.Since(start).Seconds()
 
-	res, err := trainHead(ctx, head, opts, run, fitSet, valSet)
+	res, sel, err := trainHead(ctx, head, opts, run, fitSet, valSet)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, Selection{}, nil, nil, err
 	}
 	if ckpt != nil {
 		if err := ckpt.Save(); err != nil {
-			return nil, nil, nil, fmt.Errorf("saving checkpoint: %w", err)
+			return nil, Selection{}, nil, nil, fmt.Errorf("saving checkpoint: %w", err)
 		}
 		_ = run.LogArtifact(ckpt.Dir(), tracking.ArtifactCheckpoint)
 	}
 	probs, err := predictFeatures(ctx, head, opts, testSet)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, Selection{}, nil, nil, err
 	}
 	last := "-"
 	if n := len(res.Losses); n > 0 {
 		last = fmt.Sprintf("%.4f", res.Losses[n-1])
 	}
-	kept := ""
-	if valSet != nil {
-		kept = fmt.Sprintf(", kept epoch %d (validation %s %.4f on %d samples)", res.BestEpoch, res.BestMetric, res.BestScore, len(valSet.x))
-	}
 	from := ""
 	if cached {
 		from = " (reused from the previous probe of this encoder)"
 	}
-	_, _ = fmt.Fprintf(progress, "probe: E of %d train / %d test samples in %.1fs%s; head: %d steps in %.1fs, last loss %s%s\n",
-		len(fitSet.x), len(testSet.x), encodeSeconds, from, len(res.Losses), res.Seconds, last, kept)
-	return res, testSet, probs, nil
+	_, _ = fmt.Fprintf(progress, "probe: E of %d train / %d validation / %d test samples in %.1fs%s; head: %d steps in %.1fs, last loss %s%s\n",
+		len(fitSet.x), len(valSet.x), len(testSet.x), encodeSeconds, from, len(res.Losses), res.Seconds, last, sel.describe(len(valSet.x)))
+	return res, sel, testSet, probs, nil
 }
 
-// probeFeatures computes E of the labelled training and test samples, or takes it from
-// opts.ECache when that holds this encoder's E of every one of them.
-func probeFeatures(ctx *context.Context, enc *encoder.Encoder, opts Options) (trainSet, testSet *features, cached bool, err error) {
+// describe is the end of a finetuning's summary line: which epoch it kept and why.
+func (s Selection) describe(valSamples int) string {
+	if !s.Validated {
+		return fmt.Sprintf(", kept the last of %d epochs (no validation part)", s.Epochs)
+	}
+	out := fmt.Sprintf(", kept epoch %d of %d (validation %s %.4f on %d samples)", s.BestEpoch, s.Epochs, s.Metric, s.Score, valSamples)
+	if s.StillImproving() {
+		out += "; still improving when it ended: raise the epoch cap"
+	}
+	return out
+}
+
+// probeFeatures computes E of the labelled training, validation and test samples, or takes
+// it from opts.ECache when that holds this encoder's E of every one of them.
+func probeFeatures(ctx *context.Context, enc *encoder.Encoder, opts Options) (sets [3]*features, cached bool, err error) {
 	trainBatches := opts.TrainOnce
 	if trainBatches == nil {
 		trainBatches = opts.Train(0)
 	}
+	splits := [3]iter.Seq[*data.Batch]{trainBatches, opts.Val, opts.Test}
 	if opts.ECache != nil {
-		if trainSet, testSet, ok := opts.ECache.lookup(opts.ECacheKey, trainBatches, opts.Test); ok {
-			return trainSet, testSet, true, nil
+		if sets, ok := opts.ECache.lookup(opts.ECacheKey, splits); ok {
+			return sets, true, nil
 		}
 	}
 	// Checked(false): a from-scratch encoder's variables are created by this first pass.
 	embed, err := newERunner(opts.Backend, ctx.Checked(false), enc, nil)
 	if err != nil {
-		return nil, nil, false, err
+		return sets, false, err
 	}
 	defer embed.Finalize()
-	if trainSet, err = encode(embed, trainBatches); err != nil {
-		return nil, nil, false, err
-	}
-	if testSet, err = encode(embed, opts.Test); err != nil {
-		return nil, nil, false, err
+	for i, batches := range splits {
+		if sets[i], err = encode(embed, batches); err != nil {
+			return sets, false, err
+		}
 	}
 	if opts.ECache != nil {
-		opts.ECache.store(opts.ECacheKey, trainSet, testSet)
+		opts.ECache.store(opts.ECacheKey, sets)
 	}
-	return trainSet, testSet, false, nil
+	return sets, false, nil
 }
 
 // trainHead trains the head over the cached features fit with the trainer's Adam, in shuffled
 // batches of batch_size (the last one padded with masked rows, so every step has one shape).
 //
-// With a validation set (ft_val > 0) it scores the head on it after every epoch and keeps the
-// head of the best epoch, as the PyTorch peer does; with epochs=0 (the default) it also stops
-// once ft_patience epochs have not improved on the best, or after ft_max_epochs, so the probe
+// With a validation set it scores the head on it after every epoch and keeps the head of the
+// best epoch, as the PyTorch peer does; with epochs=0 (the default) it also stops once
+// ft_patience epochs have not improved on the best, or after ft_max_epochs, so the probe
 // trains to convergence without a guessed epoch count. The best head and the stopping state
 // are variables of the context, so a probe run directory that is run again resumes them.
-func trainHead(ctx *context.Context, head *Head, opts Options, run tracking.Run, fit, val *features) (*train.Result, error) {
+func trainHead(ctx *context.Context, head *Head, opts Options, run tracking.Run, fit, val *features) (*train.Result, Selection, error) {
 	epochs := context.GetParamOr(ctx, train.ParamEpochs, 0)
 	early := epochs <= 0
 	if early {
@@ -170,26 +179,34 @@ func trainHead(ctx *context.Context, head *Head, opts Options, run tracking.Run,
 		return loss
 	})
 	if err != nil {
-		return nil, err
+		return nil, Selection{}, err
 	}
 	defer step.Finalize()
-	state := newProbeState(ctx)
+	state := newEarlyStopping(ctx, HeadScope)
 	globalStep := optimizers.GetGlobalStep(ctx)
 	res := &train.Result{FirstStep: globalStep + 1, GlobalStep: globalStep}
 	var validate func() (float64, string, error)
-	if val != nil {
+	if len(val.x) > 0 {
 		predict, err := newPredictor(ctx, head, opts)
 		if err != nil {
-			return nil, err
+			return nil, Selection{}, err
 		}
 		defer predict.Finalize()
-		validate = func() (float64, string, error) { return validationScore(predict, head, val) }
+		validate = func() (float64, string, error) {
+			probs, err := predictWith(predict, val)
+			if err != nil {
+				return 0, "", err
+			}
+			score, metric := validationScore(probs, val.labels, head.NumClasses)
+			return score, metric, nil
+		}
 	}
+	sel := Selection{Validated: validate != nil, Patience: patience}
 	// An epoch that ends (or a step budget that cuts short) is scored on the validation part;
 	// early stopping ends the run patience epochs after the best.
 	epochEnd := func(epoch int, at int64) error {
-		state.set(probeEpochsDone, epoch+1)
 		if validate == nil {
+			state.set(epochsDone, epoch+1)
 			return nil
 		}
 		score, metric, err := validate()
@@ -197,12 +214,8 @@ func trainHead(ctx *context.Context, head *Head, opts Options, run tracking.Run,
 			return err
 		}
 		_ = run.LogMetric("val_"+metric, score, at)
-		if state.get(probeBestEpoch) == 0 || score > state.score() {
-			state.keepBest(ctx, epoch+1, score)
-		} else if early && epoch+1-state.get(probeBestEpoch) >= patience {
-			state.set(probeStopped, 1)
-		}
-		res.BestMetric = metric
+		state.epochEnd(ctx, epoch+1, score, early, patience)
+		sel.Metric = metric
 		return nil
 	}
 	loop := train.Loop[[]int]{
@@ -225,91 +238,32 @@ func trainHead(ctx *context.Context, head *Head, opts Options, run tracking.Run,
 			return float64(tensors.ToScalar[float32](out[0])), len(idx), nil
 		},
 		Done: func(epochsDone int, at int64) bool {
-			return state.get(probeStopped) == 1 || epochsDone >= epochs || maxSteps > 0 && at >= maxSteps
+			return state.stopped() || epochsDone >= epochs || maxSteps > 0 && at >= maxSteps
 		},
 		Tracker:    run,
 		AfterEpoch: epochEnd,
 	}
 	start := time.Now()
-	end, globalStep, err := loop.Run(train.Position{Epoch: state.get(probeEpochsDone)}, globalStep, res)
+	end, globalStep, err := loop.Run(train.Position{Epoch: state.get(epochsDone)}, globalStep, res)
 	if err != nil {
-		return nil, fmt.Errorf("probe %w", err)
+		return nil, Selection{}, fmt.Errorf("probe %w", err)
 	}
 	if end.Batch > 0 { // the step budget ended an epoch part-way: score what it trained
 		if err := epochEnd(end.Epoch, globalStep); err != nil {
-			return nil, err
+			return nil, Selection{}, err
 		}
 	}
+	sel.Epochs, sel.BestEpoch = state.get(epochsDone), state.get(epochsDone)
 	if validate != nil {
 		state.restoreBest(ctx)
-		res.BestEpoch, res.BestScore = state.get(probeBestEpoch), state.score()
-		if res.BestMetric == "" {
-			_, res.BestMetric, _ = validate()
+		sel.BestEpoch, sel.Score, sel.Stopped = state.get(bestEpochVar), state.score(), state.stopped()
+		if sel.Metric == "" { // a resumed run with nothing left to train
+			_, sel.Metric, _ = validate()
 		}
 	}
 	res.GlobalStep = globalStep
 	res.Seconds = time.Since(start).Seconds()
-	return res, nil
-}
-
-// holdOut splits the labeled training features into the part the head fits and a validation
-// part of the given share, by a seeded permutation of the samples (so any id pattern splits
-// evenly). No validation part when it would be too small to score (fewer than 20 samples) or
-// has a single class.
-func holdOut(set *features, share float64, seed uint64) (fit, val *features) {
-	n := len(set.x)
-	nVal := int(math.Round(share * float64(n)))
-	if share <= 0 || nVal < 20 || n-nVal < 1 {
-		return set, nil
-	}
-	perm := rand.New(rand.NewPCG(seed, 0x7a1d)).Perm(n)
-	fit, val = &features{}, &features{}
-	for i, j := range perm {
-		dst := fit
-		if i < nVal {
-			dst = val
-		}
-		dst.x = append(dst.x, set.x[j])
-		dst.labels = append(dst.labels, set.labels[j])
-		dst.users = append(dst.users, set.users[j])
-	}
-	if distinct(val.labels) < 2 {
-		return set, nil
-	}
-	return fit, val
-}
-
-func distinct(labels []int32) int {
-	seen := map[int32]bool{}
-	for _, y := range labels {
-		seen[y] = true
-	}
-	return len(seen)
-}
-
-// validationScore is the head's AUROC on the validation features (macro one-vs-rest for more
-// than two classes, as the test metric), or minus its cross-entropy where AUROC is undefined.
-func validationScore(predict *context.Exec, head *Head, val *features) (float64, string, error) {
-	probs, err := predictWith(predict, val)
-	if err != nil {
-		return 0, "", err
-	}
-	p64 := make([][]float64, len(probs))
-	labels := make([]int, len(probs))
-	for i, row := range probs {
-		p64[i], labels[i] = float64s(row), int(val.labels[i])
-	}
-	if m, err := Evaluate(p64, labels, head.NumClasses); err == nil {
-		if head.NumClasses == 2 {
-			return m[metrics.MetricAUROC], metrics.MetricAUROC, nil
-		}
-		return m[metrics.MetricMacroAUROC], metrics.MetricMacroAUROC, nil
-	}
-	ce := 0.0
-	for i, p := range p64 {
-		ce -= math.Log(max(p[labels[i]], 1e-12))
-	}
-	return -ce / float64(len(p64)), "neg_loss", nil
+	return res, sel, nil
 }
 
 // featureBatch gathers rows idx of set into x [size,d] and labels [size]; rows past len(idx)

@@ -59,11 +59,11 @@ func TestProbeResumesToTheSameResult(t *testing.T) {
 	}
 }
 
-// The default probe (epochs=0) holds out a validation part, stops once ft_patience epochs
-// bring no better validation score, and keeps the head of its best epoch: the test
-// predictions are those of that epoch, the same whether the run went straight through or was
-// resumed from its run directory; with explicit epochs it trains them all and still keeps
-// the best one.
+// The default probe (epochs=0) scores a validation part after every epoch, stops once
+// ft_patience epochs bring no better validation score, and keeps the head of its best epoch:
+// the test predictions are those of that epoch, the same whether the run went straight
+// through or was resumed from its run directory; with explicit epochs it trains them all and
+// still keeps the best one.
 func TestProbeKeepsBestValidationEpoch(t *testing.T) {
 	b, _, err := engine.OpenConfig(engine.PureGo)
 	if err != nil {
@@ -74,33 +74,34 @@ func TestProbeKeepsBestValidationEpoch(t *testing.T) {
 		t.Helper()
 		res, err := Run(Options{Backend: b, Init: "none", Freeze: true, NumClasses: ds.Classes, Vocab: ds.Vocab, Windows: ds.Days,
 			Settings: "d=16;layers=1;heads=2;ff=16;batch_size=16;learning_rate=3e-2;seed=5;ft_patience=3;" + settings, Progress: io.Discard,
-			Train:     func(epoch int) iter.Seq[*data.Batch] { return ds.Batches(0, 120, 16, true, 2, epoch) },
-			TrainOnce: ds.Batches(0, 120, 16, false, 0, 0), Test: ds.Batches(120, 160, 16, false, 0, 0), Dir: dir})
+			Train:     func(epoch int) iter.Seq[*data.Batch] { return ds.Batches(0, 96, 16, true, 2, epoch) },
+			TrainOnce: ds.Batches(0, 96, 16, false, 0, 0), Val: ds.Batches(96, 120, 16, false, 0, 0),
+			Test: ds.Batches(120, 160, 16, false, 0, 0), Dir: dir})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return res
 	}
 	early := probe(filepath.Join(t.TempDir(), "early"), "ft_max_epochs=60")
-	tr := early.Train
-	// 120 samples, 24 held out: 96 in 6 steps per epoch.
+	tr, sel := early.Train, early.Selection
+	// 96 training samples: 6 steps per epoch.
 	epochs := len(tr.Losses) / 6
-	t.Logf("stopped after %d epochs, kept epoch %d (%s %.4f)", epochs, tr.BestEpoch, tr.BestMetric, tr.BestScore)
-	if tr.BestEpoch < 1 || tr.BestMetric == "" || len(tr.Losses)%6 != 0 {
-		t.Fatalf("best epoch %d metric %q after %d steps", tr.BestEpoch, tr.BestMetric, len(tr.Losses))
+	t.Logf("stopped after %d epochs, kept epoch %d (%s %.4f)", epochs, sel.BestEpoch, sel.Metric, sel.Score)
+	if sel.BestEpoch < 1 || sel.Metric == "" || len(tr.Losses)%6 != 0 || sel.Epochs != epochs {
+		t.Fatalf("best epoch %d metric %q after %d steps, %d epochs recorded", sel.BestEpoch, sel.Metric, len(tr.Losses), sel.Epochs)
 	}
-	if epochs >= 60 || epochs != tr.BestEpoch+3 {
-		t.Fatalf("stopped after %d epochs with the best at %d: want best + patience (3), before the cap", epochs, tr.BestEpoch)
+	if epochs >= 60 || epochs != sel.BestEpoch+3 || !sel.Stopped || sel.StillImproving() {
+		t.Fatalf("stopped after %d epochs with the best at %d (stopped %v): want best + patience (3), before the cap", epochs, sel.BestEpoch, sel.Stopped)
 	}
 	// Training exactly that many epochs and keeping the best gives the same head.
 	fixed := probe(filepath.Join(t.TempDir(), "fixed"), fmt.Sprintf("epochs=%d", epochs))
 	// Resuming: first part of the epochs, then the rest in the same directory.
 	dir := filepath.Join(t.TempDir(), "resumed")
-	probe(dir, fmt.Sprintf("epochs=%d", tr.BestEpoch-1+1))
+	probe(dir, fmt.Sprintf("epochs=%d", sel.BestEpoch))
 	resumed := probe(dir, fmt.Sprintf("epochs=%d", epochs))
 	for _, other := range []*Result{fixed, resumed} {
-		if other.Train.BestEpoch != tr.BestEpoch {
-			t.Fatalf("best epoch %d, want %d", other.Train.BestEpoch, tr.BestEpoch)
+		if other.Selection.BestEpoch != sel.BestEpoch {
+			t.Fatalf("best epoch %d, want %d", other.Selection.BestEpoch, sel.BestEpoch)
 		}
 		for i := range early.Probs {
 			for c := range early.Probs[i] {

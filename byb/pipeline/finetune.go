@@ -41,6 +41,7 @@ type FinetuneResult struct {
 	Task       string
 	NumClasses int
 	Train      int // labeled finetune samples
+	Validation int // of which held out to choose the epoch (0: none, the last epoch is kept)
 	Test       int // labeled test samples
 	Metrics    metrics.Result
 	Result     *finetune.Result
@@ -89,8 +90,12 @@ func Finetune(o FinetuneOptions) (*FinetuneResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	batchSize := min(context.GetParamOr(ctx, train.ParamBatchSize, 64), ft.Len())
 	seed := int64(context.GetParamOr(ctx, train.ParamSeed, 0))
+	// The validation part that chooses the epoch: the same users for every row of a task
+	// with one seed, frozen or not.
+	fitIdx, valIdx := finetune.ValidationSplit(ft.Labels[taskIdx], context.GetParamOr(ctx, finetune.ParamVal, 0.2), uint64(seed))
+	fit := ft.Subset(fitIdx)
+	batchSize := min(context.GetParamOr(ctx, train.ParamBatchSize, 64), fit.Len())
 	windows := seq.Windows(ft.Split.Obs)
 	if tw := seq.Windows(test.Split.Obs); tw != windows {
 		return nil, fmt.Errorf("finetune window (%d) and test window (%d) differ in length", windows, tw)
@@ -98,15 +103,20 @@ func Finetune(o FinetuneOptions) (*FinetuneResult, error) {
 	// The finetuning run records every parameter of its own context: give it the sequence
 	// settings as resolved here (n from the pretrained run or the data), not their defaults.
 	settings += fmt.Sprintf(";%s=%d;%s=%s", ParamMaxLen, seq.MaxLen, ParamDT1, context.GetParamOr(ctx, ParamDT1, "day"))
+	var val iter.Seq[*data.Batch]
+	if valIdx != nil {
+		val = ds.Batches(ft.Subset(valIdx), seq, batchSize, taskIdx, -1, 0, false)
+	}
 	res, err := finetune.Run(finetune.Options{
 		Backend: o.Backend, Run: o.Run, Dir: o.Out, Init: o.Init, Freeze: o.Freeze, Settings: settings,
 		NumClasses: task.NumClasses(), Vocab: ds.Meta.VocabSizes(), Windows: windows,
 		Train: func(epoch int) iter.Seq[*data.Batch] {
-			return ds.Batches(ft, seq, batchSize, taskIdx, seed, epoch, true)
+			return ds.Batches(fit, seq, batchSize, taskIdx, seed, epoch, true)
 		},
-		TrainOnce:     ds.Batches(ft, seq, batchSize, taskIdx, -1, 0, false),
+		TrainOnce:     ds.Batches(fit, seq, batchSize, taskIdx, -1, 0, false),
+		Val:           val,
 		Test:          ds.Batches(test, seq, batchSize, taskIdx, -1, 0, false),
-		StepsPerEpoch: ft.Len() / batchSize,
+		StepsPerEpoch: fit.Len() / batchSize,
 		Progress:      o.Progress,
 		// E depends on the encoder (the run), the data and the sequence settings, all in
 		// settings as resolved here; not on the task.
@@ -115,7 +125,7 @@ func Finetune(o FinetuneOptions) (*FinetuneResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &FinetuneResult{Task: o.Task, NumClasses: task.NumClasses(), Train: ft.Len(), Test: test.Len(),
+	return &FinetuneResult{Task: o.Task, NumClasses: task.NumClasses(), Train: ft.Len(), Validation: len(valIdx), Test: test.Len(),
 		Metrics: res.Metrics, Result: res}, nil
 }
 

@@ -15,6 +15,7 @@ type progress struct {
 	start   time.Time
 	samples int
 	w       io.Writer
+	status  func() string
 }
 
 func newProgress(opts Options, total, done int64) *progress {
@@ -42,7 +43,7 @@ func newProgress(opts Options, total, done int64) *progress {
 	if done > 0 && total > 0 {
 		_ = bar.Set64(done)
 	}
-	return &progress{bar: bar, start: time.Now(), w: w}
+	return &progress{bar: bar, start: time.Now(), w: w, status: opts.Status}
 }
 
 func (p *progress) step(loss float64, batch int) {
@@ -51,7 +52,13 @@ func (p *progress) step(loss float64, batch int) {
 	}
 	p.samples += batch
 	rate := float64(p.samples) / time.Since(p.start).Seconds()
-	p.bar.Describe(fmt.Sprintf("loss %.4f  %.1f samples/s", loss, rate))
+	text := fmt.Sprintf("loss %.4f  %.1f samples/s", loss, rate)
+	if p.status != nil {
+		if s := p.status(); s != "" {
+			text += "  " + s
+		}
+	}
+	p.bar.Describe(text)
 	_ = p.bar.Add(1)
 }
 
@@ -67,5 +74,18 @@ func (p *progress) abort() {
 	if p.bar != nil {
 		_ = p.bar.Exit()
 		_, _ = fmt.Fprintln(p.w)
+	}
+}
+
+// joinStatus is a status function showing both a's and b's text (either may be nil).
+func joinStatus(a, b func() string) func() string {
+	if a == nil {
+		return b
+	}
+	return func() string {
+		if s := a(); s != "" {
+			return s + "  " + b()
+		}
+		return b()
 	}
 }

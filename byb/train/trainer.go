@@ -56,6 +56,15 @@ type Options struct {
 	// see parallel.go); the batch size must be a multiple of it. A checkpoint written on any
 	// number of devices resumes on any other.
 	Devices int
+	// AfterEpoch, if set, is called after every whole epoch (0-based) with the global step:
+	// finetuning scores its validation part there. Stop, if set, is asked with the budget
+	// whether the run is over (early stopping); a checkpoint then holds whatever state
+	// AfterEpoch kept in the context.
+	AfterEpoch func(epoch int, step int64) error
+	Stop       func() bool
+	// Status, if set, is added to the progress bar after every step (finetuning: the epoch
+	// kept so far).
+	Status func() string
 }
 
 // Result of Train.
@@ -66,11 +75,8 @@ type Result struct {
 	Resumed    bool      // whether the run started from a checkpoint
 	Samples    int       // sequences seen by this call
 	Seconds    float64   // wall time of this call's steps (compilation included)
-	// Runs that select an epoch on a validation set (the frozen probe): the epoch kept and its
-	// validation score under BestMetric (0 / "" without validation).
-	BestEpoch  int
-	BestScore  float64
-	BestMetric string
+	// TotalSeconds is the run's training time, with that of the runs it resumed.
+	TotalSeconds float64
 	// Devices the steps ran on (the outputs came back from each).
 	Devices int
 }
@@ -99,11 +105,15 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 		return nil, err
 	}
 	if opts.Dir != "" {
-		if err := markFinished(opts.Dir, false, optimizers.GetGlobalStep(ctx)); err != nil {
+		if err := markFinished(opts.Dir, false, optimizers.GetGlobalStep(ctx), restoredSeconds(ctx)); err != nil {
 			return nil, err
 		}
 	}
 
+	budget, err := budgetOf(ctx)
+	if err != nil {
+		return nil, err
+	}
 	every := int64(context.GetParamOr(ctx, ParamCheckpointEvery, 500))
 	diagEvery := int64(context.GetParamOr(ctx, ParamDiagEvery, 10))
 	seed := uint64(context.GetParamOr(ctx, ParamSeed, 0))
@@ -123,6 +133,14 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 	globalStep := optimizers.GetGlobalStep(ctx)
 
 	res := &Result{Resumed: resumed, FirstStep: globalStep + 1, GlobalStep: globalStep}
+	// The time budget counts from here: the first step's compilation is part of a run's cost.
+	start, before := time.Now(), restoredSeconds(ctx)
+	elapsed := func() time.Duration { return before + time.Since(start) }
+	if budget.time > 0 {
+		opts.Status = joinStatus(opts.Status, func() string {
+			return fmt.Sprintf("%s left", max(0, budget.time-elapsed()).Round(time.Second))
+		})
+	}
 	bar := newProgress(opts, total, globalStep)
 	save := func(at Position) error {
 		if ckpt == nil {
@@ -130,21 +148,24 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 		}
 		epochVar.MustSetValue(tensors.FromScalar(int64(at.Epoch)))
 		batchVar.MustSetValue(tensors.FromScalar(int64(at.Batch)))
+		secondsVar(ctx).MustSetValue(tensors.FromScalar(elapsed().Seconds()))
 		if err := ckpt.Save(); err != nil {
 			return fmt.Errorf("saving checkpoint: %w", err)
 		}
 		return nil
 	}
 
-	start := time.Now()
 	compiled := false
 	var parallel *dataParallel
 	// With a step budget the epochs are as many as the steps need; without one, the epochs
 	// run, and then more of them until min_steps steps are done.
+	done := func(epochsDone int, globalStep int64) bool {
+		return opts.Stop != nil && opts.Stop() || budget.done(epochsDone, globalStep, elapsed())
+	}
 	loop := Loop[*data.Batch]{
 		Batches: batches,
 		Tracker: run,
-		Done:    doneAt(ctx),
+		Done:    done,
 		Step: func(b *data.Batch, at int64) (float64, int, error) {
 			inputs, err := step.Inputs(b, seed, at)
 			if err != nil {
@@ -192,6 +213,9 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 		// and checkpoint_every already bounds the work an interruption loses.
 		AfterEpoch: func(epoch int, at int64) error {
 			_ = run.LogMetric("epoch", float64(epoch+1), at)
+			if opts.AfterEpoch != nil {
+				return opts.AfterEpoch(epoch, at)
+			}
 			return nil
 		},
 	}
@@ -211,13 +235,14 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 		}
 	}
 	if opts.Dir != "" {
-		if err := markFinished(opts.Dir, true, globalStep); err != nil {
+		if err := markFinished(opts.Dir, true, globalStep, elapsed()); err != nil {
 			return nil, err
 		}
 	}
 	bar.finish()
 	res.GlobalStep = globalStep
 	res.Seconds = time.Since(start).Seconds()
+	res.TotalSeconds = elapsed().Seconds()
 	if res.Seconds > 0 {
 		_ = run.LogMetric("samples_per_s", float64(res.Samples)/res.Seconds, globalStep)
 	}
@@ -228,28 +253,15 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 }
 
 // markFinished records in config.json whether the run in dir has trained to the end of its
-// budget, so that a finetuning from it can tell a finished pretraining from an interrupted one.
-func markFinished(dir string, finished bool, step int64) error {
+// budget, so that a finetuning from it can tell a finished pretraining from an interrupted one,
+// with the steps and training time it had then.
+func markFinished(dir string, finished bool, step int64, elapsed time.Duration) error {
 	cfg, err := ReadConfig(dir)
 	if err != nil {
 		return err
 	}
-	cfg.Finished, cfg.StepsDone = &finished, step
+	cfg.Finished, cfg.StepsDone, cfg.TrainSeconds = &finished, step, elapsed.Seconds()
 	return WriteConfig(dir, cfg)
-}
-
-// doneAt is the end of a run under ctx's budget: with a step budget, when the steps are
-// done; without one, after the epochs and at least min_steps steps.
-func doneAt(ctx *context.Context) func(epochsDone int, globalStep int64) bool {
-	epochs := context.GetParamOr(ctx, ParamEpochs, 2)
-	steps := int64(context.GetParamOr(ctx, ParamSteps, 0))
-	minSteps := int64(context.GetParamOr(ctx, ParamMinSteps, 0))
-	return func(epochsDone int, globalStep int64) bool {
-		if steps > 0 {
-			return globalStep >= steps
-		}
-		return epochsDone >= epochs && globalStep >= minSteps
-	}
 }
 
 // positionVars are the variables that hold where in its data a run is (see Position).
@@ -318,8 +330,13 @@ func Setup(ctx *context.Context, opts Options, run tracking.Run) (ckpt *checkpoi
 	// which also calls Setup, has its own.
 	if resumed && opts.StepsPerEpoch > 0 {
 		epoch, _ := RestoredPosition(ctx)
-		if step := optimizers.GetGlobalStep(ctx); doneAt(ctx)(epoch, step) {
-			return nil, false, fmt.Errorf("%s holds a finished run (%d steps): there is nothing to train with these settings; raise steps, epochs or min_steps to train it further, or pass another --out", opts.Dir, step)
+		b, err := budgetOf(ctx)
+		if err != nil {
+			return nil, false, err
+		}
+		if step := optimizers.GetGlobalStep(ctx); b.done(epoch, step, restoredSeconds(ctx)) {
+			return nil, false, fmt.Errorf("%s holds a finished run (%d steps, %s of training; its budget: %s): there is nothing to train with these settings; raise steps, epochs, min_steps or time_budget to train it further, or pass another --out",
+				opts.Dir, step, restoredSeconds(ctx).Round(time.Second), b)
 		}
 	}
 	// The seed drives the initialisation (GoMLX's initializers_seed) unless that is set.
@@ -342,11 +359,14 @@ func Setup(ctx *context.Context, opts Options, run tracking.Run) (ckpt *checkpoi
 }
 
 // TotalSteps is the number of optimizer steps a run makes: steps when set (whatever epochs
-// is), else epochs × stepsPerEpoch raised to min_steps; 0 = unknown (epochs without a known
-// epoch length and no min_steps).
+// is), else epochs × stepsPerEpoch raised to min_steps; 0 = unknown (a time budget without
+// steps, or epochs without a known epoch length and no min_steps).
 func TotalSteps(ctx *context.Context, stepsPerEpoch int) int64 {
 	if steps := int64(context.GetParamOr(ctx, ParamSteps, 0)); steps > 0 {
 		return steps
+	}
+	if context.GetParamOr(ctx, ParamTimeBudget, "") != "" {
+		return 0
 	}
 	minSteps := int64(context.GetParamOr(ctx, ParamMinSteps, 0))
 	if stepsPerEpoch <= 0 {

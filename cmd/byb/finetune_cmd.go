@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/byb-dev/byb/byb/finetune"
 	"github.com/byb-dev/byb/byb/metrics"
 	"github.com/byb-dev/byb/byb/params"
 
@@ -31,10 +32,15 @@ standardised with the training samples' mean and std, and the head trains on it,
 epochs cost little. Without --freeze the encoder is trained too (BYB(unfreeze)). --init none
 trains from scratch: without --freeze that is the paper's Supervised baseline. Pretraining's optimizer state is not carried over.
 
-epochs=0 (the default): the frozen head trains until its validation score stops improving
-and keeps its best epoch; unfrozen finetuning trains 2 epochs. protocol=paper is the paper's
-protocol for millions of labelled users: one epoch at batch 512 and learning_rate 1e-4, no
-validation part.
+Every row is trained to its best: ft_val (0.2) of the labelled finetune users are held out,
+the model is scored on them after every epoch, and the test split is scored with the weights
+of the best epoch. With epochs=0 (the default) training stops once that score has not
+improved for ft_patience (10) epochs for the frozen head, ft_unfrozen_patience (5) for
+unfrozen finetuning and Supervised, or at the cap (ft_max_epochs 200, ft_unfrozen_max_epochs
+50); epochs=N trains N and still keeps the best. The result says how many epochs ran, which
+one was kept, and whether it was still improving when the run ended. protocol=paper is the
+paper's protocol for millions of labelled users: one epoch at batch 512 and learning_rate
+1e-4, no validation part, the last weights.
 
 Hyper-parameters (--set "name=value;..."), with their finetuning defaults; from scratch the
 encoder's too:
@@ -74,12 +80,36 @@ encoder's too:
 	if err := finish(err); err != nil {
 		return err
 	}
+	sel := res.Result.Selection
 	if cf.json {
+		selection := map[string]any{"validated": sel.Validated, "epochs": sel.Epochs, "best_epoch": sel.BestEpoch,
+			"steps": res.Result.Train.GlobalStep, "stopped_early": sel.Stopped, "still_improving": sel.StillImproving()}
+		if sel.Validated {
+			selection["val_metric"], selection["val_best"] = sel.Metric, sel.Score
+		}
 		return emitJSON(map[string]any{"run_id": run.ID(), "task": res.Task, "classes": res.NumClasses,
-			"train_samples": res.Train, "test_samples": res.Test, "metrics": res.Metrics, "engine": info})
+			"train_samples": res.Train, "validation_samples": res.Validation, "test_samples": res.Test,
+			"metrics": res.Metrics, "selection": selection, "engine": info})
 	}
-	fmt.Printf("task %s (%d classes, %d train / %d test samples): %s\nrun %s\n", res.Task, res.NumClasses, res.Train, res.Test, metricsText(res.Metrics), run.ID())
+	fmt.Printf("task %s (%d classes, %d train / %d test samples): %s\n%s\nrun %s\n", res.Task, res.NumClasses, res.Train, res.Test,
+		metricsText(res.Metrics), selectionText(sel, res.Validation, res.Result.Train.GlobalStep), run.ID())
 	return nil
+}
+
+// selectionText says which epoch the test scores are from and why.
+func selectionText(sel finetune.Selection, valSamples int, steps int64) string {
+	if !sel.Validated {
+		return fmt.Sprintf("trained %d epoch(s), %d steps; scored the last epoch (no validation part)", sel.Epochs, steps)
+	}
+	why := "the epoch cap or epochs=N ended it"
+	switch {
+	case sel.Stopped:
+		why = fmt.Sprintf("no better validation score for %d epochs after it", sel.Patience)
+	case sel.StillImproving():
+		why = "still improving when it ended: raise the epoch cap (ft_max_epochs or ft_unfrozen_max_epochs) or epochs"
+	}
+	return fmt.Sprintf("trained %d epoch(s), %d steps; scored epoch %d, the best on %d validation samples (%s %.4f; %s)",
+		sel.Epochs, steps, sel.BestEpoch, valSamples, sel.Metric, sel.Score, why)
 }
 
 // metricsText is "name=value ..." of test metrics, in name order.
