@@ -33,6 +33,10 @@ type Config struct {
 	// Methods are the pretraining methods whose rows run (default: every one); the rows of
 	// the others say "not run".
 	Methods []string
+	// Budget is every pretraining's budget, the same for every method: "steps=N" (equal
+	// optimizer steps) or "time=DURATION" (equal wall-clock time on this machine, so that a
+	// faster method trains more); "" = the scale's (see scaleBudget).
+	Budget string
 	// PretrainSettings ("name=value;...") are added to every pretraining run's budget, the
 	// same for every method (a smaller shared budget for a quick comparison).
 	PretrainSettings string

@@ -1,7 +1,6 @@
 package experiments
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -23,15 +22,14 @@ type pretrainedFigure struct {
 }
 
 func newPretrainedFigure(c Config, name string) (*pretrainedFigure, error) {
-	budget, ok := tableBudget(c)
-	if !ok {
-		return nil, fmt.Errorf("unknown scale %q (ci, small, paper)", c.Scale)
+	budget, err := tableBudget(c)
+	if err != nil {
+		return nil, err
 	}
 	f := &pretrainedFigure{name: name, budget: budget, out: filepath.Join(c.Out, name+"-"+c.Scale), start: time.Now()}
 	if err := os.MkdirAll(f.out, 0o755); err != nil {
 		return nil, err
 	}
-	var err error
 	f.tr, err = newTracker(c, name, map[string]string{"scale": c.Scale, "pretrain_settings": budget.pretrain, "finetune_settings": budget.finetune})
 	if err != nil {
 		return nil, err

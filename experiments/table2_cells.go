@@ -21,28 +21,31 @@ func cellPath(out, dataset, row, task string, seed int, key string) string {
 	return filepath.Join(out, "cells", dataset, name)
 }
 
+// cellFile is one finished cell: its test AUROC and how its finetuning was trained (none for
+// the bag-of-IDs, and in cells kept by a byb that did not record it).
 type cellFile struct {
 	AUROC float64 `json:"auroc"`
+	finetuneInfo
 }
 
-func readCell(path string) (float64, bool) {
+func readCell(path string) (cellFile, bool) {
+	var c cellFile
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return 0, false
+		return c, false
 	}
-	var c cellFile
 	if json.Unmarshal(b, &c) != nil {
-		return 0, false
+		return c, false
 	}
-	return c.AUROC, true
+	return c, true
 }
 
-// writeCell keeps a cell's value, atomically: a half-written file must not pass for a cell.
-func writeCell(path string, auroc float64) error {
+// writeCell keeps a cell, atomically: a half-written file must not pass for a cell.
+func writeCell(path string, c cellFile) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	b, _ := json.Marshal(cellFile{AUROC: auroc})
+	b, _ := json.Marshal(c)
 	return writeAtomic(path, b)
 }
 

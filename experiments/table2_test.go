@@ -128,18 +128,31 @@ func TestTable2Filters(t *testing.T) {
 	}
 }
 
-// At the CPU scales every row gets the shared table budget, and --pretrain-set and
+// At the CPU scales every row gets the shared table budget; --budget, then --pretrain-set and
 // --finetune-set come after it, so that they override it.
 func TestTable2BudgetIsSharedAndOverridable(t *testing.T) {
-	b, ok := tableBudget(Config{Scale: "small", PretrainSettings: "max_len=0", FinetuneSettings: "epochs=2"})
-	if !ok {
-		t.Fatal("no budget for the small scale")
+	b, err := tableBudget(Config{Scale: "small", PretrainSettings: "max_len=0", FinetuneSettings: "epochs=2"})
+	if err != nil {
+		t.Fatal(err)
 	}
 	if !strings.HasPrefix(b.pretrain, cpuTableBudget.pretrain) || !strings.HasSuffix(b.pretrain, ";max_len=0") {
 		t.Errorf("pretrain settings %q: want the table budget %q, then the user's", b.pretrain, cpuTableBudget.pretrain)
 	}
-	if !strings.HasSuffix(b.finetune, ";epochs=2") || !strings.HasSuffix(b.probe, "epochs=2") {
+	if !strings.HasSuffix(b.finetune, "epochs=2") || !strings.HasSuffix(b.probe, "epochs=2") {
 		t.Errorf("finetune %q, probe %q: want the user's epochs=2 last", b.finetune, b.probe)
+	}
+	// --budget: equal steps, or equal time with no step count, between the scale's budget and
+	// --pretrain-set.
+	for budget, want := range map[string]string{"steps=900": ";steps=900;time_budget=;max_len=0", "time=3m": ";steps=0;time_budget=3m0s;max_len=0"} {
+		b, err := tableBudget(Config{Scale: "small", Budget: budget, PretrainSettings: "max_len=0"})
+		if err != nil || !strings.HasPrefix(b.pretrain, cpuTableBudget.pretrain) || !strings.HasSuffix(b.pretrain, want) {
+			t.Errorf("--budget %s: pretrain settings %q (err %v), want the scale's, then %q", budget, b.pretrain, err, want)
+		}
+	}
+	for _, bad := range []string{"steps=0", "steps=ten", "time=3", "time=-1m", "epochs=3", "600"} {
+		if _, err := tableBudget(Config{Scale: "small", Budget: bad}); err == nil || !strings.Contains(err.Error(), "steps=N") {
+			t.Errorf("--budget %q: err %v, want one naming the two forms", bad, err)
+		}
 	}
 	if p, _ := tableBudget(Config{Scale: "paper"}); !strings.Contains(p.pretrain, "protocol=paper") || !strings.Contains(p.finetune, "protocol=paper") {
 		t.Errorf("paper scale %+v: want the paper's protocol", p)

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -160,26 +161,58 @@ func (b scaleBudget) finetuneSettings(row tableRow) string {
 	return b.finetune
 }
 
-// cellResult is one cell's values over seeds.
+// cellResult is one cell's values over seeds, with how each seed's model was trained: train
+// for a finetuned row (not the bag-of-IDs), pre for a row with a pretraining.
 type cellResult struct {
 	values  []float64
+	train   []finetuneInfo
+	pre     []pretrainInfo
 	skipped string // why the cell is empty
 }
 
-// tableBudget is the scale's budget with the run's --pretrain-set and --finetune-set.
-func tableBudget(c Config) (scaleBudget, bool) {
+// tableBudget is the scale's budget with the run's --budget, --pretrain-set and
+// --finetune-set, in that order (the later wins).
+func tableBudget(c Config) (scaleBudget, error) {
 	b, ok := budgets[c.Scale]
-	b.pretrain = joinSettings(b.pretrain, c.PretrainSettings)
+	if !ok {
+		return b, fmt.Errorf("unknown scale %q (ci, small, paper)", c.Scale)
+	}
+	pre, err := BudgetSettings(c.Budget)
+	if err != nil {
+		return b, err
+	}
+	b.pretrain = joinSettings(joinSettings(b.pretrain, pre), c.PretrainSettings)
 	b.probe = joinSettings(b.probe, c.FinetuneSettings)
 	b.finetune = joinSettings(b.finetune, c.FinetuneSettings)
-	return b, ok
+	return b, nil
+}
+
+// BudgetSettings turns a --budget value into pretraining settings: "steps=N" trains exactly N
+// optimizer steps, "time=DURATION" (90s, 5m, 1h) trains for that much wall-clock time,
+// compilation included, however many steps that is; "" adds nothing.
+func BudgetSettings(budget string) (string, error) {
+	if budget == "" {
+		return "", nil
+	}
+	kind, value, _ := strings.Cut(budget, "=")
+	switch strings.TrimSpace(kind) {
+	case "steps":
+		if n, err := strconv.Atoi(strings.TrimSpace(value)); err == nil && n > 0 {
+			return fmt.Sprintf("steps=%d;time_budget=", n), nil
+		}
+	case "time":
+		if d, err := time.ParseDuration(strings.TrimSpace(value)); err == nil && d > 0 {
+			return fmt.Sprintf("steps=0;time_budget=%s", d), nil
+		}
+	}
+	return "", fmt.Errorf("--budget %q: want steps=N (equal optimizer steps for every method, e.g. steps=600) or time=DURATION (equal wall-clock time, e.g. time=3m)", budget)
 }
 
 // runTable runs spec at c's scale: every seed of every data set, then the files.
 func runTable(spec *tableSpec, c Config) (*Report, error) {
-	budget, ok := tableBudget(c)
-	if !ok {
-		return nil, fmt.Errorf("unknown scale %q (ci, small, paper)", c.Scale)
+	budget, err := tableBudget(c)
+	if err != nil {
+		return nil, err
 	}
 	c.Seeds = c.seedCount()
 	sets, err := tableDatasets(spec, c)
@@ -301,7 +334,8 @@ func tableSeed(spec *tableSpec, c Config, tr *tracker, budget scaleBudget, d tab
 	res map[string]map[string]*cellResult, prog *cellProgress) (map[string]string, error) {
 	preset, dataDir, tasks := d.name, d.dir, d.tasks
 	pretrained := map[string]string{} // pretrainKey → run dir
-	maxLen := 0                       // n of the pretraining runs (all see the same data)
+	preInfo := map[string]pretrainInfo{}
+	maxLen := 0 // n of the pretraining runs (all see the same data)
 	for _, row := range spec.rows {
 		key := row.pretrainKey()
 		if key == "" || pretrained[key] != "" {
@@ -320,6 +354,11 @@ func tableSeed(spec *tableSpec, c Config, tr *tracker, budget scaleBudget, d tab
 			return nil, err
 		}
 		pretrained[key], maxLen = dir, n
+		preInfo[key] = readPretrainInfo(dir)
+		if cv := preInfo[key].Convergence; cv.Undertrained() {
+			c.logf("[%s] %s seed %d: the %s pretraining is still learning: its loss fell by %.1f%% of its decrease in its last tenth of steps; its cells are marked %s (a larger budget: --budget)",
+				spec.name, preset, seed, what, 100*cv.TailDrop, markUndertrained)
+		}
 	}
 	// The frozen rows probe each encoder on every task; E is computed for the first task and
 	// reused for the others (the tasks share their samples' behaviors, not their labels).
@@ -388,9 +427,18 @@ func tableSeed(spec *tableSpec, c Config, tr *tracker, budget scaleBudget, d tab
 				cellSeed, key = 0, likeSettings+"|"+seedless+"|"+dataDir
 			}
 			cached := cellPath(out, preset, row.Key, task, cellSeed, key)
-			if v, ok := readCell(cached); ok {
-				cell.values = append(cell.values, v)
-				prog.done(fmt.Sprintf("%s seed %d: %s on %s: test AUROC %.4f (cached)", preset, seed, row.Label, task, v))
+			keep := func(f cellFile) {
+				cell.values = append(cell.values, f.AUROC)
+				if !row.Bag {
+					cell.train = append(cell.train, f.finetuneInfo)
+				}
+				if row.Method != "" {
+					cell.pre = append(cell.pre, preInfo[row.pretrainKey()])
+				}
+			}
+			if f, ok := readCell(cached); ok {
+				keep(f)
+				prog.done(fmt.Sprintf("%s seed %d: %s on %s: test AUROC %.4f (cached)", preset, seed, row.Label, task, f.AUROC))
 				continue
 			}
 			c.logf("[%s] %s seed %d: %s on %s", spec.name, preset, seed, row.Label, task)
@@ -405,6 +453,7 @@ func tableSeed(spec *tableSpec, c Config, tr *tracker, budget scaleBudget, d tab
 				return nil, err
 			}
 			var m metrics.Result
+			var info finetuneInfo
 			if row.Bag {
 				// The same sequences as the encoders see (max_len of the pretraining runs);
 				// the regression itself has no seed, so its seeds repeat one number.
@@ -416,17 +465,18 @@ func tableSeed(spec *tableSpec, c Config, tr *tracker, budget scaleBudget, d tab
 				var r *pipeline.FinetuneResult
 				if r, err = pipeline.Finetune(pipeline.FinetuneOptions{Data: dataDir, Init: initDir, Like: like, Task: task, Freeze: row.Freeze,
 					Settings: settings, Backend: c.Backend, Run: child.run, Progress: c.progress(), ECache: probeE}); err == nil {
-					m = r.Metrics
+					m, info = r.Metrics, finetuneInfoOf(r.Result)
 				}
 			}
 			if err := child.finish(err); err != nil {
 				return nil, fmt.Errorf("%s on %s/%s: %w", row.Label, preset, task, err)
 			}
-			cell.values = append(cell.values, headline(m))
-			if err := writeCell(cached, headline(m)); err != nil {
+			f := cellFile{AUROC: headline(m), finetuneInfo: info}
+			keep(f)
+			if err := writeCell(cached, f); err != nil {
 				return nil, err
 			}
-			prog.done(fmt.Sprintf("%s seed %d: %s on %s: test AUROC %.4f", preset, seed, row.Label, task, headline(m)))
+			prog.done(fmt.Sprintf("%s seed %d: %s on %s: test AUROC %.4f%s", preset, seed, row.Label, task, f.AUROC, trainedText(info)))
 		}
 	}
 	return pretrained, nil
@@ -482,7 +532,7 @@ func tableMarkdown(spec *tableSpec, c Config, sets []tableData, res map[string]m
 		fmt.Fprintf(&b, " Imported data: %s, with its own tasks (no paper numbers).", strings.Join(imported, ", "))
 	}
 	b.WriteString("\n\n")
-	if budget, ok := tableBudget(c); ok {
+	if budget, err := tableBudget(c); err == nil {
 		fmt.Fprintf(&b, "Training, the same for every method: pretraining %s; frozen rows (a head on standardised, cached E, its epoch chosen on a validation part) %s; unfrozen rows and Supervised %s.\n\n",
 			settingsText(budget.pretrain), settingsText(budget.probe), settingsText(budget.finetune))
 	}
@@ -508,11 +558,14 @@ func tableMarkdown(spec *tableSpec, c Config, sets []tableData, res map[string]m
 		b.WriteString("\n")
 		b.WriteString(spec.claims(preset, res[preset], tasks))
 		b.WriteString("\n")
+		b.WriteString(trainingSection(spec, res[preset], tasks))
+		b.WriteString("\n")
 		if notes[preset] != "" {
 			b.WriteString(notes[preset] + "\n")
 		}
 	}
-	legend := "**Bold**: best frozen pretrained model per task."
+	legend := "**Bold**: best frozen pretrained model per task. " + markUndertrained + ": the row's pretraining was still learning fast when its budget ended (for some seed); " +
+		markStillImproving + ": its finetuning was still improving on validation when it ended (for some seed): neither is the score of a model trained to its best."
 	skipped := skipReasons(res)
 	if skipped["not implemented"] {
 		legend += ` "not implemented": that baseline does not exist in byb yet.`
@@ -544,7 +597,7 @@ func formatCell(r *cellResult, row tableRow, task string, best string) string {
 	if row.Key == best {
 		cell = "**" + cell + "**"
 	}
-	return cell + paper
+	return cell + r.marks() + paper
 }
 
 // bestFrozen returns, per task, the key of the frozen pretrained row with the best mean.
@@ -592,7 +645,7 @@ func (spec *tableSpec) barRows() []barRow {
 
 func tableCSV(spec *tableSpec, sets []tableData, res map[string]map[string]map[string]*cellResult) string {
 	var b strings.Builder
-	b.WriteString("dataset,method,task,seed,auroc,paper\n")
+	b.WriteString("dataset,method,task,seed,auroc,paper,epochs,best_epoch,finetune_steps,still_improving,pretrain_steps,pretrain_seconds,pretrain_tail_drop,undertrained\n")
 	for _, d := range sets {
 		preset := d.name
 		for _, row := range spec.rows {
@@ -606,7 +659,22 @@ func tableCSV(spec *tableSpec, sets []tableData, res map[string]map[string]map[s
 					paper = fmt.Sprint(v)
 				}
 				for seed, v := range r.values {
-					fmt.Fprintf(&b, "%s,%s,%s,%d,%.6f,%s\n", preset, row.Key, task, seed, v, paper)
+					ft, pre := "", ",,,"
+					if seed < len(r.train) && r.train[seed].Epochs > 0 {
+						f := r.train[seed]
+						ft = fmt.Sprintf("%d,%d,%d,%v", f.Epochs, f.BestEpoch, f.Steps, f.StillImproving)
+					} else {
+						ft = ",,,"
+					}
+					if seed < len(r.pre) {
+						p := r.pre[seed]
+						drop := ""
+						if !math.IsNaN(p.Convergence.TailDrop) {
+							drop = fmt.Sprintf("%.4f", p.Convergence.TailDrop)
+						}
+						pre = fmt.Sprintf("%d,%.1f,%s,%v", p.Steps, p.Seconds, drop, p.Convergence.Undertrained())
+					}
+					fmt.Fprintf(&b, "%s,%s,%s,%d,%.6f,%s,%s,%s\n", preset, row.Key, task, seed, v, paper, ft, pre)
 				}
 			}
 		}
@@ -674,4 +742,17 @@ func pretrainOnce(c Config, tr *tracker, experiment, preset, dataDir, method, wh
 		return "", 0, fmt.Errorf("pretraining %s on %s: keeping its curves: %w", what, preset, err)
 	}
 	return dir, pre.MaxLen, nil
+}
+
+// trainedText is the end of a cell's progress line: how its finetuning was trained.
+func trainedText(f finetuneInfo) string {
+	switch {
+	case f.Epochs == 0:
+		return ""
+	case !f.Validated:
+		return fmt.Sprintf(" (%d epochs, the last kept)", f.Epochs)
+	case f.StillImproving:
+		return fmt.Sprintf(" (epoch %d of %d kept, still improving %s)", f.BestEpoch, f.Epochs, markStillImproving)
+	}
+	return fmt.Sprintf(" (epoch %d of %d kept)", f.BestEpoch, f.Epochs)
 }

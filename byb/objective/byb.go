@@ -20,6 +20,7 @@ const (
 	ParamPredictor = "byb_predictor" // 2-layer MLP predictor (Eq. 6) on, or E predicts the target directly
 	ParamLoss      = "byb_loss"      // "ce" (Eq. 10) or "mse" (Eq. 11)
 	ParamTau       = "byb_tau"       // softmax temperature τ of the CE loss: 0.1
+	ParamCEForm    = "byb_ce"        // which reading of the CE loss: target (default), literal (Eq. 10 as written) or algorithm1 (see losses.go)
 	ParamDT2       = "byb_dt2"       // prediction window ΔT2, in pooling windows (ΔT1 units): 1
 )
 
@@ -40,6 +41,7 @@ func init() {
 		params.Param{Name: ParamPredictor, Default: true, Help: "2-layer MLP predictor (Eq. 6); false: E predicts the target directly", Shape: true},
 		params.Param{Name: ParamLoss, Default: "ce", Help: "ce (Eq. 10) or mse (Eq. 11)"},
 		params.Param{Name: ParamTau, Default: 0.1, Help: "softmax temperature τ of the CE loss", Range: params.Positive},
+		params.Param{Name: ParamCEForm, Default: CETarget, Help: "the CE loss read as: target (−Σ p̄·log p̂, the peer's), literal (Eq. 10 as written: −Σ p̂·log p̄) or algorithm1 (the appendix's PyTorch: −Σ p̄·log softmax(p̂))"},
 		params.Param{Name: ParamDT2, Default: 1, Help: "prediction window ΔT2, in ΔT1 windows", Range: params.Positive},
 	)
 }
@@ -73,6 +75,7 @@ type BYB struct {
 	EMA, Predictor bool
 	Momentum, Tau  float64
 	LossKind       string // "ce" | "mse"
+	CEForm         string // CETarget | CELiteral | CEAlgorithm1 (losses.go)
 	DT2            int
 }
 
@@ -84,11 +87,14 @@ func NewBYB(ctx *context.Context) (*BYB, error) {
 		Momentum:  context.GetParamOr(ctx, ParamMomentum, 0.995),
 		Tau:       context.GetParamOr(ctx, ParamTau, 0.1),
 		LossKind:  context.GetParamOr(ctx, ParamLoss, "ce"),
+		CEForm:    context.GetParamOr(ctx, ParamCEForm, CETarget),
 		DT2:       context.GetParamOr(ctx, ParamDT2, 1),
 	}
 	switch {
 	case b.LossKind != "ce" && b.LossKind != "mse":
 		return nil, fmt.Errorf("byb: %s=%q: use ce or mse", ParamLoss, b.LossKind)
+	case b.CEForm != CETarget && b.CEForm != CELiteral && b.CEForm != CEAlgorithm1:
+		return nil, fmt.Errorf("byb: %s=%q: use %s, %s or %s", ParamCEForm, b.CEForm, CETarget, CELiteral, CEAlgorithm1)
 	case b.DT2 < 1:
 		return nil, fmt.Errorf("byb: %s=%d must be ≥ 1", ParamDT2, b.DT2)
 	case b.Tau <= 0:
@@ -146,7 +152,7 @@ func (b *BYB) PositionLoss(pred, target, valid *Node) *Node {
 	if b.LossKind == "mse" {
 		per = MeanSquaredError(pred, target)
 	} else {
-		per = SoftCrossEntropy(pred, target, b.Tau)
+		per = CrossEntropyForm(b.CEForm, pred, target, b.Tau)
 	}
 	return MaskedMean(per, valid)
 }

@@ -57,6 +57,50 @@ func TestLossesMatchHand(t *testing.T) {
 	}
 }
 
+// The three readings of the CE loss (byb_ce) on two 3-dim rows, by hand: with p̂ = softmax of
+// the prediction / τ and p̄ = softmax of the target / τ, target = −Σ p̄·log p̂, literal (Eq. 10
+// as written) = −Σ p̂·log p̄, algorithm1 (the appendix's PyTorch) = −Σ p̄·log softmax(p̂).
+func TestCrossEntropyFormsMatchHand(t *testing.T) {
+	pred := [][]float64{{0.1, -0.2, 0.3}, {1, 0, -1}}
+	target := [][]float64{{0.0, 0.5, -0.5}, {0.2, 0.2, 0.1}}
+	const tau = 0.1
+	want := map[string][2]float64{}
+	for r := range pred {
+		ph, pb := softmax(pred[r], tau), softmax(target[r], tau)
+		twice := softmax(ph, 1)
+		for i := range ph {
+			w := want[objective.CETarget]
+			w[r] -= pb[i] * math.Log(ph[i])
+			want[objective.CETarget] = w
+			w = want[objective.CELiteral]
+			w[r] -= ph[i] * math.Log(pb[i])
+			want[objective.CELiteral] = w
+			w = want[objective.CEAlgorithm1]
+			w[r] -= pb[i] * math.Log(twice[i])
+			want[objective.CEAlgorithm1] = w
+		}
+	}
+	// The three differ on these rows, so a form swapped for another fails.
+	if want[objective.CETarget] == want[objective.CELiteral] || want[objective.CETarget] == want[objective.CEAlgorithm1] {
+		t.Fatalf("hand values do not tell the forms apart: %v", want)
+	}
+	b := goBackend(t)
+	for _, form := range []string{objective.CETarget, objective.CELiteral, objective.CEAlgorithm1} {
+		got := MustExecOnce(b, func(p, q *Node) *Node { return objective.CrossEntropyForm(form, p, q, tau) }, pred, target).Value().([]float64)
+		for r := range 2 {
+			if math.Abs(got[r]-want[form][r]) > 1e-9 {
+				t.Errorf("%s row %d: %.12g, want %.12g", form, r, got[r], want[form][r])
+			}
+		}
+	}
+	// The BYB objective takes the form from byb_ce.
+	byb := &objective.BYB{LossKind: "ce", CEForm: objective.CELiteral, Tau: tau}
+	loss := MustExecOnce(b, func(p, q, v *Node) *Node { return byb.PositionLoss(p, q, v) }, [][][]float64{pred}, [][][]float64{target}, [][]float64{{1, 1}}).Value().(float64)
+	if w := (want[objective.CELiteral][0] + want[objective.CELiteral][1]) / 2; math.Abs(loss-w) > 1e-9 {
+		t.Errorf("BYB with byb_ce=literal: loss %.12g, want %.12g", loss, w)
+	}
+}
+
 // A masked position does not contribute: changing its target leaves the loss unchanged, and
 // the loss is the mean over valid positions only.
 func TestMaskedPrefixesDoNotContribute(t *testing.T) {

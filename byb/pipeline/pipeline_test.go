@@ -317,3 +317,33 @@ func TestResumeRefusals(t *testing.T) {
 		t.Errorf("--out at a folder of other files: %v", err)
 	}
 }
+
+// --budget time=: every method's pretraining trains until the same wall-clock time has gone
+// into its steps (without the steps that compile the model for a new batch shape) and stops
+// within 10% of it, however many steps that is; config.json records it.
+func TestTimeBudgetStopsEveryMethod(t *testing.T) {
+	eng := xlaOrSkip(t)
+	testenv.SkipShort(t, "six pretrainings of 10 s")
+	dataDir := ciTmall(t)
+	const budget = 10.0
+	for _, method := range []string{"byb", "nbp", "mbmv1", "mbmv2", "cts", "msdp"} {
+		dir := filepath.Join(t.TempDir(), method)
+		res, err := Pretrain(PretrainOptions{Data: dataDir, Method: method, Out: dir, Backend: eng.Backend, Engine: eng.Info, Progress: io.Discard,
+			Settings: fmt.Sprintf("d=16;layers=1;heads=2;ff=16;batch_size=16;max_len=64;checkpoint_every=0;time_budget=%gs", budget)})
+		if err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		took := res.Train.TrainSeconds
+		cfg, err := train.ReadConfig(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %d steps in %.2fs", method, res.Train.GlobalStep, took)
+		if took < budget || took > 1.1*budget {
+			t.Errorf("%s trained %.2fs on a %gs budget: want within 10%% above it", method, took, budget)
+		}
+		if res.Train.GlobalStep < 5 || cfg.StepsDone != res.Train.GlobalStep || cfg.TrainSeconds != took {
+			t.Errorf("%s: %d steps, config.json %d steps and %.2fs", method, res.Train.GlobalStep, cfg.StepsDone, cfg.TrainSeconds)
+		}
+	}
+}

@@ -9,10 +9,11 @@ import (
 )
 
 // budget is when a run under a context's hyper-parameters is over:
-//   - time_budget set: once that much wall-clock time has gone into its steps (compilation
-//     included, summed over resumed runs), or at `steps` if that comes first — the same
-//     time for every method makes a faster method train more, the paper's efficiency claim
-//     made concrete;
+//   - time_budget set: once that much training time has gone into its steps (wall-clock time
+//     without compiling: the first step and the first of every new batch shape are the
+//     engine's one-off cost; summed over resumed runs), or at `steps` if that comes first —
+//     the same time for every method makes a faster method train more, the paper's
+//     efficiency claim made concrete;
 //   - else steps set: after exactly that many steps;
 //   - else after the epochs, and at least min_steps steps.
 type budget struct {
@@ -62,8 +63,9 @@ func (b budget) String() string {
 	return fmt.Sprintf("%d epochs and at least %d steps", b.epochs, b.minSteps)
 }
 
-// stateSeconds is the wall-clock time a run's steps have taken so far, kept in the
-// checkpoint so that a resumed run's time budget counts the time before the interruption.
+// stateSeconds is the training time a run's steps have taken so far (Result.TrainSeconds),
+// kept in the checkpoint so that a resumed run's time budget counts the time before the
+// interruption.
 const stateSeconds = "seconds"
 
 func secondsVar(ctx *context.Context) *context.Variable {

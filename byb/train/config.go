@@ -31,7 +31,7 @@ const (
 	ParamSeed            = "seed"             // initialisation and shuffling seed
 	ParamCheckpointEvery = "checkpoint_every" // steps between checkpoints (and one at the end); 0 = only at the end
 	ParamDiagEvery       = "diag_every"       // steps between logged diagnostics (the objective's, and the spread and effective rank of E); 0 = none
-	ParamTimeBudget      = "time_budget"      // train for this much wall-clock time (a Go duration: 90s, 10m), whatever epochs and min_steps say; "" = none
+	ParamTimeBudget      = "time_budget"      // train for this much time (a Go duration: 90s, 10m; compilation excluded), whatever epochs and min_steps say; "" = none
 )
 
 // Protocols. The defaults ("auto") are a budget that learns on the data a user has: the
@@ -84,7 +84,7 @@ func init() {
 		params.Param{Name: ParamSeed, Default: 0, Help: "initialisation, shuffling and transform seed"},
 		params.Param{Name: ParamCheckpointEvery, Default: 500, Help: "steps between checkpoints; 0 = only at the end", Range: params.NonNegative},
 		params.Param{Name: ParamDiagEvery, Default: 10, Help: "steps between logged diagnostics; 0 = none", Range: params.NonNegative},
-		params.Param{Name: ParamTimeBudget, Default: "", Help: "train for this much wall-clock time, compilation included (90s, 10m, 1h30m), whatever epochs and min_steps say (steps, if set, still caps it); empty = no time budget"},
+		params.Param{Name: ParamTimeBudget, Default: "", Help: "train for this much wall-clock time (90s, 10m, 1h30m; the steps that compile the model for a new batch shape do not count), whatever epochs and min_steps say (steps, if set, still caps it); empty = no time budget"},
 	)
 }
 
@@ -105,7 +105,7 @@ type RunConfig struct {
 	// byb recorded it); StepsDone is the global step it had reached when that was written.
 	Finished  *bool `json:"finished,omitempty"`
 	StepsDone int64 `json:"steps_done,omitempty"`
-	// TrainSeconds is the wall-clock time its steps took, summed over resumed runs.
+	// TrainSeconds is its training time (Result.TrainSeconds), summed over resumed runs.
 	TrainSeconds float64 `json:"train_seconds,omitempty"`
 }
 
