@@ -12,6 +12,7 @@ package sweep
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -48,6 +49,12 @@ func (p Point) String() string {
 		parts[i] = s.Name + "=" + s.Value
 	}
 	return strings.Join(parts, ";")
+}
+
+// DirName is p as one directory name, "learning_rate=1e-3,batch_size=64": each point of a
+// sweep writes its own run directory, named so that a rerun of the sweep finds it again.
+func (p Point) DirName() string {
+	return strings.NewReplacer(";", ",", "/", "_", string(filepath.Separator), "_").Replace(p.String())
 }
 
 // Value is the value p gives name.

@@ -46,6 +46,9 @@ func TestGridOrderAndSpelling(t *testing.T) {
 	if n, _ := s.Size(); n != 6 {
 		t.Errorf("size %d, want 6", n)
 	}
+	if d := (Point{{"pretrain/learning_rate", "1e-4"}, {"batch_size", "32"}}).DirName(); d != "pretrain_learning_rate=1e-4,batch_size=32" {
+		t.Errorf("DirName %q", d)
+	}
 	if v, ok := g[3].Value("batch_size"); !ok || v != "64" {
 		t.Errorf("point 4 batch_size = %q, %v", v, ok)
 	}

@@ -8,18 +8,25 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"github.com/byb-dev/byb/byb/sweep"
 )
 
 // childArgs is the command line of one point: the user's command with the point's settings
-// merged into its --set (the point's values winning), the sweep's tracker and --json (to
-// read the run's ID). The flags go before the command's first flag rather than at the end:
-// the flag package stops at the first positional argument, and `baseline bag` has one
-// before its flags.
+// merged into its --set (the point's values winning), its --out DIR made DIR/POINT (an
+// existing run directory is resumed: the points must not resume one another), the sweep's
+// tracker and --json (to read the run's ID). The flags go before the command's first flag
+// rather than at the end: the flag package stops at the first positional argument, and
+// `baseline bag` has one before its flags.
 func childArgs(command []string, p sweep.Point, tracker string) []string {
 	base, rest := takeFlag(command, "set")
+	flags := []string{"--set", sweep.Merge(base, p)}
+	if out, rest2 := takeFlag(rest, "out"); out != "" {
+		rest, flags = rest2, append(flags, "--out", filepath.Join(out, p.DirName()))
+	}
+	flags = append(flags, "--tracking", tracker, "--json")
 	at := len(rest)
 	for i, a := range rest {
 		if strings.HasPrefix(a, "-") {
@@ -28,7 +35,7 @@ func childArgs(command []string, p sweep.Point, tracker string) []string {
 		}
 	}
 	out := append([]string{}, rest[:at]...)
-	out = append(out, "--set", sweep.Merge(base, p), "--tracking", tracker, "--json")
+	out = append(out, flags...)
 	return append(out, rest[at:]...)
 }
 

@@ -41,7 +41,9 @@ the tracker holds for its run: val_best, the default, is what finetune logs, the
 score of the epoch it kept. The metric must be measured on validation data: choosing on the
 test split leaks it into the result, so a metric named test_* is refused unless
 --allow-test-metric. A point that fails, or logs no value of the metric, is marked failed and
-the sweep goes on; the sweep fails only when every point does.
+the sweep goes on; the sweep fails only when every point does. A command's --out DIR becomes
+DIR/POINT for each point (DIR/learning_rate=1e-3): a run directory that exists is resumed,
+so the points must not share one, and a rerun of the sweep resumes its points.
 
 Progress goes to stderr, one line per point; at the end a table of the points, best first
 (or --json: every point and the best). The sweep's run records the best value as its metric,
@@ -67,10 +69,16 @@ and the best point's settings and run as the tags best_settings and best_run.`)
 	if err != nil {
 		return fmt.Errorf("sweep: finding this program to run the points: %w", err)
 	}
-	run, finish, err := cf.beginRun(runSpec{experiment: "sweep", name: "sweep " + strings.Join(command[:1], "") + " " + *grid,
-		params: map[string]string{"command": "sweep", "sweep_command": strings.Join(command, " "), "grid": *grid,
-			"random": fmt.Sprint(*random), "seed": fmt.Sprint(*seed), "metric": *metric, "goal": string(goal),
-			"points": fmt.Sprint(len(points))}})
+	record := map[string]string{"command": "sweep", "sweep_command": strings.Join(command, " "), "grid": *grid,
+		"metric": *metric, "goal": string(goal), "points": fmt.Sprint(len(points))}
+	if *random > 0 {
+		// Not "seed": by the tracker's convention that is a training seed (runs' seed column).
+		record["random"], record["sample_seed"] = fmt.Sprint(*random), fmt.Sprint(*seed)
+	}
+	if *allowTest {
+		record["allow_test_metric"] = "true" // the record says the choice was made on test
+	}
+	run, finish, err := cf.beginRun(runSpec{experiment: "sweep", name: "sweep " + command[0] + " " + *grid, params: record})
 	if err != nil {
 		return err
 	}
@@ -85,7 +93,7 @@ and the best point's settings and run as the tags best_settings and best_run.`)
 	best := sweep.Best(scores(results), goal)
 	var sweepErr error
 	if best < 0 {
-		sweepErr = fmt.Errorf("sweep: every point failed (see the table; the first: %s)", results[0].Error)
+		sweepErr = fmt.Errorf("sweep: every point failed (point 1: %s)", results[0].Error)
 	} else {
 		b := results[best]
 		_ = run.LogMetric(*metric, *b.Value, 0)
@@ -143,8 +151,9 @@ func sweepPlan(cf commonFlags, command []string, grid string, random int, seed u
 		return nil, "", fmt.Errorf("--grid: %w", err)
 	}
 	for _, name := range spec.Names() {
-		if _, ok := params.Lookup(name[strings.LastIndex(name, "/")+1:]); !ok {
-			return nil, "", fmt.Errorf("--grid: %w", params.Unknown(name))
+		base := name[strings.LastIndex(name, "/")+1:] // scope/name, as --set takes it
+		if _, ok := params.Lookup(base); !ok {
+			return nil, "", fmt.Errorf("--grid: %w", params.Unknown(base))
 		}
 	}
 	var points []sweep.Point

@@ -225,8 +225,9 @@ func TestSweepRefusals(t *testing.T) {
 	}
 }
 
-// A point's command line: the command's --set (in any spelling) merged with the point, the
-// sweep's tracker and --json, all before the command's first flag.
+// A point's command line: the command's --set (in any spelling) merged with the point, its
+// --out made the point's own, the sweep's tracker and --json, all before the command's first
+// flag.
 func TestChildArgs(t *testing.T) {
 	p := sweep.Point{{Name: "learning_rate", Value: "1e-3"}}
 	for _, c := range []struct{ in, want []string }{
@@ -235,6 +236,8 @@ func TestChildArgs(t *testing.T) {
 		{[]string{"baseline", "bag", "-set=bag_max_ids=9", "--data", "D"},
 			[]string{"baseline", "bag", "--set", "bag_max_ids=9;learning_rate=1e-3", "--tracking", "t.db", "--json", "--data", "D"}},
 		{[]string{"pretrain"}, []string{"pretrain", "--set", "learning_rate=1e-3", "--tracking", "t.db", "--json"}},
+		{[]string{"pretrain", "--data", "D", "--out", "runs/lr"},
+			[]string{"pretrain", "--set", "learning_rate=1e-3", "--out", filepath.Join("runs/lr", "learning_rate=1e-3"), "--tracking", "t.db", "--json", "--data", "D"}},
 	} {
 		if got := childArgs(c.in, p, "t.db"); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("childArgs(%q)\n got %q\nwant %q", c.in, got, c.want)
