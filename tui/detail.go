@@ -23,6 +23,7 @@ type detailState struct {
 	loading bool
 	width   int
 	prompt  prompt // t and n: the tag or note being typed
+	back    view   // the view it was opened from (esc)
 }
 
 // noteTag is the tag holding a run's free-text note (n in the detail view).
@@ -132,6 +133,9 @@ func (m Model) applyDetail(msg detailMsg) Model {
 	if same {
 		d.vp.SetYOffset(y) // a live refresh must not scroll the user back to the top
 	}
+	if m.view == viewSweep && msg.run.ID == m.sweep.parentID {
+		m = m.applySweep(msg.run) // a live sweep's new points
+	}
 	return m
 }
 
@@ -144,7 +148,12 @@ func (d *detailState) render() {
 	w := max(40, d.width)
 	r := d.run
 	var b strings.Builder
-	if len(d.keys) > 0 {
+	switch {
+	case isSweep(r) && len(r.Children) > 0:
+		// A sweep's points are what one opens it for: first, in the chart's place (a sweep
+		// logs its best once, so it has no curve).
+		b.WriteString(sweepLines(r, w) + "\n")
+	case len(d.keys) > 0:
 		k := d.keys[d.chart%len(d.keys)]
 		pts := d.hist[k]
 		b.WriteString(titleStyle.Render(fmt.Sprintf("%s (%d points)", k, len(pts))))
@@ -152,7 +161,7 @@ func (d *detailState) render() {
 			b.WriteString(dimStyle.Render(fmt.Sprintf("  ←/→ %d/%d charts", d.chart%len(d.keys)+1, len(d.keys))))
 		}
 		b.WriteString("\n" + lineChart(pts, w-1, 8) + "\n\n")
-	} else {
+	default:
 		b.WriteString(dimStyle.Render("(no metric with more than one point to plot)") + "\n\n")
 	}
 	status := statusStyle(r.Status).Render(r.Status)
@@ -229,7 +238,7 @@ func (d *detailState) render() {
 			}
 		}
 	}
-	if len(r.Children) > 0 {
+	if len(r.Children) > 0 && !isSweep(r) {
 		b.WriteString("\n" + headerStyle.Render(fmt.Sprintf("children (%d; enter lists them)", len(r.Children))) + "\n")
 		for _, c := range r.Children {
 			b.WriteString("  " + c.ID + " " + statusStyle(c.Status).Render(padCell(c.Status, 8, false)) + " " +
@@ -266,14 +275,22 @@ func (m Model) detailView() string {
 	d := m.detail
 	title := "run"
 	if d.run != nil {
-		title = "run " + d.run.ID + " · " + d.run.Params["method"] + " " + d.run.Params["task"]
+		what := strings.TrimSpace(d.run.Params["method"] + " " + d.run.Params["task"])
+		if what == "" {
+			what = d.run.Experiment // a sweep, a data import
+		}
+		title = "run " + d.run.ID + " · " + what
 		if d.run.Status == tracking.StatusRunning {
 			title += " · live"
 		}
 	}
 	foot := fmt.Sprintf("%3.0f%% · ←/→ chart · ↑/↓ scroll · t tag · n note · esc back · ? help", d.vp.ScrollPercent()*100)
 	if d.run != nil && len(d.run.Children) > 0 {
-		foot = fmt.Sprintf("%3.0f%% · enter %d children · ←/→ chart · t tag · n note · esc back · ? help", d.vp.ScrollPercent()*100, len(d.run.Children))
+		what := "children"
+		if isSweep(d.run) {
+			what = "points"
+		}
+		foot = fmt.Sprintf("%3.0f%% · enter %d %s · ←/→ chart · t tag · n note · esc back · ? help", d.vp.ScrollPercent()*100, len(d.run.Children), what)
 	}
 	switch d.prompt.kind {
 	case promptTag:

@@ -25,6 +25,7 @@ const (
 	viewDetail
 	viewCompare
 	viewAblation
+	viewSweep
 )
 
 // Model is the bubbletea model of the TUI.
@@ -47,6 +48,7 @@ type Model struct {
 	detail     detailState
 	cmp        compareState
 	abl        ablationState
+	sweep      sweepState
 }
 
 // New loads the tracker's experiments and runs and returns the model, showing experiments.
@@ -176,5 +178,6 @@ func (m Model) layout() Model {
 	m.expTable.height, m.expTable.width = body, m.width
 	m.runs.table.height, m.runs.table.width = body, m.width
 	m.detail.resize(m.width, m.height)
+	m.sweep.table.height, m.sweep.table.width = max(1, body-1), m.width // below its caption
 	return m
 }

@@ -25,6 +25,10 @@ func (m Model) handleMouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
 		if m.runs.table.mouse(msg, titleLines) {
 			return m.runsKey(enter)
 		}
+	case viewSweep:
+		if m.sweep.table.mouse(msg, titleLines+1) { // below the caption
+			return m.sweepKey(enter)
+		}
 	case viewDetail:
 		switch msg.Button {
 		case tea.MouseButtonWheelUp:

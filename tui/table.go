@@ -95,6 +95,8 @@ type tableView struct {
 	width   int
 	sortCol int // -1: none
 	desc    bool
+	// hideCursor draws no cursor row: a table shown for reading inside another view.
+	hideCursor bool
 }
 
 func (t *tableView) clampOffset() {
@@ -148,7 +150,7 @@ func (t *tableView) render() string {
 		var cells []string
 		for _, i := range idx {
 			cell := padCell(t.rows[r][i], t.cols[i].width, t.cols[i].right)
-			if r != t.cursor && t.style != nil {
+			if (r != t.cursor || t.hideCursor) && t.style != nil {
 				if st, ok := t.style(r, i); ok {
 					cell = st.Render(cell)
 				}
@@ -160,7 +162,7 @@ func (t *tableView) render() string {
 			prefix = selectedStyle.Render("● ")
 		}
 		line := strings.Join(cells, " ")
-		if r == t.cursor {
+		if r == t.cursor && !t.hideCursor {
 			line = cursorStyle.Render(line)
 		}
 		b.WriteString(prefix + line + "\n")

@@ -46,6 +46,8 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m.compareKey(k)
 	case viewAblation:
 		return m.ablationKey(k), nil
+	case viewSweep:
+		return m.sweepKey(k)
 	}
 	return m, nil
 }
@@ -56,6 +58,8 @@ func (m Model) viewLoads() []tea.Cmd {
 	switch {
 	case m.view == viewDetail && m.detail.run != nil:
 		return []tea.Cmd{loadDetail(m.store, m.detail.run.ID)}
+	case m.view == viewSweep:
+		return []tea.Cmd{loadDetail(m.store, m.sweep.parentID)}
 	case m.view == viewCompare && m.cmp.ov.on:
 		_, cmd := m.reloadOverlay()
 		return []tea.Cmd{cmd}
@@ -167,8 +171,11 @@ func (m Model) runsKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-// openDetail shows run id's detail, loading it.
+// openDetail shows run id's detail, loading it; esc returns to the view it was opened from.
 func (m Model) openDetail(id string) (Model, tea.Cmd) {
+	if m.view != viewDetail {
+		m.detail.back = m.view
+	}
 	m.view = viewDetail
 	if m.detail.run == nil || m.detail.run.ID != id {
 		m.detail.run, m.detail.chart = nil, 0
@@ -205,9 +212,12 @@ func (m Model) detailKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	d := &m.detail
 	switch {
 	case key.Matches(k, keys.Back):
-		m.view = viewRuns
+		m.view = d.back
 		return m, nil
 	case key.Matches(k, keys.Open):
+		if isSweep(d.run) {
+			return m.openSweep(), nil
+		}
 		return m.openChildren(), nil
 	case key.Matches(k, keys.Tag):
 		d.startPrompt(promptTag)

@@ -20,6 +20,8 @@ func (m Model) View() string {
 		return m.compareView()
 	case viewAblation:
 		return m.ablationView()
+	case viewSweep:
+		return m.sweepView()
 	}
 	return m.experimentsView()
 }

@@ -56,7 +56,7 @@ type runSpec struct {
 	params           map[string]string
 	dir              string // run directory (checkpoints, artifacts); "" for none
 	engine           string
-	parent           string // parent run id (a reproduction's children)
+	parent           string // parent run id (a reproduction's children); default $BYB_PARENT_RUN
 	// upstream is the run directory the command builds on (finetuning's --init): the run
 	// carries that run's params as pretrain.* (tracking.RunOptions.Upstream).
 	upstream string
@@ -64,10 +64,21 @@ type runSpec struct {
 	interrupted string
 }
 
+// parentRunEnv names the variable that makes a command's run the child of another run:
+// `byb sweep` sets it for each point it runs as a subprocess, so that the points' runs hang
+// under the sweep's. An environment variable rather than a flag, so that every command takes
+// it without a flag of its own and the user's command line stays as typed.
+const parentRunEnv = "BYB_PARENT_RUN"
+
 // beginRun records the command in the tracker (--tracking; "off" records nothing) and makes
 // SIGINT/SIGTERM end it as killed. finish(err) ends the run as finished, or failed with err,
-// and returns err (or the tracker's own error).
+// and returns err (or the tracker's own error). The run's parent is s.parent, or else
+// $BYB_PARENT_RUN, which beginRun clears: the command's own subprocesses are not the parent's.
 func (c *commonFlags) beginRun(s runSpec) (run tracking.Run, finish func(error) error, err error) {
+	if s.parent == "" {
+		s.parent = os.Getenv(parentRunEnv)
+	}
+	os.Unsetenv(parentRunEnv)
 	if c.tracking == "off" {
 		run := tracking.Nop{RunDir: s.dir}
 		stop := tracking.HandleSignals(run, s.interrupted)
