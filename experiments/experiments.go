@@ -37,6 +37,9 @@ type Config struct {
 	// optimizer steps) or "time=DURATION" (equal wall-clock time on this machine, so that a
 	// faster method trains more); "" = the scale's (see scaleBudget).
 	Budget string
+	// Tune gives every pretraining and every finetuning row the same learning-rate search,
+	// chosen on validation with seed 0 (tuneGrid).
+	Tune bool
 	// PretrainSettings ("name=value;...") are added to every pretraining run's budget, the
 	// same for every method (a smaller shared budget for a quick comparison).
 	PretrainSettings string

@@ -59,18 +59,34 @@ func writeAtomic(path string, b []byte) error {
 }
 
 // countCells is the number of cells the run computes or reads: every seed, row and task
-// that runs on every data set.
+// that runs on every data set, and with --tune the candidates of the search (with seed 0:
+// each finetuning row's on each task, and each pretraining's probes on each task).
 func countCells(spec *tableSpec, c Config, sets []tableData) int {
-	n := 0
+	n, candidates := 0, 0
+	if c.Tune {
+		if points, err := tunePoints(); err == nil {
+			candidates = len(points)
+		}
+	}
 	for _, d := range sets {
+		tasks := 0
+		for _, t := range d.tasks {
+			if c.runsTask(t) {
+				tasks++
+			}
+		}
+		pretrainings := map[string]bool{}
 		for _, row := range spec.rows {
 			if !c.runsRow(row.Key, row.Freeze) || (row.Method != "" && !c.runs(row.Method)) {
 				continue
 			}
-			for _, t := range d.tasks {
-				if c.runsTask(t) {
-					n += c.Seeds
-				}
+			n += tasks * c.Seeds
+			if !row.Bag {
+				n += tasks * candidates
+			}
+			if key := row.pretrainKey(); key != "" && !pretrainings[key] {
+				pretrainings[key] = true
+				n += tasks * candidates
 			}
 		}
 	}

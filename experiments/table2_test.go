@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"encoding/json"
 	"image/color"
 	"image/png"
 	"os"
@@ -393,5 +394,69 @@ func TestBarColorsAreDistinct(t *testing.T) {
 	}
 	if len(seen) < len(table2Rows) {
 		t.Errorf("%d distinct bar colours for %d rows", len(seen), len(table2Rows))
+	}
+}
+
+// --tune at a smoke budget: with seed 0, each pretraining is run at every learning rate of the
+// grid and the one whose frozen probe scores best on validation is kept; each finetuning row
+// is run at every learning rate and the best on validation is kept; seed 1 uses seed 0's
+// choices without searching again, the chosen candidate's seed-0 run is the cell (not
+// computed twice), and the table says what was chosen.
+func TestTable2TuneChoosesOnValidation(t *testing.T) {
+	testenv.SkipShort(t, "pretrains three times and finetunes a dozen cells")
+	backend, info := xlaCPU(t)
+	cfg, err := synth.NewConfig(synth.TmallLike, "ci", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "mine")
+	if _, err := synth.Generate(cfg, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	out := t.TempDir()
+	c := Config{Scale: "ci", Seeds: 2, Out: out, Backend: backend, Engine: info, Tracking: "off", Log: &log, Quiet: true,
+		Datasets: []string{dir}, Rows: []string{"byb-freeze", "supervised"}, Tasks: []string{"5-day"}, Tune: true,
+		PretrainSettings: smokePretrain, FinetuneSettings: smokeFinetune}
+	rep, err := runTable(table2Spec, c)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	choices, _ := filepath.Glob(filepath.Join(out, "table2-ci", "tune", "*", "*.json"))
+	if len(choices) != 3 {
+		t.Fatalf("%d tuning choices (%v), want the pretraining's, BYB(freeze)'s and Supervised's", len(choices), choices)
+	}
+	for _, path := range choices {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ch tuneChoice
+		if err := json.Unmarshal(b, &ch); err != nil || len(ch.Candidates) != 3 || len(ch.Scores) != 3 {
+			t.Fatalf("%s: %s (%v)", path, b, err)
+		}
+		best, bestScore := "", -1.0
+		for i, sc := range ch.Scores {
+			if v, err := strconv.ParseFloat(sc, 64); err == nil && v > bestScore {
+				best, bestScore = ch.Candidates[i], v
+			}
+		}
+		if ch.Chosen != best {
+			t.Errorf("%s: chose %s, the best validation score is %s's", ch.What, ch.Chosen, best)
+		}
+		if !strings.Contains(rep.Markdown, ch.What+": "+ch.Chosen) {
+			t.Errorf("the table does not say %s was tuned to %s:\n%s", ch.What, ch.Chosen, rep.Markdown)
+		}
+	}
+	if n := strings.Count(log.String(), "candidate learning_rate="); n != 9 {
+		t.Errorf("%d candidates run, want 3 per search (the second seed searches nothing):\n%s", n, log.String())
+	}
+	// 3 probes of the pretraining's candidates, 3 candidates of each row, 2 rows × 2 seeds.
+	if !strings.Contains(log.String(), "cell 13/13") {
+		t.Errorf("progress does not count the 13 cells:\n%s", log.String())
+	}
+	// Seed 0's cells are the chosen candidates' runs, read back.
+	if !regexp.MustCompile(`seed 0: Supervised on 5-day: test AUROC [0-9.]+ \(cached\)`).MatchString(log.String()) {
+		t.Errorf("seed 0's Supervised cell was computed again instead of being the chosen candidate's:\n%s", log.String())
 	}
 }

@@ -12,10 +12,8 @@ import (
 
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/data/synth"
-	"github.com/byb-dev/byb/byb/finetune"
 	"github.com/byb-dev/byb/byb/metrics"
 	"github.com/byb-dev/byb/byb/pipeline"
-	"github.com/byb-dev/byb/methods"
 )
 
 // tableSpec is an experiment shaped like Table 2: rows (a pretraining method or a variant
@@ -228,13 +226,15 @@ func runTable(spec *tableSpec, c Config) (*Report, error) {
 	}
 	out := filepath.Join(c.Out, spec.name+"-"+c.Scale)
 	tr, err := newTracker(c, spec.name, map[string]string{"scale": c.Scale, "seeds": fmt.Sprint(c.Seeds),
-		"presets": strings.Join(names, ","), "pretrain_settings": budget.pretrain, "probe_settings": budget.probe, "finetune_settings": budget.finetune})
+		"presets": strings.Join(names, ","), "pretrain_settings": budget.pretrain, "probe_settings": budget.probe, "finetune_settings": budget.finetune,
+		"tune": fmt.Sprint(c.Tune)})
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
 	prog := &cellProgress{c: c, name: spec.name, start: start, total: countCells(spec, c, sets)}
 	results := map[string]map[string]map[string]*cellResult{} // data set → row → task
+	tunes := &tuneLog{}
 	runs := map[string][]map[string]string{}                  // data set → seed → pretrainKey → run dir
 	for i := range sets {
 		d := &sets[i]
@@ -252,11 +252,11 @@ func runTable(spec *tableSpec, c Config) (*Report, error) {
 					return nil, tr.fail(err)
 				}
 			}
-			pretrained, err := tableSeed(spec, c, tr, budget, ds, out, seed, results[d.name], prog)
-			if err != nil {
+			sr := &seedRun{spec: spec, c: c, tr: tr, budget: budget, d: ds, out: out, seed: seed, res: results[d.name], prog: prog, tunes: tunes}
+			if err := sr.run(); err != nil {
 				return nil, tr.fail(err)
 			}
-			runs[d.name] = append(runs[d.name], pretrained)
+			runs[d.name] = append(runs[d.name], sr.pretrained)
 		}
 	}
 	rep := &Report{Files: map[string]string{}}
@@ -285,7 +285,7 @@ func runTable(spec *tableSpec, c Config) (*Report, error) {
 			tr.artifact(path, "figure")
 		}
 	}
-	md := tableMarkdown(spec, c, sets, results, notes, time.Since(start))
+	md := tableMarkdown(spec, c, sets, results, notes, tunes, time.Since(start))
 	rep.Markdown = md
 	mdPath := filepath.Join(out, spec.name+".md")
 	csvPath := filepath.Join(out, spec.name+".csv")
@@ -328,160 +328,6 @@ func checkTableFilters(spec *tableSpec, c Config, sets []tableData) error {
 	return nil
 }
 
-// tableSeed pretrains every available method once with one seed, then finetunes every row
-// on every task.
-func tableSeed(spec *tableSpec, c Config, tr *tracker, budget scaleBudget, d tableData, out string, seed int,
-	res map[string]map[string]*cellResult, prog *cellProgress) (map[string]string, error) {
-	preset, dataDir, tasks := d.name, d.dir, d.tasks
-	pretrained := map[string]string{} // pretrainKey → run dir
-	preInfo := map[string]pretrainInfo{}
-	maxLen := 0 // n of the pretraining runs (all see the same data)
-	for _, row := range spec.rows {
-		key := row.pretrainKey()
-		if key == "" || pretrained[key] != "" {
-			continue
-		}
-		if _, err := methods.Lookup(row.Method); err != nil || !c.runs(row.Method) || !c.runsRow(row.Key, row.Freeze) {
-			continue // not implemented, or not asked for: the cells say so
-		}
-		settings := fmt.Sprintf("%s;seed=%d", joinSettings(budget.pretrain, row.Pretrain), seed)
-		what := row.Method
-		if row.Pretrain != "" {
-			what += " (" + row.Pretrain + ")"
-		}
-		dir, n, err := pretrainOnce(c, tr, spec.name, preset, dataDir, row.Method, what, settings, sharedRunsDir(c), seed)
-		if err != nil {
-			return nil, err
-		}
-		pretrained[key], maxLen = dir, n
-		preInfo[key] = readPretrainInfo(dir)
-		if cv := preInfo[key].Convergence; cv.Undertrained() {
-			c.logf("[%s] %s seed %d: the %s pretraining is still learning: its loss fell by %.1f%% of its decrease in its last tenth of steps; its cells are marked %s (a larger budget: --budget)",
-				spec.name, preset, seed, what, 100*cv.TailDrop, markUndertrained)
-		}
-	}
-	// The frozen rows probe each encoder on every task; E is computed for the first task and
-	// reused for the others (the tasks share their samples' behaviors, not their labels).
-	probeE := finetune.NewECache()
-	for _, row := range spec.rows {
-		if res[row.Key] == nil {
-			res[row.Key] = map[string]*cellResult{}
-		}
-		initDir := "none"
-		if !c.runsRow(row.Key, row.Freeze) {
-			for _, task := range tasks {
-				res[row.Key][task] = &cellResult{skipped: "not run"}
-			}
-			continue
-		}
-		if row.Method != "" {
-			if initDir = pretrained[row.pretrainKey()]; initDir == "" {
-				why := "not run"
-				if _, err := methods.Lookup(row.Method); err != nil {
-					why = "not implemented"
-				}
-				for _, task := range tasks {
-					res[row.Key][task] = &cellResult{skipped: why}
-				}
-				continue
-			}
-		}
-		for _, task := range tasks {
-			if !c.runsTask(task) {
-				res[row.Key][task] = &cellResult{skipped: "not run"}
-				continue
-			}
-			cell := res[row.Key][task]
-			if cell == nil {
-				cell = &cellResult{}
-				res[row.Key][task] = cell
-			}
-			settings := fmt.Sprintf("%s;seed=%d", budget.finetuneSettings(row), seed)
-			like := ""
-			if initDir == "none" {
-				// Encoders trained from scratch (Random init, Supervised) and the bag-of-IDs
-				// reference see what BYB's encoder sees: its sequence length and pooling, and
-				// for the encoders its architecture too (--like). Without a BYB run, they
-				// take the other pretrainings' sequence length.
-				like = pretrained[baseBYB]
-				if like == "" && maxLen > 0 {
-					settings += fmt.Sprintf(";max_len=%d", maxLen)
-				}
-			}
-			// A finished cell is kept on disk, keyed by everything that makes it, so that an
-			// interrupted table resumes cell by cell. The bag-of-IDs regression has no seed
-			// (a fixed validation split, a deterministic L-BFGS): its cell is computed for
-			// the first seed and read back for the others, and its spread is 0 by design.
-			cellSeed, key := seed, initDir+"|"+like+"|"+settings+"|"+dataDir
-			if row.Bag {
-				// Keyed by what it takes from the BYB run (its sequence settings), not by
-				// that run's directory, which differs per seed.
-				likeSettings := ""
-				if like != "" {
-					var err error
-					if likeSettings, err = pipeline.LikeSettings(like); err != nil {
-						return nil, err
-					}
-				}
-				seedless := strings.Replace(settings, fmt.Sprintf(";seed=%d", seed), "", 1)
-				cellSeed, key = 0, likeSettings+"|"+seedless+"|"+dataDir
-			}
-			cached := cellPath(out, preset, row.Key, task, cellSeed, key)
-			keep := func(f cellFile) {
-				cell.values = append(cell.values, f.AUROC)
-				if !row.Bag {
-					cell.train = append(cell.train, f.finetuneInfo)
-				}
-				if row.Method != "" {
-					cell.pre = append(cell.pre, preInfo[row.pretrainKey()])
-				}
-			}
-			if f, ok := readCell(cached); ok {
-				keep(f)
-				prog.done(fmt.Sprintf("%s seed %d: %s on %s: test AUROC %.4f (cached)", preset, seed, row.Label, task, f.AUROC))
-				continue
-			}
-			c.logf("[%s] %s seed %d: %s on %s", spec.name, preset, seed, row.Label, task)
-			command := "finetune"
-			if row.Bag {
-				command = "baseline bag"
-			}
-			child, err := tr.childOf(pretrainedRunID(tr, initDir), initDir, "finetune", row.Key+" "+task, "", map[string]string{
-				"command": command, "method": row.Key, "init": initDir, "like": like, "data": dataDir, "task": task,
-				"freeze": fmt.Sprint(row.Freeze), "settings": settings, "seed": fmt.Sprint(seed)})
-			if err != nil {
-				return nil, err
-			}
-			var m metrics.Result
-			var info finetuneInfo
-			if row.Bag {
-				// The same sequences as the encoders see (max_len of the pretraining runs);
-				// the regression itself has no seed, so its seeds repeat one number.
-				var r *pipeline.BagResult
-				if r, err = pipeline.Bag(pipeline.BagOptions{Data: dataDir, Task: task, Settings: settings, Like: like, Run: child.run, Progress: c.progress()}); err == nil {
-					m = r.Metrics
-				}
-			} else {
-				var r *pipeline.FinetuneResult
-				if r, err = pipeline.Finetune(pipeline.FinetuneOptions{Data: dataDir, Init: initDir, Like: like, Task: task, Freeze: row.Freeze,
-					Settings: settings, Backend: c.Backend, Run: child.run, Progress: c.progress(), ECache: probeE}); err == nil {
-					m, info = r.Metrics, finetuneInfoOf(r.Result)
-				}
-			}
-			if err := child.finish(err); err != nil {
-				return nil, fmt.Errorf("%s on %s/%s: %w", row.Label, preset, task, err)
-			}
-			f := cellFile{AUROC: headline(m), finetuneInfo: info}
-			keep(f)
-			if err := writeCell(cached, f); err != nil {
-				return nil, err
-			}
-			prog.done(fmt.Sprintf("%s seed %d: %s on %s: test AUROC %.4f%s", preset, seed, row.Label, task, f.AUROC, trainedText(info)))
-		}
-	}
-	return pretrained, nil
-}
-
 // headline is the paper's metric: AUROC, macro one-vs-rest for multi-class tasks.
 func headline(m metrics.Result) float64 {
 	if v, ok := m[metrics.MetricMacroAUROC]; ok {
@@ -509,7 +355,7 @@ func meanStd(v []float64) (float64, float64) {
 	return mean, math.Sqrt(ss / float64(len(v)-1))
 }
 
-func tableMarkdown(spec *tableSpec, c Config, sets []tableData, res map[string]map[string]map[string]*cellResult, notes map[string]string, took time.Duration) string {
+func tableMarkdown(spec *tableSpec, c Config, sets []tableData, res map[string]map[string]map[string]*cellResult, notes map[string]string, tunes *tuneLog, took time.Duration) string {
 	var b strings.Builder
 	seeds := fmt.Sprintf("%d model seed(s)", c.Seeds)
 	if c.DataSeeds {
@@ -560,6 +406,9 @@ func tableMarkdown(spec *tableSpec, c Config, sets []tableData, res map[string]m
 		b.WriteString("\n")
 		b.WriteString(trainingSection(spec, res[preset], tasks))
 		b.WriteString("\n")
+		if t := tunes.section(preset); t != "" {
+			b.WriteString(t + "\n")
+		}
 		if notes[preset] != "" {
 			b.WriteString(notes[preset] + "\n")
 		}

@@ -56,11 +56,14 @@ type finetuneInfo struct {
 	BestEpoch      int   `json:"best_epoch,omitempty"`
 	Steps          int64 `json:"steps,omitempty"`
 	StillImproving bool  `json:"still_improving,omitempty"`
+	// ValBest is the validation score of the epoch kept (what --tune chooses on).
+	ValBest float64 `json:"val_best,omitempty"`
 }
 
 func finetuneInfoOf(res *finetune.Result) finetuneInfo {
 	s := res.Selection
-	return finetuneInfo{Validated: s.Validated, Epochs: s.Epochs, BestEpoch: s.BestEpoch, Steps: res.Train.GlobalStep, StillImproving: s.StillImproving()}
+	return finetuneInfo{Validated: s.Validated, Epochs: s.Epochs, BestEpoch: s.BestEpoch, Steps: res.Train.GlobalStep,
+		StillImproving: s.StillImproving(), ValBest: s.Score}
 }
 
 // marks are the cell's marks over its seeds.

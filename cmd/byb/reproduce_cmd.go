@@ -37,6 +37,7 @@ steps of 32 users, one unfrozen finetuning epoch (--pretrain-set/--finetune-set 
 	quiet := fs.Bool("quiet", false, "no per-step progress bars")
 	methodList := fs.String("methods", "all", "pretraining methods whose rows run: byb, nbp, mbmv1, mbmv2, cts, msdp, or all (the other rows say \"not run\")")
 	budget := fs.String("budget", "", `every pretraining's budget, the same for every method: steps=N (equal optimizer steps) or time=DURATION (equal wall-clock time on this machine, e.g. time=3m: a faster method trains more); default: the scale's`)
+	tune := fs.Bool("tune", false, "give every pretraining and every finetuning row the same learning-rate search (3e-4, 1e-3, 3e-3), chosen on the validation part with seed 0, never on test; the table says what was chosen")
 	pretrainSet := fs.String("pretrain-set", "", `settings added to every method's pretraining, e.g. "min_steps=150;batch_size=32" (one shared, smaller budget)`)
 	finetuneSet := fs.String("finetune-set", "", `table2: settings added to every finetuning cell, frozen and unfrozen, e.g. "epochs=1" (a smoke budget)`)
 	input := fs.String("in", "", "the input log of an experiment on real data (retail: default "+experiments.DefaultRetailInput+")")
@@ -80,7 +81,7 @@ steps of 32 users, one unfrozen finetuning epoch (--pretrain-set/--finetune-set 
 		}
 		rep, err := exp.Run(experiments.Config{Scale: *scale, Seeds: *seeds, Out: *out, Backend: backend, Engine: info,
 			Tracking: cf.tracking, Log: os.Stderr, Quiet: *quiet, Presets: ps, Datasets: datasets, DataSeeds: *dataSeeds, Methods: strings.Split(*methodList, ","),
-			Budget: *budget, PretrainSettings: *pretrainSet, FinetuneSettings: *finetuneSet, Input: *input, Tasks: splitList(*taskList), Rows: splitList(*rowList)})
+			Budget: *budget, Tune: *tune, PretrainSettings: *pretrainSet, FinetuneSettings: *finetuneSet, Input: *input, Tasks: splitList(*taskList), Rows: splitList(*rowList)})
 		if err != nil {
 			return fmt.Errorf("%s: %w", exp.Name, err)
 		}
