@@ -7,7 +7,9 @@
 //	            → E = output at the last position                            → [B,d]
 //
 // In no-pool mode the Transformer runs over the n raw behaviors (positions = behavior index)
-// and E is the output at the last real behavior.
+// and E is the output at the last real behavior. Two switches change the pooled path, for
+// experiments on what a supervised Transformer misses: pool_reduce=sum feeds window sums
+// instead of means, e_at=last_active reads E at the last window that has a behavior.
 //
 // Hyper-parameters live in the GoMLX context (SetDefaults puts the defaults there; users
 // override them with "name=value;..." strings, see ApplySettings). Variables live under the
@@ -37,6 +39,16 @@ const (
 	ParamEmbedStd     = "embed_std"     // N(0, σ) init of the ID embedding table (PyTorch nn.Embedding: 1)
 	ParamPosStd       = "pos_std"       // N(0, σ) init of slot and sequence positions: 0.02
 	ParamCausal       = "causal"        // causal attention (position k sees ≤ k; BYB, NBP, Supervised), or bidirectional (masked modeling)
+	ParamPoolReduce   = "pool_reduce"   // "mean" (Eq. 4) or "sum": what a pooled position holds (see Pooled)
+	ParamEAt          = "e_at"          // "last" (Eq. 5) or "last_active": where E is read (see Encoder.Last)
+)
+
+// Values of pool_reduce and e_at.
+const (
+	PoolMean      = "mean"
+	PoolSum       = "sum"
+	EAtLast       = "last"
+	EAtLastActive = "last_active"
 )
 
 func init() {
@@ -53,6 +65,8 @@ func init() {
 		params.Param{Name: ParamEmbedStd, Default: 1.0, Help: "N(0, σ) init of the ID embedding table", Range: params.NonNegative},
 		params.Param{Name: ParamPosStd, Default: 0.02, Help: "N(0, σ) init of slot and sequence positions", Range: params.NonNegative},
 		params.Param{Name: ParamCausal, Default: true, Help: "causal attention (false: bidirectional, masked modeling)"},
+		params.Param{Name: ParamPoolReduce, Default: PoolMean, Help: "what a pooled window holds: mean of its behaviors (Eq. 4) or sum (keeps their count); BYB's targets stay means"},
+		params.Param{Name: ParamEAt, Default: EAtLast, Help: "where E is read with pooling: last window (Eq. 5, even if empty) or last_active (the last window with a behavior)"},
 	)
 }
 
@@ -68,6 +82,7 @@ type Config struct {
 	PoolImpl                string
 	MaxPositions            int
 	EmbedStd, PosStd        float64
+	PoolReduce, EAt         string
 }
 
 // ConfigFromContext reads the encoder hyper-parameters (falling back to the paper defaults).
@@ -85,6 +100,8 @@ func ConfigFromContext(ctx *context.Context) Config {
 		EmbedStd:     context.GetParamOr(ctx, ParamEmbedStd, 1.0),
 		PosStd:       context.GetParamOr(ctx, ParamPosStd, 0.02),
 		Causal:       context.GetParamOr(ctx, ParamCausal, true),
+		PoolReduce:   context.GetParamOr(ctx, ParamPoolReduce, PoolMean),
+		EAt:          context.GetParamOr(ctx, ParamEAt, EAtLast),
 	}
 }
 
@@ -97,6 +114,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("encoder: d=%d is not divisible by heads=%d", c.Dim, c.Heads)
 	case c.PoolImpl != "scatter" && c.PoolImpl != "onehot":
 		return fmt.Errorf("encoder: pool_impl=%q: use scatter or onehot", c.PoolImpl)
+	case c.PoolReduce != "" && c.PoolReduce != PoolMean && c.PoolReduce != PoolSum:
+		return fmt.Errorf("encoder: pool_reduce=%q: use %s or %s", c.PoolReduce, PoolMean, PoolSum)
+	case c.EAt != "" && c.EAt != EAtLast && c.EAt != EAtLastActive:
+		return fmt.Errorf("encoder: e_at=%q: use %s or %s", c.EAt, EAtLast, EAtLastActive)
 	}
 	return nil
 }

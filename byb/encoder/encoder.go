@@ -176,7 +176,7 @@ func (e *Encoder) forwardPacked(ctx *context.Context, in Inputs) *Output {
 	behaviors := FlatBehaviorEncoder(ctx.In(Scope).In(BehaviorEncoderScope), e.Config, e.Vocab, in.IDs)
 	out := &Output{Behaviors: behaviors}
 	out.Sums, out.Counts = GroupRows(behaviors, in.Row, in.Window, in.Size(), e.Windows)
-	e.sequence(ctx, out, in.Window)
+	e.sequence(ctx, out)
 	return out
 }
 
@@ -187,18 +187,33 @@ func FlatBehaviorEncoder(ctx *context.Context, cfg Config, vocab []int, ids *Nod
 	return Reshape(x, n, x.Shape().Dim(-1))
 }
 
-// Last picks E from hidden [B,L,d]: the last window with pooling, the last real behavior
-// without (the first position for an empty row). A Gather rather than a Slice keeps it
-// differentiable on the pure-Go engine (finetuning with an unfrozen encoder needs that).
-func (e *Encoder) Last(hidden, window *Node) *Node {
+// Last picks E from hidden [B,L,d], given each position's behavior count counts [B,L]:
+//
+//   - with pooling and e_at=last (Eq. 5, the default), the last window, even when the user
+//     had no behavior in it: E is then the Transformer's output for a zero input at that
+//     position, as in the PyTorch peer;
+//   - with pooling and e_at=last_active, the last window with a behavior (the last window
+//     for a user with none), so E is read where the user's latest activity is;
+//   - without pooling, the last real behavior (rows are right-padded; the first position for
+//     an empty row), whatever e_at says: that already is the last active position.
+//
+// A Gather rather than a Slice keeps it differentiable on the pure-Go engine (finetuning with
+// an unfrozen encoder needs that).
+func (e *Encoder) Last(hidden, counts *Node) *Node {
 	g := hidden.Graph()
 	B, L, d := hidden.Shape().Dim(0), hidden.Shape().Dim(1), hidden.Shape().Dim(2)
+	zero := ScalarZero(g, dtypes.Int32)
+	active := GreaterThan(counts, ZerosLike(counts))
 	var last *Node
-	if e.Pool {
+	switch {
+	case !e.Pool:
+		last = Max(Sub(ReduceSum(ConvertDType(active, dtypes.Int32), 1), ScalarOne(g, dtypes.Int32)), zero)
+	case e.EAt == EAtLastActive:
+		// The last active position, -1 when there is none.
+		found := ReduceMax(Where(active, Iota(g, shapes.Make(dtypes.Int32, B, L), 1), Scalar(g, dtypes.Int32, -1)), 1)
+		last = Where(GreaterOrEqual(found, zero), found, Scalar(g, dtypes.Int32, L-1))
+	default:
 		last = Scalar(g, dtypes.Int32, L-1)
-	} else {
-		valid := ConvertDType(GreaterOrEqual(window, ScalarZero(g, dtypes.Int32)), dtypes.Int32)
-		last = Max(Sub(ReduceSum(valid, 1), ScalarOne(g, dtypes.Int32)), ScalarZero(g, dtypes.Int32))
 	}
 	idx := Add(MulScalar(Iota(g, shapes.Make(dtypes.Int32, B), 0), L), last)
 	return Gather(Reshape(hidden, B*L, d), Reshape(idx, B, 1))

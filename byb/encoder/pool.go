@@ -74,3 +74,17 @@ func groupOneHot(x, window *Node, T int) (sums, counts *Node) {
 func Mean(sums, counts *Node) *Node {
 	return Div(sums, InsertAxes(Max(counts, OnesLike(counts)), -1))
 }
+
+// Pooled is what the Transformer reads at each position, from the positions' sums and counts:
+// their mean (pool_reduce=mean, Eq. 4) or the sums themselves (pool_reduce=sum). A mean
+// forgets how many behaviors a window had, the counts a bag-of-IDs regression reads; a sum
+// keeps them. Without pooling a position holds one behavior, and the two are the same.
+//
+// BYB's targets do not go through it: Eq. 9's target is the teacher's mean embedding, whose
+// softmax at τ would sharpen with a window's count if it were a sum (objective.BYB.Targets).
+func Pooled(cfg Config, sums, counts *Node) *Node {
+	if cfg.PoolReduce == PoolSum {
+		return sums
+	}
+	return Mean(sums, counts)
+}

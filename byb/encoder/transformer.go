@@ -72,14 +72,14 @@ func TransformerWithKeys(ctx *context.Context, cfg Config, x, keyValid *Node) (o
 		var attn *Node
 		if cfg.NormFirst {
 			var a *Node
-			a, attn = selfAttention(lctx.In("attention"), cfg, layerNorm(lctx.In("norm1"), x), bias)
+			a, attn = selfAttention(lctx.In("attention"), cfg, LayerNorm(lctx.In("norm1"), x), bias)
 			x = Add(x, dropout(lctx, cfg, a))
-			x = Add(x, dropout(lctx, cfg, feedForward(lctx.In("ff"), cfg, layerNorm(lctx.In("norm2"), x))))
+			x = Add(x, dropout(lctx, cfg, feedForward(lctx.In("ff"), cfg, LayerNorm(lctx.In("norm2"), x))))
 		} else {
 			var a *Node
 			a, attn = selfAttention(lctx.In("attention"), cfg, x, bias)
-			x = layerNorm(lctx.In("norm1"), Add(x, dropout(lctx, cfg, a)))
-			x = layerNorm(lctx.In("norm2"), Add(x, dropout(lctx, cfg, feedForward(lctx.In("ff"), cfg, x))))
+			x = LayerNorm(lctx.In("norm1"), Add(x, dropout(lctx, cfg, a)))
+			x = LayerNorm(lctx.In("norm2"), Add(x, dropout(lctx, cfg, feedForward(lctx.In("ff"), cfg, x))))
 		}
 		attention = append(attention, attn)
 	}
@@ -126,9 +126,10 @@ func feedForward(ctx *context.Context, cfg Config, x *Node) *Node {
 	return Dense(ctx.In("output"), hidden, d)
 }
 
-// layerNorm over the last axis with learned gain and offset, ε = 1e-5 (PyTorch's default;
-// GoMLX's layers.LayerNormalization defaults to 1e-3).
-func layerNorm(ctx *context.Context, x *Node) *Node {
+// LayerNorm normalises x over its last axis, with a learned gain and offset (variables gain
+// and offset in ctx) and ε = 1e-5 (PyTorch's default; GoMLX's layers.LayerNormalization
+// defaults to 1e-3). The Transformer's layers use it, and so does a head with ft_norm.
+func LayerNorm(ctx *context.Context, x *Node) *Node {
 	g := x.Graph()
 	d := x.Shape().Dim(-1)
 	mean := ReduceAndKeep(x, ReduceMean, -1)

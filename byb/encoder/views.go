@@ -21,20 +21,22 @@ const maskEmbeddingStd = 0.02
 func (e *Encoder) ForwardBehaviors(ctx *context.Context, behaviors, window *Node) *Output {
 	out := &Output{Behaviors: behaviors}
 	out.Sums, out.Counts = e.Group(behaviors, window)
-	e.sequence(ctx, out, window)
+	e.sequence(ctx, out)
 	return out
 }
 
 // sequence fills out's Hidden, Attention and E from its Sums and Counts: the Transformer over
-// the positions' means, with the attention mode of the configuration.
-func (e *Encoder) sequence(ctx *context.Context, out *Output, window *Node) {
+// the pooled positions (means, or sums with pool_reduce=sum), with the attention mode of the
+// configuration.
+func (e *Encoder) sequence(ctx *context.Context, out *Output) {
+	x := Pooled(e.Config, out.Sums, out.Counts)
 	if !e.Causal && !e.Pool {
 		keys := ConvertDType(GreaterThan(out.Counts, ZerosLike(out.Counts)), out.Counts.DType())
-		out.Hidden, out.Attention = TransformerWithKeys(ctx.In(Scope).In(TransformerScope), e.Config, Mean(out.Sums, out.Counts), keys)
+		out.Hidden, out.Attention = TransformerWithKeys(ctx.In(Scope).In(TransformerScope), e.Config, x, keys)
 	} else {
-		out.Hidden, out.Attention = e.Sequence(ctx, Mean(out.Sums, out.Counts))
+		out.Hidden, out.Attention = e.Sequence(ctx, x)
 	}
-	out.E = e.Last(out.Hidden, window)
+	out.E = e.Last(out.Hidden, out.Counts)
 }
 
 // MaskBehaviors replaces the behaviors [B,n,d] where mask [B,n] (float 0/1) is 1 by a learned

@@ -40,7 +40,14 @@ const (
 	ParamMaxEpochs         = "ft_max_epochs"          // the probe's epoch cap when epochs=0
 	ParamUnfrozenPatience  = "ft_unfrozen_patience"   // the same for unfrozen finetuning
 	ParamUnfrozenMaxEpochs = "ft_unfrozen_max_epochs" // unfrozen finetuning's epoch cap when epochs=0
+	ParamNorm              = "ft_norm"                // unfrozen head: none, or NormLayer on E before its first layer
 	HeadScope              = "head"
+)
+
+// Values of ft_norm.
+const (
+	NormNone  = "none"
+	NormLayer = "layernorm"
 )
 
 // PaperSettings are what protocol=paper stands for in finetuning (section 5.1.4): one epoch
@@ -56,6 +63,7 @@ func init() {
 		params.Param{Name: ParamMaxEpochs, Default: 200, Help: "frozen probe: the epoch cap when epochs=0", Range: params.Positive},
 		params.Param{Name: ParamUnfrozenPatience, Default: 5, Help: "unfrozen finetuning and Supervised: epochs without a better validation score before they stop", Range: params.Positive},
 		params.Param{Name: ParamUnfrozenMaxEpochs, Default: 50, Help: "unfrozen finetuning and Supervised: the epoch cap when epochs=0", Range: params.Positive},
+		params.Param{Name: ParamNorm, Default: NormNone, Help: "unfrozen head: none, or layernorm (learned-affine LayerNorm on E before its first layer); the frozen probe always standardises E", Shape: true},
 	)
 }
 
@@ -72,6 +80,7 @@ func SetDefaults(ctx *context.Context) {
 type Head struct {
 	NumClasses, Hidden int
 	Freeze             bool
+	Norm               string // ft_norm: NormNone or NormLayer (unfrozen only)
 }
 
 // Name implements objective.Objective.
@@ -95,14 +104,29 @@ func maskedCrossEntropy(logits, labels *Node, numClasses int) *Node {
 }
 
 // Logits is the head: Linear(d, hidden) → ReLU → Linear(hidden, classes), on E standardised
-// with the training samples' statistics when the encoder is frozen (see standardize.go).
+// with the training samples' statistics when the encoder is frozen (see standardize.go). An
+// unfrozen head takes E as it is, or with ft_norm=layernorm through a LayerNorm (scope
+// head/norm): E's scale then moves as the encoder trains, and a fixed scaler cannot follow it.
 func (h *Head) Logits(ctx *context.Context, e *Node) *Node {
 	ctx = ctx.In(HeadScope)
-	if h.Freeze {
+	switch {
+	case h.Freeze:
 		e = standardize(ctx, e)
+	case h.Norm == NormLayer:
+		e = encoder.LayerNorm(ctx.In("norm"), e)
 	}
 	x := activations.Relu(encoder.Dense(ctx.In("hidden"), e, h.Hidden))
 	return encoder.Dense(ctx.In("output"), x, h.NumClasses)
+}
+
+// newHead reads the head's hyper-parameters from ctx.
+func newHead(ctx *context.Context, numClasses int) (*Head, error) {
+	h := &Head{NumClasses: numClasses, Hidden: context.GetParamOr(ctx, ParamHidden, 64),
+		Freeze: context.GetParamOr(ctx, ParamFreeze, false), Norm: context.GetParamOr(ctx, ParamNorm, NormNone)}
+	if h.Norm != NormNone && h.Norm != NormLayer {
+		return nil, fmt.Errorf("finetune: %s=%q: use %s or %s", ParamNorm, h.Norm, NormNone, NormLayer)
+	}
+	return h, nil
 }
 
 // probabilities is the head's softmax over classes.
@@ -211,8 +235,10 @@ func Run(opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	head := &Head{NumClasses: opts.NumClasses, Hidden: context.GetParamOr(ctx, ParamHidden, 64),
-		Freeze: context.GetParamOr(ctx, ParamFreeze, false)}
+	head, err := newHead(ctx, opts.NumClasses)
+	if err != nil {
+		return nil, err
+	}
 	cfg := train.RunConfig{Method: "finetune", Vocab: vocab, Windows: windows}
 	res := &Result{}
 	if head.Freeze {
@@ -304,9 +330,11 @@ func checkSameData(cfg train.RunConfig, vocab []int, windows int) error {
 	return nil
 }
 
-// EncoderParams are the architecture hyper-parameters a pretrained encoder fixes.
+// EncoderParams are the hyper-parameters a pretrained encoder fixes for its finetuning and for
+// an encoder shaped --like it: its architecture, how it pools and where it reads E.
 var EncoderParams = []string{encoder.ParamDim, encoder.ParamLayers, encoder.ParamHeads, encoder.ParamFF,
-	encoder.ParamDropout, encoder.ParamPool, encoder.ParamNormFirst, encoder.ParamPoolImpl, encoder.ParamMaxPositions, encoder.ParamCausal}
+	encoder.ParamDropout, encoder.ParamPool, encoder.ParamNormFirst, encoder.ParamPoolImpl, encoder.ParamMaxPositions, encoder.ParamCausal,
+	encoder.ParamPoolReduce, encoder.ParamEAt}
 
 // copyEncoder copies the encoder's architecture and variables (only those under encoder/:
 // not the teacher, the predictor or the optimizer state) from a pretrained context.

@@ -203,6 +203,7 @@ func (b *BYB) Targets(ctx *context.Context, enc *encoder.Encoder, in encoder.Inp
 	if !enc.Pool {
 		valid = And(valid, GreaterThan(out.Counts, ZerosLike(out.Counts))) // padding positions
 	}
+	// Means whatever pool_reduce is: the target of Eq. 9 is a mean embedding (see encoder.Pooled).
 	return encoder.Mean(tSums, tCounts), ConvertDType(valid, tCounts.DType())
 }
 

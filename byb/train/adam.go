@@ -7,8 +7,9 @@ import (
 )
 
 // ApplyAdam adds to g one Adam step on loss for every trainable variable in use by g, with
-// the learning rate, weight decay and epsilon of ctx's hyper-parameters (betas 0.9, 0.999 as
-// PyTorch's). It leaves loss itself alone: callers return and record the objective's loss.
+// the learning rate (warmed up over warmup_steps, see warmUp), weight decay and epsilon of
+// ctx's hyper-parameters (betas 0.9, 0.999 as PyTorch's). It leaves loss itself alone:
+// callers return and record the objective's loss.
 //
 // wd_coupled=true (the default) is PyTorch's Adam(weight_decay=wd), which the paper and the
 // peer use: g ← g + wd·θ, then the moments. It is built as the penalty ½·wd·Σ‖θ‖² added to
@@ -30,6 +31,9 @@ func ApplyAdam(ctx *context.Context, g *Graph, loss *Node) {
 	wd := context.GetParamOr(ctx, ParamWeightDecay, 1e-4)
 	coupled := context.GetParamOr(ctx, ParamCoupledWD, true)
 	eps := context.GetParamOr(ctx, ParamAdamEpsilon, 1e-8)
+	if n := context.GetParamOr(ctx, ParamWarmupSteps, 0); n > 0 {
+		warmUp(ctx, g, lr, n, loss.DType())
+	}
 	cfg := optimizers.Adam().LearningRate(lr).Betas(0.9, 0.999).Epsilon(eps)
 	if coupled {
 		if wd > 0 {

@@ -28,6 +28,7 @@ const (
 	ParamWeightDecay     = "weight_decay"     // 1e-4
 	ParamCoupledWD       = "wd_coupled"       // true: PyTorch Adam(weight_decay) = L2 added to the gradient (the paper, the peer); false: AdamW
 	ParamAdamEpsilon     = "adam_epsilon"     // 1e-8, PyTorch's default (the paper's framework); GoMLX's own default is 1e-7
+	ParamWarmupSteps     = "warmup_steps"     // linear learning-rate warm-up over the first N optimizer steps; 0 = none (see warmUp)
 	ParamSeed            = "seed"             // initialisation and shuffling seed
 	ParamCheckpointEvery = "checkpoint_every" // steps between checkpoints (and one at the end); 0 = only at the end
 	ParamDiagEvery       = "diag_every"       // steps between logged diagnostics (the objective's, and the spread and effective rank of E); 0 = none
@@ -81,6 +82,7 @@ func init() {
 		params.Param{Name: ParamWeightDecay, Default: 1e-4, Help: "weight decay", Range: params.NonNegative},
 		params.Param{Name: ParamCoupledWD, Default: true, Help: "weight decay as PyTorch Adam's L2 term (false: AdamW)"},
 		params.Param{Name: ParamAdamEpsilon, Default: 1e-8, Help: "Adam ε (PyTorch's default)", Range: params.Positive},
+		params.Param{Name: ParamWarmupSteps, Default: 0, Help: "learning rate rises linearly from 0 to learning_rate over the first N optimizer steps; 0 = none", Range: params.NonNegative},
 		params.Param{Name: ParamSeed, Default: 0, Help: "initialisation, shuffling and transform seed"},
 		params.Param{Name: ParamCheckpointEvery, Default: 500, Help: "steps between checkpoints; 0 = only at the end", Range: params.NonNegative},
 		params.Param{Name: ParamDiagEvery, Default: 10, Help: "steps between logged diagnostics; 0 = none", Range: params.NonNegative},
