@@ -22,6 +22,7 @@ const (
 	stoppedEarly   = "stopped"
 	bestEpochVar   = "best_epoch"
 	bestScoreVar   = "best_score"
+	warmedUpVar    = "warmup_epochs" // the last epoch that ended within a learning-rate warm-up
 )
 
 // earlyStopping is the state of one run's epoch choice. scopes are the absolute scopes whose
@@ -34,7 +35,7 @@ type earlyStopping struct {
 
 func newEarlyStopping(ctx *context.Context, scopes ...string) earlyStopping {
 	s := ctx.InAbsPath(stopStateScope).Checked(false)
-	for _, name := range []string{epochsDone, stoppedEarly, bestEpochVar} {
+	for _, name := range []string{epochsDone, stoppedEarly, bestEpochVar, warmedUpVar} {
 		s.VariableWithValue(name, int64(0)).SetTrainable(false)
 	}
 	s.VariableWithValue(bestScoreVar, float64(0)).SetTrainable(false)
@@ -60,12 +61,17 @@ func (p earlyStopping) score() float64 {
 
 // epochEnd records that epoch (1-based) ended with a validation score: it becomes the best
 // when it beats every earlier one (its weights are copied), and with early stopping (early)
-// the run is marked stopped once patience epochs have passed since the best.
-func (p earlyStopping) epochEnd(ctx *context.Context, epoch int, score float64, early bool, patience int) {
+// the run is marked stopped once patience epochs have passed since the best — counted from the
+// end of a learning-rate warm-up at the earliest (inWarmup: the epoch ended within it): the
+// epochs whose rate is still rising are not evidence that training has stopped improving.
+func (p earlyStopping) epochEnd(ctx *context.Context, epoch int, score float64, early bool, patience int, inWarmup bool) {
 	p.set(epochsDone, epoch)
+	if inWarmup {
+		p.set(warmedUpVar, epoch)
+	}
 	if p.get(bestEpochVar) == 0 || score > p.score() {
 		p.keepBest(ctx, epoch, score)
-	} else if early && epoch-p.get(bestEpochVar) >= patience {
+	} else if early && epoch-max(p.get(bestEpochVar), p.get(warmedUpVar)) >= patience {
 		p.set(stoppedEarly, 1)
 	}
 }

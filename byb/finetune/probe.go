@@ -214,7 +214,7 @@ func trainHead(ctx *context.Context, head *Head, opts Options, run tracking.Run,
 			return err
 		}
 		_ = run.LogMetric("val_"+metric, score, at)
-		state.epochEnd(ctx, epoch+1, score, early, patience)
+		state.epochEnd(ctx, epoch+1, score, early, patience, inWarmup(ctx, at))
 		sel.Metric = metric
 		return nil
 	}

@@ -58,7 +58,7 @@ func runUnfrozen(ctx *context.Context, enc *encoder.Encoder, head *Head, opts Op
 		valSamples = len(val.x)
 		score, metric := validationScore(val.x, val.labels, head.NumClasses)
 		_ = run.LogMetric("val_"+metric, score, at)
-		state.epochEnd(ctx, epoch+1, score, early, patience)
+		state.epochEnd(ctx, epoch+1, score, early, patience, inWarmup(ctx, at))
 		sel.Metric = metric
 		return nil
 	}
@@ -87,4 +87,11 @@ func runUnfrozen(ctx *context.Context, enc *encoder.Encoder, head *Head, opts Op
 	}
 	_, _ = fmt.Fprintf(progress, "finetune: %d steps in %.1fs%s\n", len(tr.Losses), tr.Seconds, sel.describe(valSamples))
 	return tr, sel, nil
+}
+
+// inWarmup reports whether an epoch that ended at global step at ended within the learning-rate
+// warm-up (warmup_steps).
+func inWarmup(ctx *context.Context, at int64) bool {
+	n := int64(context.GetParamOr(ctx, train.ParamWarmupSteps, 0))
+	return n > 0 && at <= n
 }
