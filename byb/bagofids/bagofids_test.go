@@ -21,9 +21,10 @@ func tiny() []Sample {
 
 // At zero weights every class has probability 1/C: the loss is log C (hand-computed).
 func TestLossAtZeroIsLogC(t *testing.T) {
-	m := &Model{Classes: 3, Columns: 3, W: make([]float64, 3*(3+NumDense)), B: make([]float64, 3)}
-	m.standardiser(tiny())
-	if got := m.objective(tiny(), 0.5, nil); math.Abs(got-math.Log(3)) > 1e-12 {
+	m := &Model{Classes: 3, Columns: 3}
+	z := m.standardiser(tiny())
+	m.W, m.B = make([]float64, 3*(3+NumSummary)), make([]float64, 3)
+	if got := m.objective(tiny(), z, 0.5, nil); math.Abs(got-math.Log(3)) > 1e-12 {
 		t.Errorf("loss %v, want log 3 = %v", got, math.Log(3))
 	}
 }
@@ -32,7 +33,7 @@ func TestLossAtZeroIsLogC(t *testing.T) {
 func TestGradientMatchesFiniteDifferences(t *testing.T) {
 	samples := tiny()
 	m := &Model{Classes: 3, Columns: 3}
-	m.standardiser(samples)
+	z := m.standardiser(samples)
 	r := rand.New(rand.NewPCG(1, 2))
 	nw := 3 * m.width()
 	x := make([]float64, nw+3)
@@ -41,7 +42,7 @@ func TestGradientMatchesFiniteDifferences(t *testing.T) {
 	}
 	f := func(x []float64, grad []float64) float64 {
 		m.W, m.B = x[:nw], x[nw:]
-		return m.objective(samples, 0.3, grad)
+		return m.objective(samples, z, 0.3, grad)
 	}
 	grad := make([]float64, len(x))
 	f(x, grad)
@@ -74,8 +75,11 @@ func TestFitLearnsASignal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := m.Predict([]Sample{{Index: []int32{0, 1}, Value: []float32{1, 1}, Dense: []float64{.5, .5, .5}},
+	p, err := m.Predict([]Sample{{Index: []int32{0, 1}, Value: []float32{1, 1}, Dense: []float64{.5, .5, .5}},
 		{Index: []int32{1}, Value: []float32{1}, Dense: []float64{.5, .5, .5}}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	// P(y=1 | ID 0) = .8/(.8+.1) ≈ 0.89; without it .2/(.2+.9) ≈ 0.18.
 	if p[0][1] < 0.8 || p[1][1] > 0.3 {
 		t.Errorf("P(1|ID 0) = %.3f (want ≈ 0.89), P(1|no ID 0) = %.3f (want ≈ 0.18)", p[0][1], p[1][1])
@@ -177,7 +181,15 @@ func TestFitOverPresentColumnsIsTheFullFit(t *testing.T) {
 		}
 	}
 	test := []Sample{{Index: []int32{0, 4, 7}, Value: []float32{1, 2, 1}, Dense: []float64{.5, .2, .9}}}
-	if p, q := got.Predict(test)[0], want.Predict(test)[0]; math.Abs(p[1]-q[1]) > 1e-9 {
+	p, err := got.Predict(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := want.Predict(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, q := p[0], q[0]; math.Abs(p[1]-q[1]) > 1e-9 {
 		t.Fatalf("predictions %v and %v", p, q)
 	}
 }

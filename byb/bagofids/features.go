@@ -11,17 +11,20 @@ import (
 	"github.com/byb-dev/byb/byb/data"
 )
 
-// Sample is one user's features: sparse log(1+count) of ID columns, then the dense summary
-// features (standardised by the model).
+// Sample is one user's features: sparse log(1+count) of ID columns, then dense features
+// (standardised by the model).
 type Sample struct {
 	Index []int32   // columns of the non-zero ID counts, increasing
 	Value []float32 // log(1 + count)
-	Dense []float64 // log(1 + behaviors), log(1 + active windows), log(1 + windows since the last behavior)
+	// Dense are the NumSummary summary features that Features computes — log(1 + behaviors),
+	// log(1 + active windows), log(1 + windows since the last behavior) — and any a caller
+	// appends (an encoder's E for Bag-of-IDs + E). Every sample of a model has as many.
+	Dense []float64
 	Label int32
 }
 
-// NumDense is the number of summary features.
-const NumDense = 3
+// NumSummary is the number of summary features Features computes.
+const NumSummary = 3
 
 // Columns maps the ID of field f to its column: the fields' IDs side by side, each field
 // capped to its maxIDs most frequent values (vocabulary indices are in frequency order), so

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/optimize"
 )
 
@@ -12,15 +13,34 @@ import (
 // ones: logits = x·W + b.
 type Model struct {
 	Classes, Columns int
-	// W is [Columns + NumDense][Classes], row-major: a sample's few non-zero columns are then
-	// a few contiguous rows, not one scattered weight per class (10× faster on big models).
+	// Dense is the number of dense features of every sample: NumSummary for the bag, more with
+	// an encoder's E appended (Bag-of-IDs + E). It is fixed by the samples the model is fitted on.
+	Dense int
+	// W is [Columns + Dense][Classes], row-major: a sample's few non-zero columns are then a
+	// few contiguous rows, not one scattered weight per class (10× faster on big models), and
+	// each dense feature is one row the loops add at once.
 	W         []float64
 	B         []float64 // [Classes]
-	Mean, Std [NumDense]float64
+	Mean, Std []float64 // [Dense]
 }
 
 // width is the number of weights per class.
-func (m *Model) width() int { return m.Columns + NumDense }
+func (m *Model) width() int { return m.Columns + m.Dense }
+
+// denseWidth is the number of dense features that every one of samples has, or an error
+// naming the first sample that has another number: a model has one weight row per dense
+// feature, so a sample with more or fewer (E of another encoder, or none) cannot be scored.
+func denseWidth(samples []Sample, want int) (int, error) {
+	for i := range samples {
+		if want < 0 {
+			want = len(samples[i].Dense)
+		}
+		if n := len(samples[i].Dense); n != want {
+			return 0, fmt.Errorf("bag-of-IDs: sample %d has %d dense features, not %d as the model's: every sample of a model has the same dense features (the same E, or none)", i, n, want)
+		}
+	}
+	return max(want, 0), nil
+}
 
 // Fit trains a model on samples by L-BFGS on the mean cross-entropy plus l2/2·‖W‖² (the
 // biases unpenalised), at most maxIter iterations.
@@ -33,6 +53,9 @@ func (m *Model) width() int { return m.Columns + NumDense }
 func Fit(samples []Sample, classes, columns int, l2 float64, maxIter int) (*Model, error) {
 	if len(samples) == 0 {
 		return nil, fmt.Errorf("bag-of-IDs: no training sample")
+	}
+	if _, err := denseWidth(samples, -1); err != nil {
+		return nil, err
 	}
 	present, compact := presentColumns(samples, columns)
 	m, err := fitDense(compact, classes, len(present), l2, maxIter)
@@ -75,7 +98,7 @@ func presentColumns(samples []Sample, columns int) (present []int32, compact []S
 // others' weights 0).
 func (m *Model) expand(present []int32, columns int) *Model {
 	c := m.Classes
-	full := &Model{Classes: c, Columns: columns, B: m.B, Mean: m.Mean, Std: m.Std}
+	full := &Model{Classes: c, Columns: columns, Dense: m.Dense, B: m.B, Mean: m.Mean, Std: m.Std}
 	full.W = make([]float64, c*full.width())
 	for k, col := range present {
 		copy(full.W[int(col)*c:int(col+1)*c], m.W[k*c:(k+1)*c])
@@ -87,7 +110,7 @@ func (m *Model) expand(present []int32, columns int) *Model {
 // fitDense is Fit over every one of the columns.
 func fitDense(samples []Sample, classes, columns int, l2 float64, maxIter int) (*Model, error) {
 	m := &Model{Classes: classes, Columns: columns}
-	m.standardiser(samples)
+	z := m.standardiser(samples)
 	nw := classes * m.width()
 	x0 := make([]float64, nw+classes)
 	// L-BFGS asks for the loss and then the gradient at the same point: compute both once.
@@ -99,7 +122,7 @@ func fitDense(samples []Sample, classes, columns int, l2 float64, maxIter int) (
 		}
 		m.W, m.B = x[:nw], x[nw:]
 		lastGrad = make([]float64, len(x))
-		lastLoss = m.objective(samples, l2, lastGrad)
+		lastLoss = m.objective(samples, z, l2, lastGrad)
 		lastX = append(lastX[:0], x...)
 	}
 	p := optimize.Problem{
@@ -115,9 +138,18 @@ func fitDense(samples []Sample, classes, columns int, l2 float64, maxIter int) (
 	return m, nil
 }
 
-// standardiser sets the dense features' mean and standard deviation from samples.
-func (m *Model) standardiser(samples []Sample) {
-	for j := range NumDense {
+// standardiser sets the dense features' number, mean and standard deviation from samples
+// (which denseWidth has checked), and returns the samples' standardised dense features,
+// row-major [len(samples)][Dense]. The objective, which L-BFGS evaluates at every step, then
+// reads one contiguous block per sample instead of standardising it again (with an encoder's
+// E there are d of them per sample, not 3).
+func (m *Model) standardiser(samples []Sample) []float64 {
+	m.Dense = 0
+	if len(samples) > 0 {
+		m.Dense = len(samples[0].Dense)
+	}
+	m.Mean, m.Std = make([]float64, m.Dense), make([]float64, m.Dense)
+	for j := range m.Dense {
 		var s, ss float64
 		for _, smp := range samples {
 			s += smp.Dense[j]
@@ -130,24 +162,32 @@ func (m *Model) standardiser(samples []Sample) {
 			m.Std[j] = 1
 		}
 	}
+	z := make([]float64, len(samples)*m.Dense)
+	for i := range samples {
+		m.standardise(samples[i].Dense, z[i*m.Dense:(i+1)*m.Dense])
+	}
+	return z
 }
 
-// logits writes the sample's logits into out.
-func (m *Model) logits(smp *Sample, out []float64) {
+// standardise writes the standardised values of dense features x into z.
+func (m *Model) standardise(x, z []float64) {
+	for d, v := range x {
+		z[d] = (v - m.Mean[d]) / m.Std[d]
+	}
+}
+
+// logits writes into out the logits of a sample with standardised dense features z.
+// floats.AddScaled adds a weight row times a feature in one vectorised call (the same sums in
+// the same order as a plain loop, so the same model to the last bit).
+func (m *Model) logits(smp *Sample, z []float64, out []float64) {
 	c := m.Classes
 	copy(out, m.B)
 	for k, col := range smp.Index {
-		v := float64(smp.Value[k])
-		for j, w := range m.W[int(col)*c : int(col+1)*c] {
-			out[j] += w * v
-		}
+		floats.AddScaled(out, float64(smp.Value[k]), m.W[int(col)*c:int(col+1)*c])
 	}
-	for d := range NumDense {
-		v := (smp.Dense[d] - m.Mean[d]) / m.Std[d]
-		row := m.Columns + d
-		for j, w := range m.W[row*c : (row+1)*c] {
-			out[j] += w * v
-		}
+	dense := m.W[m.Columns*c:]
+	for d, v := range z {
+		floats.AddScaled(out, v, dense[d*c:(d+1)*c])
 	}
 }
 
@@ -167,9 +207,10 @@ func softmax(z []float64) {
 	}
 }
 
-// objective is the mean cross-entropy of samples (label < 0 skipped) plus the L2 penalty; with
-// grad non-nil it also writes the gradient (W's, then B's).
-func (m *Model) objective(samples []Sample, l2 float64, grad []float64) float64 {
+// objective is the mean cross-entropy of samples (label < 0 skipped; z their standardised
+// dense features, see standardiser) plus the L2 penalty; with grad non-nil it also writes the
+// gradient (W's, then B's).
+func (m *Model) objective(samples []Sample, z []float64, l2 float64, grad []float64) float64 {
 	if grad != nil {
 		clear(grad)
 	}
@@ -181,7 +222,8 @@ func (m *Model) objective(samples []Sample, l2 float64, grad []float64) float64 
 			continue
 		}
 		n++
-		m.logits(smp, p)
+		zi := z[i*m.Dense : (i+1)*m.Dense]
+		m.logits(smp, zi, p)
 		softmax(p)
 		loss -= math.Log(max(p[smp.Label], 1e-300))
 		if grad == nil {
@@ -190,19 +232,11 @@ func (m *Model) objective(samples []Sample, l2 float64, grad []float64) float64 
 		p[smp.Label]-- // d loss / d logits
 		c := m.Classes
 		for k, col := range smp.Index {
-			v := float64(smp.Value[k])
-			g := grad[int(col)*c : int(col+1)*c]
-			for j, d := range p {
-				g[j] += d * v
-			}
+			floats.AddScaled(grad[int(col)*c:int(col+1)*c], float64(smp.Value[k]), p)
 		}
-		for dd := range NumDense {
-			v := (smp.Dense[dd] - m.Mean[dd]) / m.Std[dd]
-			row := m.Columns + dd
-			g := grad[row*c : (row+1)*c]
-			for j, d := range p {
-				g[j] += d * v
-			}
+		dense := grad[m.Columns*c:]
+		for d, v := range zi {
+			floats.AddScaled(dense[d*c:(d+1)*c], v, p)
 		}
 		for j, d := range p {
 			grad[len(m.W)+j] += d
@@ -229,13 +263,19 @@ func (m *Model) objective(samples []Sample, l2 float64, grad []float64) float64 
 	return loss
 }
 
-// Predict returns the class probabilities of every sample.
-func (m *Model) Predict(samples []Sample) [][]float64 {
+// Predict returns the class probabilities of every sample, or an error when a sample has not
+// the model's number of dense features.
+func (m *Model) Predict(samples []Sample) ([][]float64, error) {
+	if _, err := denseWidth(samples, m.Dense); err != nil {
+		return nil, err
+	}
 	out := make([][]float64, len(samples))
+	z := make([]float64, m.Dense)
 	for i := range samples {
 		out[i] = make([]float64, m.Classes)
-		m.logits(&samples[i], out[i])
+		m.standardise(samples[i].Dense, z)
+		m.logits(&samples[i], z, out[i])
 		softmax(out[i])
 	}
-	return out
+	return out, nil
 }

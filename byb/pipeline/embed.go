@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"iter"
 
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/embedio"
@@ -92,12 +93,7 @@ func Embed(o EmbedOptions) (*EmbedResult, error) {
 		}
 		return nil
 	}
-	if random {
-		err = finetune.EmbedRandom(o.Backend, fmt.Sprintf("%s;%s=%d", settings, ParamMaxLen, seq.MaxLen), ds.Meta.VocabSizes(), windows, batches, collect)
-	} else {
-		err = finetune.Embed(o.Backend, o.Model, windows, batches, collect)
-	}
-	if err != nil {
+	if err := encoderE(o.Backend, o.Model, settings, seq.MaxLen, ds.Meta.VocabSizes(), windows, batches, collect); err != nil {
 		return nil, err
 	}
 	if len(rows) == 0 {
@@ -110,4 +106,15 @@ func Embed(o EmbedOptions) (*EmbedResult, error) {
 		_ = o.Run.LogArtifact(o.Out, tracking.ArtifactEmbeddings)
 	}
 	return &EmbedResult{Out: o.Out, Users: len(users), Dim: len(rows[0]), Skipped: ds.Meta.EmptyUsers[o.Split]}, nil
+}
+
+// encoderE computes E for batches with the encoder model names: a run directory's trained
+// encoder, or with "none" a random one built from settings (its architecture; seed drives the
+// initialisation) at sequence length maxLen. It is what `byb embed` and Bag-of-IDs + E use,
+// so both see the encoder the frozen probe of that run (or the Random init row) probes.
+func encoderE(backend backends.Backend, model, settings string, maxLen int, vocab []int, windows int, batches iter.Seq[*data.Batch], emit func(users []int32, e [][]float32) error) error {
+	if model == "none" {
+		return finetune.EmbedRandom(backend, fmt.Sprintf("%s;%s=%d", settings, ParamMaxLen, maxLen), vocab, windows, batches, emit)
+	}
+	return finetune.Embed(backend, model, windows, batches, emit)
 }
