@@ -133,7 +133,7 @@ func Lookup(name string) (Experiment, error) {
 
 // AllOrder is what `byb reproduce all` runs: Table 2 first, since the figures of a pretrained
 // BYB (fig5, fig6) reuse its seed-0 run.
-var AllOrder = []string{"table2", "table3", "ablations", "fig4", "table4", "fig5", "fig6", "retail"}
+var AllOrder = []string{"table2", "table3", "ablations", "fig4", "table4", "fig5", "fig6", "retail", "supervised"}
 
 // Names lists the experiments.
 func Names() []string {

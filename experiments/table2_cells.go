@@ -26,6 +26,7 @@ func cellPath(out, dataset, row, task string, seed int, key string) string {
 type cellFile struct {
 	AUROC float64 `json:"auroc"`
 	finetuneInfo
+	L2 float64 `json:"l2,omitempty"` // the bag-of-IDs' L2 strength of the counts, chosen on validation
 }
 
 func readCell(path string) (cellFile, bool) {
@@ -77,7 +78,7 @@ func countCells(spec *tableSpec, c Config, sets []tableData) int {
 		}
 		pretrainings := map[string]bool{}
 		for _, row := range spec.rows {
-			if !c.runsRow(row.Key, row.Freeze) || (row.Method != "" && !c.runs(row.Method)) {
+			if !c.runsRow(row.Key, row.Freeze) || (row.Method != "" && !c.runs(row.Method)) || (row.WithE != "" && !c.runs("byb")) {
 				continue
 			}
 			n += tasks * c.Seeds

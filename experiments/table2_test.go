@@ -136,8 +136,8 @@ func TestTable2BudgetIsSharedAndOverridable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(b.pretrain, cpuTableBudget.pretrain) || !strings.HasSuffix(b.pretrain, ";max_len=0") {
-		t.Errorf("pretrain settings %q: want the table budget %q, then the user's", b.pretrain, cpuTableBudget.pretrain)
+	if !strings.HasPrefix(b.pretrain, budgets["small"].pretrain) || !strings.HasSuffix(b.pretrain, ";max_len=0") {
+		t.Errorf("pretrain settings %q: want the table budget %q, then the user's", b.pretrain, budgets["small"].pretrain)
 	}
 	if !strings.HasSuffix(b.finetune, "epochs=2") || !strings.HasSuffix(b.probe, "epochs=2") {
 		t.Errorf("finetune %q, probe %q: want the user's epochs=2 last", b.finetune, b.probe)
@@ -146,7 +146,7 @@ func TestTable2BudgetIsSharedAndOverridable(t *testing.T) {
 	// --pretrain-set.
 	for budget, want := range map[string]string{"steps=900": ";steps=900;time_budget=;max_len=0", "time=3m": ";steps=0;time_budget=3m0s;max_len=0"} {
 		b, err := tableBudget(Config{Scale: "small", Budget: budget, PretrainSettings: "max_len=0"})
-		if err != nil || !strings.HasPrefix(b.pretrain, cpuTableBudget.pretrain) || !strings.HasSuffix(b.pretrain, want) {
+		if err != nil || !strings.HasPrefix(b.pretrain, budgets["small"].pretrain) || !strings.HasSuffix(b.pretrain, want) {
 			t.Errorf("--budget %s: pretrain settings %q (err %v), want the scale's, then %q", budget, b.pretrain, err, want)
 		}
 	}
@@ -294,7 +294,7 @@ func TestTable2OnADataset(t *testing.T) {
 // claims section, the Markdown, CSV and a PNG per data set; run again, it reuses the finished
 // pretrainings and every cell.
 func TestTable2EveryRowAtASmokeBudget(t *testing.T) {
-	testenv.SkipShort(t, "pretrains six methods on two generated data sets and fills 80 cells")
+	testenv.SkipShort(t, "pretrains six methods on two generated data sets and fills 96 cells")
 	backend, info := xlaCPU(t)
 	var log strings.Builder
 	c := Config{Scale: "ci", Seeds: 1, Out: t.TempDir(), Backend: backend, Engine: info, Tracking: "off",
@@ -332,7 +332,9 @@ func TestTable2EveryRowAtASmokeBudget(t *testing.T) {
 	}
 	for _, want := range []string{"## tmall-like", "## mobile-like", "Claims", "- 1. BYB(freeze) is the best frozen pretrained model",
 		"- 2. BYB(unfreeze) beats Supervised", "- 3. MSDP is the best pretraining baseline", "- 4. BYB(freeze) beats Random init (freeze)",
-		"- 4. BYB(freeze) beats Bag-of-IDs"} {
+		"- 4. BYB(freeze) beats Bag-of-IDs", "- 5. E adds to the bag: Bag-of-IDs + E (BYB) beats the bag alone",
+		"- 5. E adds to the bag: Bag-of-IDs + E (BYB) beats Bag-of-IDs + E (random)", "| Bag-of-IDs + E (random) † |",
+		"Training, per row", "| Supervised | – | – | – | "} {
 		if !strings.Contains(rep.Markdown, want) {
 			t.Errorf("the table lacks %q:\n%s", want, rep.Markdown)
 		}
@@ -347,8 +349,8 @@ func TestTable2EveryRowAtASmokeBudget(t *testing.T) {
 			t.Errorf("%s: %q not written (%v)", kind, rep.Files[kind], err)
 		}
 	}
-	if !strings.Contains(log.String(), "cell 80/80") {
-		t.Errorf("progress does not count the table's 80 cells:\n%s", log.String())
+	if !strings.Contains(log.String(), "cell 96/96") {
+		t.Errorf("progress does not count the table's 96 cells:\n%s", log.String())
 	}
 
 	// Run again, it reuses the finished pretrainings and every cell.
@@ -357,7 +359,7 @@ func TestTable2EveryRowAtASmokeBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(log.String(), "(cached)"); n != 80 || strings.Contains(log.String(), ": pretraining ") {
+	if n := strings.Count(log.String(), "(cached)"); n != 96 || strings.Contains(log.String(), ": pretraining ") {
 		t.Errorf("the rerun computed cells or pretrained again (%d cached):\n%s", n, log.String())
 	}
 	if again.Markdown[strings.Index(again.Markdown, "\n"):] != rep.Markdown[strings.Index(rep.Markdown, "\n"):] {

@@ -29,11 +29,17 @@ type seedRun struct {
 	// probeE lets the frozen rows compute an encoder's E for its first task and reuse it for
 	// the others (the tasks share their samples' behaviors, not their labels).
 	probeE *finetune.ECache
-	tunes  *tuneLog // the choices --tune made, for the Markdown
+	bagE   *pipeline.BagECache // the same for the Bag-of-IDs + E rows
+	tunes  *tuneLog            // the choices --tune made, for the Markdown
+	// bagL2 is the bag-of-IDs row's L2 strength per task, chosen on validation: Bag-of-IDs +
+	// E takes it for its counts instead of choosing it again (the same choice on the same
+	// features), and chooses only E's.
+	bagL2 map[string]float64
 }
 
 func (s *seedRun) run() error {
-	s.pretrained, s.preInfo, s.probeE = map[string]string{}, map[string]pretrainInfo{}, finetune.NewECache()
+	s.pretrained, s.preInfo, s.probeE, s.bagE = map[string]string{}, map[string]pretrainInfo{}, finetune.NewECache(), pipeline.NewBagECache()
+	s.bagL2 = map[string]float64{}
 	if err := s.pretrainAll(); err != nil {
 		return err
 	}
@@ -102,6 +108,10 @@ func (s *seedRun) fillRow(row tableRow) error {
 		return nil
 	}
 	initDir := "none"
+	if row.WithE != "" && s.pretrained[baseBYB] == "" {
+		skip("not run") // its E is the BYB pretraining's (or its shape's)
+		return nil
+	}
 	if row.Method != "" {
 		if initDir = s.pretrained[row.pretrainKey()]; initDir == "" {
 			why := "not run"
@@ -123,13 +133,20 @@ func (s *seedRun) fillRow(row tableRow) error {
 			cell = &cellResult{}
 			cells[task] = cell
 		}
-		tuned, err := s.finetuneSettings(row, task, initDir, like, settings)
+		taskSettings := settings
+		if l2 := s.bagL2[task]; row.WithE != "" && l2 > 0 {
+			taskSettings += fmt.Sprintf(";%s=%g", pipeline.ParamBagL2, l2)
+		}
+		tuned, err := s.finetuneSettings(row, task, initDir, like, taskSettings)
 		if err != nil {
 			return err
 		}
 		f, err := s.cell(row, task, initDir, like, tuned)
 		if err != nil {
 			return err
+		}
+		if row.Key == "bag" {
+			s.bagL2[task] = f.L2
 		}
 		cell.values = append(cell.values, f.AUROC)
 		if !row.Bag {
@@ -165,8 +182,15 @@ func (s *seedRun) cellSettings(row tableRow, initDir string) (settings, like str
 // design.
 func (s *seedRun) cell(row tableRow, task, initDir, like, settings string) (cellFile, error) {
 	c, preset, dataDir, seed := s.c, s.d.name, s.d.dir, s.seed
-	cellSeed, key := seed, initDir+"|"+like+"|"+settings+"|"+dataDir
-	if row.Bag {
+	withE := ""
+	switch row.WithE {
+	case withEBYB:
+		withE, like = s.pretrained[baseBYB], "" // the run fixes its own sequence settings
+	case withERandom:
+		withE = "none"
+	}
+	cellSeed, key := seed, initDir+"|"+like+"|"+withE+"|"+settings+"|"+dataDir
+	if row.Bag && withE == "" {
 		// Keyed by what it takes from the BYB run (its sequence settings), not by that run's
 		// directory, which differs per seed.
 		likeSettings := ""
@@ -189,20 +213,26 @@ func (s *seedRun) cell(row tableRow, task, initDir, like, settings string) (cell
 	if row.Bag {
 		command = "baseline bag"
 	}
-	child, err := s.tr.childOf(pretrainedRunID(s.tr, initDir), initDir, "finetune", row.Key+" "+task, "", map[string]string{
-		"command": command, "method": row.Key, "init": initDir, "like": like, "data": dataDir, "task": task,
+	parent := initDir
+	if withE != "" && withE != "none" {
+		parent = withE
+	}
+	child, err := s.tr.childOf(pretrainedRunID(s.tr, parent), parent, "finetune", row.Key+" "+task, "", map[string]string{
+		"command": command, "method": row.Key, "init": initDir, "like": like, "with_e": withE, "data": dataDir, "task": task,
 		"freeze": fmt.Sprint(row.Freeze), "settings": settings, "seed": fmt.Sprint(seed)})
 	if err != nil {
 		return cellFile{}, err
 	}
 	var m metrics.Result
 	var info finetuneInfo
+	var l2 float64
 	if row.Bag {
 		// The same sequences as the encoders see (max_len of the pretraining runs); the
 		// regression itself has no seed, so its seeds repeat one number.
 		var r *pipeline.BagResult
-		if r, err = pipeline.Bag(pipeline.BagOptions{Data: dataDir, Task: task, Settings: settings, Like: like, Run: child.run, Progress: c.progress()}); err == nil {
-			m = r.Metrics
+		if r, err = pipeline.Bag(pipeline.BagOptions{Data: dataDir, Task: task, Settings: settings, Like: like, WithE: withE,
+			Backend: c.Backend, ECache: s.bagE, Run: child.run, Progress: c.progress()}); err == nil {
+			m, l2 = r.Metrics, r.L2
 		}
 	} else {
 		var r *pipeline.FinetuneResult
@@ -214,7 +244,7 @@ func (s *seedRun) cell(row tableRow, task, initDir, like, settings string) (cell
 	if err := child.finish(err); err != nil {
 		return cellFile{}, fmt.Errorf("%s on %s/%s: %w", row.Label, preset, task, err)
 	}
-	f := cellFile{AUROC: headline(m), finetuneInfo: info}
+	f := cellFile{AUROC: headline(m), finetuneInfo: info, L2: l2}
 	if err := writeCell(cached, f); err != nil {
 		return cellFile{}, err
 	}

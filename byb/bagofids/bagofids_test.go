@@ -24,37 +24,61 @@ func TestLossAtZeroIsLogC(t *testing.T) {
 	m := &Model{Classes: 3, Columns: 3}
 	z := m.standardiser(tiny())
 	m.W, m.B = make([]float64, 3*(3+NumSummary)), make([]float64, 3)
-	if got := m.objective(tiny(), z, 0.5, nil); math.Abs(got-math.Log(3)) > 1e-12 {
+	if got := m.objective(tiny(), z, Penalty{L2: 0.5, E: 0.5}, nil); math.Abs(got-math.Log(3)) > 1e-12 {
 		t.Errorf("loss %v, want log 3 = %v", got, math.Log(3))
 	}
 }
 
-// The analytic gradient matches central finite differences at a random point.
+// The analytic gradient matches central finite differences at a random point: for the bag,
+// and for bag + E (two more dense features) whose E weights have their own L2 strength.
 func TestGradientMatchesFiniteDifferences(t *testing.T) {
-	samples := tiny()
-	m := &Model{Classes: 3, Columns: 3}
-	z := m.standardiser(samples)
-	r := rand.New(rand.NewPCG(1, 2))
-	nw := 3 * m.width()
-	x := make([]float64, nw+3)
-	for i := range x {
-		x[i] = r.NormFloat64()
+	withE := tiny()
+	for i := range withE {
+		withE[i].Dense = append(append([]float64(nil), withE[i].Dense...), float64(i)-1.5, 0.25*float64(i*i))
 	}
-	f := func(x []float64, grad []float64) float64 {
-		m.W, m.B = x[:nw], x[nw:]
-		return m.objective(samples, z, 0.3, grad)
-	}
-	grad := make([]float64, len(x))
-	f(x, grad)
-	for i := range x {
-		const h = 1e-6
-		xp, xm := append([]float64(nil), x...), append([]float64(nil), x...)
-		xp[i] += h
-		xm[i] -= h
-		num := (f(xp, nil) - f(xm, nil)) / (2 * h)
-		if math.Abs(num-grad[i]) > 1e-6*max(1, math.Abs(num)) {
-			t.Errorf("d/dx[%d]: analytic %v, numeric %v", i, grad[i], num)
+	for _, tc := range []struct {
+		name    string
+		samples []Sample
+		pen     Penalty
+	}{{"bag", tiny(), Penalty{L2: 0.3, E: 0.3}}, {"bag + E", withE, Penalty{L2: 0.3, E: 2}}} {
+		samples := tc.samples
+		m := &Model{Classes: 3, Columns: 3}
+		z := m.standardiser(samples)
+		r := rand.New(rand.NewPCG(1, 2))
+		nw := 3 * m.width()
+		x := make([]float64, nw+3)
+		for i := range x {
+			x[i] = r.NormFloat64()
 		}
+		f := func(x []float64, grad []float64) float64 {
+			m.W, m.B = x[:nw], x[nw:]
+			return m.objective(samples, z, tc.pen, grad)
+		}
+		grad := make([]float64, len(x))
+		f(x, grad)
+		for i := range x {
+			const h = 1e-6
+			xp, xm := append([]float64(nil), x...), append([]float64(nil), x...)
+			xp[i] += h
+			xm[i] -= h
+			num := (f(xp, nil) - f(xm, nil)) / (2 * h)
+			if math.Abs(num-grad[i]) > 1e-6*max(1, math.Abs(num)) {
+				t.Errorf("%s: d/dx[%d]: analytic %v, numeric %v", tc.name, i, grad[i], num)
+			}
+		}
+	}
+	// The E block's penalty is E/2·‖W_E‖² alone: at W = 0 but for one E weight w, the loss
+	// minus its value at W = 0 is the data term's change plus E/2·w², so doubling E adds
+	// E/2·w² (hand check on the penalty's split).
+	m := &Model{Classes: 3, Columns: 3}
+	z := m.standardiser(withE)
+	m.W, m.B = make([]float64, 3*m.width()), make([]float64, 3)
+	w := 0.7
+	m.W[(m.Columns+NumSummary)*3+1] = w // the first E feature, class 1
+	a := m.objective(withE, z, Penalty{L2: 5, E: 1}, nil)
+	b := m.objective(withE, z, Penalty{L2: 5, E: 3}, nil)
+	if math.Abs((b-a)-(3-1)/2.0*w*w) > 1e-12 {
+		t.Errorf("raising E's strength from 1 to 3 added %v to the loss, want %v", b-a, w*w)
 	}
 }
 
@@ -163,7 +187,7 @@ func TestFitOverPresentColumnsIsTheFullFit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := fitDense(samples, 3, columns, 1e-2, 50)
+	want, err := fitDense(samples, 3, columns, Penalty{L2: 1e-2, E: 1e-2}, 50)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,6 +42,13 @@ func denseWidth(samples []Sample, want int) (int, error) {
 	return max(want, 0), nil
 }
 
+// Penalty is the L2 strength on a model's weights: L2 on those of the ID counts and the
+// summary features, E on those of the dense features after the summary ones (an encoder's E in
+// Bag-of-IDs + E). Two strengths, because the two blocks differ in kind: a few sparse
+// log-counts per user against d standardised values for every user; one strength for both
+// would shrink the counts' weights as hard as E's, or E's as little as the counts'.
+type Penalty struct{ L2, E float64 }
+
 // Fit trains a model on samples by L-BFGS on the mean cross-entropy plus l2/2·‖W‖² (the
 // biases unpenalised), at most maxIter iterations.
 //
@@ -51,6 +58,11 @@ func denseWidth(samples []Sample, want int) (int, error) {
 // iteration grows with the number of weights (a 50,000-ID vocabulary of which a few thousand
 // users touch a third).
 func Fit(samples []Sample, classes, columns int, l2 float64, maxIter int) (*Model, error) {
+	return FitPenalised(samples, classes, columns, Penalty{L2: l2, E: l2}, maxIter)
+}
+
+// FitPenalised is Fit with the penalty L2/2·‖W_counts,summary‖² + E/2·‖W_E‖².
+func FitPenalised(samples []Sample, classes, columns int, penalty Penalty, maxIter int) (*Model, error) {
 	if len(samples) == 0 {
 		return nil, fmt.Errorf("bag-of-IDs: no training sample")
 	}
@@ -58,7 +70,7 @@ func Fit(samples []Sample, classes, columns int, l2 float64, maxIter int) (*Mode
 		return nil, err
 	}
 	present, compact := presentColumns(samples, columns)
-	m, err := fitDense(compact, classes, len(present), l2, maxIter)
+	m, err := fitDense(compact, classes, len(present), penalty, maxIter)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +120,7 @@ func (m *Model) expand(present []int32, columns int) *Model {
 }
 
 // fitDense is Fit over every one of the columns.
-func fitDense(samples []Sample, classes, columns int, l2 float64, maxIter int) (*Model, error) {
+func fitDense(samples []Sample, classes, columns int, penalty Penalty, maxIter int) (*Model, error) {
 	m := &Model{Classes: classes, Columns: columns}
 	z := m.standardiser(samples)
 	nw := classes * m.width()
@@ -122,7 +134,7 @@ func fitDense(samples []Sample, classes, columns int, l2 float64, maxIter int) (
 		}
 		m.W, m.B = x[:nw], x[nw:]
 		lastGrad = make([]float64, len(x))
-		lastLoss = m.objective(samples, z, l2, lastGrad)
+		lastLoss = m.objective(samples, z, penalty, lastGrad)
 		lastX = append(lastX[:0], x...)
 	}
 	p := optimize.Problem{
@@ -210,7 +222,7 @@ func softmax(z []float64) {
 // objective is the mean cross-entropy of samples (label < 0 skipped; z their standardised
 // dense features, see standardiser) plus the L2 penalty; with grad non-nil it also writes the
 // gradient (W's, then B's).
-func (m *Model) objective(samples []Sample, z []float64, l2 float64, grad []float64) float64 {
+func (m *Model) objective(samples []Sample, z []float64, pen Penalty, grad []float64) float64 {
 	if grad != nil {
 		clear(grad)
 	}
@@ -247,17 +259,29 @@ func (m *Model) objective(samples []Sample, z []float64, l2 float64, grad []floa
 	}
 	inv := 1 / float64(n)
 	loss *= inv
-	var penalty float64
-	for _, v := range m.W {
-		penalty += v * v
+	// The weights of the counts and the summary features, then E's (past the summary rows).
+	// With one strength for both, one sum, as before E had its own.
+	split := min(len(m.W), (m.Columns+NumSummary)*m.Classes)
+	if pen.E == pen.L2 {
+		split = len(m.W)
 	}
-	loss += l2 / 2 * penalty
+	var counts, e float64
+	for _, v := range m.W[:split] {
+		counts += v * v
+	}
+	for _, v := range m.W[split:] {
+		e += v * v
+	}
+	loss += pen.L2/2*counts + pen.E/2*e
 	if grad != nil {
 		for i := range grad {
 			grad[i] *= inv
 		}
-		for i, v := range m.W {
-			grad[i] += l2 * v
+		for i, v := range m.W[:split] {
+			grad[i] += pen.L2 * v
+		}
+		for i, v := range m.W[split:] {
+			grad[split+i] += pen.E * v
 		}
 	}
 	return loss

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"fmt"
 	"io"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/byb-dev/byb/byb/bagofids"
@@ -79,7 +81,7 @@ func (e *BagEncoder) appendE(o BagOptions, ds *data.Dataset, settings string, se
 			return fmt.Errorf("bag-of-IDs + E: the %s window (%d) and the %s window (%d) differ in length", splits[0].Split.Name, windows, s.Split.Name, w)
 		}
 	}
-	es, err := splitsE(o, ds, e.model(), settings, seq, windows, splits)
+	es, cached, err := o.ECache.splitsE(o, ds, e.model(), settings, seq, windows, splits)
 	if err != nil {
 		return err
 	}
@@ -95,8 +97,60 @@ func (e *BagEncoder) appendE(o BagOptions, ds *data.Dataset, settings string, se
 			}
 		}
 	}
-	_, _ = fmt.Fprintf(progress, "bag-of-IDs + E: E (d=%d) of %s in %.1fs\n", e.Dim, e, time.Since(start).Seconds())
+	from := ""
+	if cached {
+		from = " (reused from another task's run of this encoder)"
+	}
+	_, _ = fmt.Fprintf(progress, "bag-of-IDs + E: E (d=%d) of %s in %.1fs%s\n", e.Dim, e, time.Since(start).Seconds(), from)
 	return nil
+}
+
+// BagECache keeps the E a Bag-of-IDs + E run computed, for every user of the finetune and
+// test splits, so that runs with the same encoder on the data set's other tasks reuse it
+// instead of running the encoder again (a table runs four tasks; E depends on the encoder,
+// the data and the sequence settings, never on the task). It holds one encoder's E at a
+// time, the last one computed.
+type BagECache struct {
+	mu  sync.Mutex
+	key string
+	es  []map[int32][]float32 // per split of the key's run: user → E
+}
+
+// NewBagECache returns an empty cache.
+func NewBagECache() *BagECache { return &BagECache{} }
+
+// splitsE is splitsE through the cache (c may be nil: no cache): on a miss it computes E of
+// every user of the splits' whole sample lists, not only the task's labelled ones, so that
+// another task finds its users.
+func (c *BagECache) splitsE(o BagOptions, ds *data.Dataset, model, settings string, seq data.SeqConfig, windows int, splits []*data.Samples) ([]map[int32][]float32, bool, error) {
+	if c == nil {
+		es, err := splitsE(o, ds, model, settings, seq, windows, splits)
+		return es, false, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var key strings.Builder
+	fmt.Fprintf(&key, "%s|%s|%s|%+v", ds.Dir, model, settings, seq)
+	for _, s := range splits {
+		key.WriteString("|" + s.Split.Name)
+	}
+	if c.key == key.String() {
+		return c.es, true, nil
+	}
+	all := make([]*data.Samples, len(splits))
+	for k, s := range splits {
+		full, err := ds.Samples(s.Split.Name)
+		if err != nil {
+			return nil, false, err
+		}
+		all[k] = full
+	}
+	es, err := splitsE(o, ds, model, settings, seq, windows, all)
+	if err != nil {
+		return nil, false, err
+	}
+	c.key, c.es = key.String(), es
+	return es, false, nil
 }
 
 // eBatchSize is the rows per batch of E's computation, as `byb embed` computes it.

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"io"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -156,8 +157,22 @@ func TestBagWithE(t *testing.T) {
 	}
 	_ = run.End(tracking.StatusFinished, "")
 	auc, ok := res.Metrics["macro_auroc"]
-	if !ok || res.Encoder == nil || res.Encoder.Run != runDir || res.Encoder.Dim != 8 || res.Dense != 3+8 || res.Train == 0 {
+	if !ok || res.Encoder == nil || res.Encoder.Run != runDir || res.Encoder.Dim != 8 || res.Train == 0 {
 		t.Fatalf("bag + E result %+v (encoder %+v)", res, res.Encoder)
+	}
+	// E is in the model only if it scored above the bag alone on validation; else the model
+	// is the bag's, to the last digit.
+	if res.UsesE != (res.Dense == 3+8) || res.UsesE != slices.Contains(bagEL2, res.EL2) {
+		t.Fatalf("bag + E: uses E %v with %d dense features and E's l2 %g", res.UsesE, res.Dense, res.EL2)
+	}
+	if !res.UsesE {
+		plain, err := Bag(BagOptions{Data: dataDir, Task: "5-day", Like: runDir, Settings: "bag_max_iter=10", Progress: io.Discard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plain.Metrics["macro_auroc"] != auc || plain.L2 != res.L2 {
+			t.Errorf("bag + E without E: macro AUROC %v (l2 %g), the bag's %v (l2 %g)", auc, res.L2, plain.Metrics["macro_auroc"], plain.L2)
+		}
 	}
 	t.Logf("bag + E of a one-step encoder: macro AUROC %.4f", auc)
 	if auc < 0.65 {
@@ -176,6 +191,28 @@ func TestBagWithE(t *testing.T) {
 		t.Fatalf("tracked params %v (%v); want with_e, e_dim=8 and the run's max_len 64", d.Params, err)
 	}
 
+	// Another task with the same encoder and a shared cache reuses E (of every user of both
+	// splits, so the other task's users are there) and gives the result computed without it.
+	cache := NewBagECache()
+	var first, second strings.Builder
+	if _, err := Bag(BagOptions{Data: dataDir, Task: "5-day", WithE: runDir, Backend: b, Settings: "bag_max_iter=10", ECache: cache, Progress: &first}); err != nil {
+		t.Fatal(err)
+	}
+	viaCache, err := Bag(BagOptions{Data: dataDir, Task: "30-day", WithE: runDir, Backend: b, Settings: "bag_max_iter=10", ECache: cache, Progress: &second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct, err := Bag(BagOptions{Data: dataDir, Task: "30-day", WithE: runDir, Backend: b, Settings: "bag_max_iter=10", Progress: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(first.String(), "reused") || !strings.Contains(second.String(), "reused from another task") {
+		t.Errorf("cache: first run says %q, second %q", first.String(), second.String())
+	}
+	if viaCache.Metrics["macro_auroc"] != direct.Metrics["macro_auroc"] || viaCache.UsesE != direct.UsesE {
+		t.Errorf("30-day with the cache: %v, without: %v", viaCache.Metrics, direct.Metrics)
+	}
+
 	for _, tc := range []struct {
 		o    BagOptions
 		want string
@@ -188,5 +225,53 @@ func TestBagWithE(t *testing.T) {
 		if _, err := Bag(tc.o); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("WithE %q, Like %q: %v; want an error saying %q", tc.o.WithE, tc.o.Like, err, tc.want)
 		}
+	}
+}
+
+// fitBag keeps E only when it helps on validation: E that carries the label beside weak
+// counts is kept (with its own L2 strength), E of pure noise is left out and the model is the
+// bag's own fit.
+func TestBagWithEChoosesEOnlyWhenItHelps(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 5))
+	gen := func(informative bool) []bagofids.Sample {
+		var out []bagofids.Sample
+		for i := range 400 {
+			y := int32(i % 2)
+			s := bagofids.Sample{Label: y, Dense: []float64{rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()}}
+			if rng.Float64() < 0.3+0.1*float64(y) { // a weak signal in the counts
+				s.Index, s.Value = []int32{0}, []float32{1}
+			}
+			for range 4 {
+				v := rng.NormFloat64()
+				if informative {
+					v += 1.5 * float64(2*y-1)
+				}
+				s.Dense = append(s.Dense, v)
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	useful, err := fitBag(gen(true), 2, 5, 50, 0, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !useful.UsesE || useful.Model.Dense != 7 || !slices.Contains(bagEL2, useful.E) {
+		t.Errorf("informative E: uses E %v, %d dense features, E's l2 %g; want E kept", useful.UsesE, useful.Model.Dense, useful.E)
+	}
+	noise := gen(false)
+	useless, err := fitBag(noise, 2, 5, 50, 0, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if useless.UsesE || useless.Model.Dense != 3 {
+		t.Fatalf("noise E: uses E %v with %d dense features; want the bag alone", useless.UsesE, useless.Model.Dense)
+	}
+	bag, err := fitBag(withoutE(noise), 2, 5, 50, 0, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(bag.Model.W, useless.Model.W) || bag.L2 != useless.L2 {
+		t.Errorf("noise E: the model differs from the bag's own fit")
 	}
 }

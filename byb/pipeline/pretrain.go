@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"os"
 
 	"github.com/byb-dev/byb/byb/data"
@@ -41,6 +42,8 @@ type PretrainResult struct {
 	Train      *train.Result
 	FinalLoss  float64
 	SamplesPer float64 // samples per second
+	// Convergence judges the loss curve of this call's steps (see train.LossConvergence).
+	Convergence train.Convergence
 }
 
 // warn prints a warning line on the progress writer (stderr by default).
@@ -149,7 +152,19 @@ func Pretrain(o PretrainOptions) (*PretrainResult, error) {
 		return nil, err
 	}
 	res := &PretrainResult{Dir: o.Out, Method: o.Method, MaxLen: seq.MaxLen, Windows: windows,
-		Samples: samples.Len(), Train: tr}
+		Samples: samples.Len(), Train: tr, Convergence: train.LossConvergence(tr.Losses)}
+	// A loss still falling fast at the end says the budget was too small for this model to
+	// be scored as finished (judged on this call's steps: a resumed run's earlier ones are in
+	// its tracker history).
+	if cv := res.Convergence; !math.IsNaN(cv.TailDrop) {
+		if o.Run != nil {
+			_ = o.Run.LogMetric("loss_tail_drop", cv.TailDrop, tr.GlobalStep)
+		}
+		if cv.Undertrained() && o.Progress != io.Discard {
+			warn(o.Progress, "the loss is still falling fast: its last tenth of steps made %.1f%% of its decrease (above %.0f%%): the model is undertrained; train it further (run the same command with more steps, or a larger time_budget)",
+				100*cv.TailDrop, 100*train.UndertrainedShare)
+		}
+	}
 	if n := len(tr.Losses); n > 0 {
 		res.FinalLoss = tr.Losses[n-1]
 	}

@@ -32,7 +32,10 @@ max_len and dt1 (the inputs that run's encoder saw).
 Bag-of-IDs + E (--with-e): do an encoder's embeddings add to what counting IDs knows? Each
 user's E (d values: the frozen encoder's output at the last position, on the same window and
 behaviors as the counts: the finetune window for training, the test window for testing)
-joins the summary features, standardised, in the same regression with the same L2 choice.
+joins the summary features, standardised, in the same regression. The counts' L2 strength is
+the bag's own choice; E's weights get their own, chosen on the same validation users among
+0.1, 1 and 10 — or E is left out when no strength of it scores above the bag alone
+there (the result then says so, and the model is the bag's).
 --with-e RUNDIR takes the student encoder of a pretraining run and its max_len and dt1 (as
 `+"`byb finetune --init RUNDIR --freeze`"+` sees them; no --like). --with-e none takes a random
 encoder with the architecture, max_len and dt1 of --like RUNDIR (required) and the
@@ -79,13 +82,17 @@ Hyper-parameters (--set "name=value;..."):
 		out := map[string]any{"run_id": run.ID(), "task": res.Task, "classes": res.NumClasses, "l2": res.L2,
 			"columns": res.Columns, "dense": res.Dense, "train_samples": res.Train, "test_samples": res.Test, "metrics": res.Metrics}
 		if e := res.Encoder; e != nil {
-			out["with_e"] = map[string]any{"run": e.Run, "like": e.Like, "seed": e.Seed, "dim": e.Dim, "encoder": e.String()}
+			out["with_e"] = map[string]any{"run": e.Run, "like": e.Like, "seed": e.Seed, "dim": e.Dim, "encoder": e.String(),
+				"used": res.UsesE, "e_l2": res.EL2}
 		}
 		return emitJSON(out)
 	}
 	what := "bag-of-IDs"
-	if res.Encoder != nil {
-		what = "bag-of-IDs + E of " + res.Encoder.String()
+	switch {
+	case res.Encoder != nil && res.UsesE:
+		what = fmt.Sprintf("bag-of-IDs + E of %s (E's l2 %g)", res.Encoder.String(), res.EL2)
+	case res.Encoder != nil:
+		what = fmt.Sprintf("bag-of-IDs + E of %s: E scored no better than the bag alone on validation, so the model is the bag's", res.Encoder.String())
 	}
 	fmt.Printf("%s, task %s (%d classes, %d train / %d test samples, %d ID columns, %d dense features, l2 %g): %s\nrun %s\n",
 		what, res.Task, res.NumClasses, res.Train, res.Test, res.Columns, res.Dense, res.L2, metricsText(res.Metrics), run.ID())

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -81,7 +82,11 @@ min_steps=0.`)
 	}
 	out2 := map[string]any{"run_id": run.ID(), "dir": res.Dir, "method": res.Method, "engine": info,
 		"samples": res.Samples, "max_len": res.MaxLen, "windows": res.Windows, "steps": res.Train.GlobalStep,
-		"final_loss": res.FinalLoss, "samples_per_s": res.SamplesPer, "seconds": res.Train.Seconds}
+		"final_loss": res.FinalLoss, "samples_per_s": res.SamplesPer, "seconds": res.Train.Seconds, "train_seconds": res.Train.TrainSeconds,
+		"undertrained": res.Convergence.Undertrained()}
+	if !math.IsNaN(res.Convergence.TailDrop) {
+		out2["loss_tail_drop"] = res.Convergence.TailDrop
+	}
 	if cf.json {
 		return emitJSON(out2)
 	}

@@ -23,8 +23,12 @@ Markdown (and CSV) under --out. Every run is recorded in the tracker under one p
 Experiments: `+strings.Join(experiments.Names(), ", ")+`, or all (`+strings.Join(experiments.AllOrder, ", ")+`, in that order, with the same flags)
 Scales: ci (1,000 users per data set; 1 seed by default), small (the default: 4,000 users,
 3 seeds), paper (Table 8 sizes and the paper's protocol; GPU-sized, not for a laptop). At ci
-and small table2 gives every row one shared CPU budget: n=128 behaviors, 150 pretraining
-steps of 32 users, one unfrozen finetuning epoch (--pretrain-set/--finetune-set change it).`)
+and small every method gets one shared CPU budget: n=128 behaviors, 1,000 pretraining steps
+of 32 users at small (300 at ci; --budget steps=N or time=DURATION for another, the same for
+every method), and every finetuning row — frozen, unfrozen and Supervised — trains until its
+score on a validation part of the labelled users stops improving and is tested with its best
+epoch. A row still learning when its budget ended is marked in the table. --tune gives
+every method the same learning-rate search, chosen on validation.`)
 	var cf commonFlags
 	cf.register(fs, true)
 	scale := fs.String("scale", "small", "ci | small | paper")
