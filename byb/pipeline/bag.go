@@ -55,7 +55,7 @@ type BagOptions struct {
 	Backend  backends.Backend // runs the encoder of WithE (unused without it)
 	// ECache, if not nil, lets runs with the same WithE encoder on several tasks of one data
 	// set compute its E once (see BagECache).
-	ECache *BagECache
+	ECache   *BagECache
 	Run      tracking.Run
 	Progress io.Writer
 }
