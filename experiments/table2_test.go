@@ -16,6 +16,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 
 	"github.com/byb-dev/byb/byb/data/synth"
+	"github.com/byb-dev/byb/internal/testdata"
 )
 
 // The table's verdicts are computed from the numbers, never written by hand: check them on
@@ -234,14 +235,7 @@ const (
 func TestTable2OnADataset(t *testing.T) {
 	testenv.SkipShort(t, "pretrains twice and probes on a generated dataset")
 	backend, info := xlaCPU(t)
-	cfg, err := synth.NewConfig(synth.TmallLike, "ci", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "mine")
-	if _, err := synth.Generate(cfg, dir, nil); err != nil {
-		t.Fatal(err)
-	}
+	dir := testdata.CITmall(t)
 	var log strings.Builder
 	c := Config{Scale: "ci", Seeds: 2, Out: t.TempDir(), Backend: backend, Engine: info, Tracking: "off", Log: &log, Quiet: true,
 		Datasets: []string{dir}, Rows: []string{"byb-freeze", "random-freeze", "bag"}, Tasks: []string{"5-day"},
@@ -407,14 +401,7 @@ func TestBarColorsAreDistinct(t *testing.T) {
 func TestTable2TuneChoosesOnValidation(t *testing.T) {
 	testenv.SkipShort(t, "pretrains three times and finetunes a dozen cells")
 	backend, info := xlaCPU(t)
-	cfg, err := synth.NewConfig(synth.TmallLike, "ci", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "mine")
-	if _, err := synth.Generate(cfg, dir, nil); err != nil {
-		t.Fatal(err)
-	}
+	dir := testdata.CITmall(t)
 	var log strings.Builder
 	out := t.TempDir()
 	c := Config{Scale: "ci", Seeds: 2, Out: out, Backend: backend, Engine: info, Tracking: "off", Log: &log, Quiet: true,

@@ -9,31 +9,20 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/byb-dev/byb/byb/data/synth"
 	"github.com/byb-dev/byb/byb/embedio"
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/engine"
 	"github.com/byb-dev/byb/byb/finetune"
 	"github.com/byb-dev/byb/byb/objective"
 	"github.com/byb-dev/byb/byb/train"
+	"github.com/byb-dev/byb/internal/testdata"
 	"github.com/byb-dev/byb/internal/testenv"
 	"github.com/byb-dev/byb/tracking"
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
-func ciTmall(t *testing.T) string {
-	t.Helper()
-	cfg, err := synth.NewConfig(synth.TmallLike, "ci", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "tmall-ci")
-	if _, err := synth.Generate(cfg, dir, nil); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
+func ciTmall(t *testing.T) string { return testdata.CITmall(t) }
 
 type testEngine struct {
 	Backend backends.Backend

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/byb-dev/byb/byb/data/synth"
 	"github.com/byb-dev/byb/byb/engine"
 	"github.com/byb-dev/byb/byb/pipeline"
+	"github.com/byb-dev/byb/internal/testdata"
 )
 
 // `byb baseline bag --with-e RUN` appends E of the run's encoder and says so in its JSON;
@@ -21,14 +21,7 @@ func TestBaselineBagWithE(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) || !strings.Contains(stderr, "--with-e RUNDIR|none") || !strings.Contains(stderr, "Bag-of-IDs + E") {
 		t.Fatalf("baseline bag --help (%v) does not document --with-e:\n%s", err, stderr)
 	}
-	cfg, err := synth.NewConfig(synth.TmallLike, "ci", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dataDir := filepath.Join(t.TempDir(), "tmall-ci")
-	if _, err := synth.Generate(cfg, dataDir, nil); err != nil {
-		t.Fatal(err)
-	}
+	dataDir := testdata.CITmall(t)
 	const backend = "go:ops_sequential" // a tiny encoder runs at once on the pure-Go engine
 	b, info, err := engine.OpenConfig(backend)
 	if err != nil {

@@ -8,26 +8,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/byb-dev/byb/byb/data/synth"
 	"github.com/byb-dev/byb/byb/engine"
 	"github.com/byb-dev/byb/byb/sweep"
+	"github.com/byb-dev/byb/internal/testdata"
 	"github.com/byb-dev/byb/internal/testenv"
 	"github.com/byb-dev/byb/tracking"
 )
 
 // ciData generates the ci-scale tmall-like data set (1,000 users, data seed 1; under a second).
-func ciData(t *testing.T) string {
-	t.Helper()
-	cfg, err := synth.NewConfig(synth.TmallLike, "ci", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "tmall-ci")
-	if _, err := synth.Generate(cfg, dir, nil); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
+func ciData(t *testing.T) string { return testdata.CITmall(t) }
 
 // sweepReportJSON is the --json output, as a user's script reads it.
 type sweepReportJSON struct {
@@ -88,15 +77,7 @@ func TestSweepFinetuneEndToEnd(t *testing.T) {
 		}
 	}
 
-	s, err := tracking.Open(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	parent, err := s.GetRun(rep.RunID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	parent := openSweep(t, db, rep.RunID)
 	if parent.Experiment != "sweep" || parent.Status != tracking.StatusFinished {
 		t.Errorf("parent: experiment %q status %q", parent.Experiment, parent.Status)
 	}
@@ -172,15 +153,7 @@ func TestSweepWithoutTheMetricFails(t *testing.T) {
 			t.Errorf("point %+v", p)
 		}
 	}
-	s, err := tracking.Open(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	parent, err := s.GetRun(rep.RunID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	parent := openSweep(t, db, rep.RunID)
 	if parent.Status != tracking.StatusFailed || len(parent.Children) != 2 || !strings.Contains(parent.EndReason, "every point failed") {
 		t.Errorf("parent %s (%s) with %d children", parent.Status, parent.EndReason, len(parent.Children))
 	}
@@ -265,4 +238,19 @@ func TestSweepTable(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
 	}
+}
+
+// openSweep reads the sweep's run id from the tracker db.
+func openSweep(t *testing.T, db, id string) *tracking.RunDetail {
+	t.Helper()
+	s, err := tracking.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	parent, err := s.GetRun(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parent
 }
