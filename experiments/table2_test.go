@@ -223,6 +223,17 @@ func xlaCPU(t *testing.T) (backends.Backend, engine.Info) {
 	return backend, info
 }
 
+// smokeEngine is the engine of the smoke tests: GoMLX's pure-Go engine, which runs their tiny
+// models at once, where XLA spends most of such a test compiling every batch shape.
+func smokeEngine(t *testing.T) (backends.Backend, engine.Info) {
+	t.Helper()
+	backend, info, err := engine.OpenConfig(engine.PureGo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return backend, info
+}
+
 // The smoke budget of the end-to-end tests: a few pretraining steps of a tiny encoder, one
 // finetuning epoch. Every number is produced; none is expected to be good.
 const (
@@ -234,7 +245,7 @@ const (
 // the frozen rows and the bag-of-IDs row with two seeds, claims, Markdown, CSV and a PNG.
 func TestTable2OnADataset(t *testing.T) {
 	testenv.SkipShort(t, "pretrains twice and probes on a generated dataset")
-	backend, info := xlaCPU(t)
+	backend, info := smokeEngine(t)
 	dir := testdata.CITmall(t)
 	var log strings.Builder
 	c := Config{Scale: "ci", Seeds: 2, Out: t.TempDir(), Backend: backend, Engine: info, Tracking: "off", Log: &log, Quiet: true,
@@ -289,7 +300,7 @@ func TestTable2OnADataset(t *testing.T) {
 // pretrainings and every cell.
 func TestTable2EveryRowAtASmokeBudget(t *testing.T) {
 	testenv.SkipShort(t, "pretrains six methods on two generated data sets and fills 96 cells")
-	backend, info := xlaCPU(t)
+	backend, info := smokeEngine(t)
 	var log strings.Builder
 	c := Config{Scale: "ci", Seeds: 1, Out: t.TempDir(), Backend: backend, Engine: info, Tracking: "off",
 		Log: &log, Quiet: true, Methods: []string{"all"},
@@ -400,7 +411,7 @@ func TestBarColorsAreDistinct(t *testing.T) {
 // computed twice), and the table says what was chosen.
 func TestTable2TuneChoosesOnValidation(t *testing.T) {
 	testenv.SkipShort(t, "pretrains three times and finetunes a dozen cells")
-	backend, info := xlaCPU(t)
+	backend, info := smokeEngine(t)
 	dir := testdata.CITmall(t)
 	var log strings.Builder
 	out := t.TempDir()

@@ -49,7 +49,7 @@ func decodePNG(t *testing.T, path string, minWidth int, heightMM float64) {
 // filled, the claims, the bar chart, the collapse diagnostics and the loss curves drawn.
 func TestAblationsAndFig4AtASmokeBudget(t *testing.T) {
 	testenv.SkipShort(t, "pretrains eight BYB variants twice on a generated data set")
-	backend, info := xlaCPU(t)
+	backend, info := smokeEngine(t)
 	out := t.TempDir()
 	for _, tc := range []struct {
 		spec   *tableSpec
@@ -151,7 +151,7 @@ func TestKNNPurityHandCase(t *testing.T) {
 // plots, the purity table and the paper's two findings.
 func TestFig6AtASmokeBudget(t *testing.T) {
 	testenv.SkipShort(t, "pretrains and finetunes on a generated data set, then three t-SNE maps")
-	backend, info := xlaCPU(t)
+	backend, info := smokeEngine(t)
 	var log strings.Builder
 	c := Config{Scale: "ci", Out: t.TempDir(), Backend: backend, Engine: info, Tracking: "off", Log: &log, Quiet: true,
 		PretrainSettings: smokePretrain, FinetuneSettings: smokeFinetune}
@@ -222,7 +222,7 @@ func TestHigherLayersFinding(t *testing.T) {
 // attention: each query's weights sum to 1 and, under the causal mask, are 0 on later keys.
 func TestFig5AtASmokeBudget(t *testing.T) {
 	testenv.SkipShort(t, "pretrains on a generated data set and averages its attention")
-	backend, info := xlaCPU(t)
+	backend, info := smokeEngine(t)
 	var log strings.Builder
 	c := Config{Scale: "ci", Out: t.TempDir(), Backend: backend, Engine: info, Tracking: "off", Log: &log, Quiet: true,
 		PretrainSettings: smokePretrain}

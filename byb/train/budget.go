@@ -50,19 +50,6 @@ func (b budget) done(epochsDone int, step int64, elapsed time.Duration) bool {
 	return epochsDone >= b.epochs && step >= b.minSteps
 }
 
-// String says what the budget is, for messages.
-func (b budget) String() string {
-	switch {
-	case b.time > 0 && b.steps > 0:
-		return fmt.Sprintf("%s or %d steps", b.time, b.steps)
-	case b.time > 0:
-		return b.time.String()
-	case b.steps > 0:
-		return fmt.Sprintf("%d steps", b.steps)
-	}
-	return fmt.Sprintf("%d epochs and at least %d steps", b.epochs, b.minSteps)
-}
-
 // stateSeconds is the training time a run's steps have taken so far (Result.TrainSeconds),
 // kept in the checkpoint so that a resumed run's time budget counts the time before the
 // interruption.

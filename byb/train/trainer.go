@@ -348,8 +348,12 @@ func Setup(ctx *context.Context, opts Options, run tracking.Run) (ckpt *checkpoi
 			return nil, false, err
 		}
 		if step := optimizers.GetGlobalStep(ctx); b.done(epoch, step, restoredSeconds(ctx)) {
-			return nil, false, fmt.Errorf("%s holds a finished run (%d steps, %s of training; its budget: %s): there is nothing to train with these settings; raise steps, epochs, min_steps or time_budget to train it further, or pass another --out",
-				opts.Dir, step, restoredSeconds(ctx).Round(time.Second), b)
+			spent := ""
+			if b.time > 0 {
+				spent = fmt.Sprintf(", %s of training on a time budget of %s", restoredSeconds(ctx).Round(time.Second), b.time)
+			}
+			return nil, false, fmt.Errorf("%s holds a finished run (%d steps%s): there is nothing to train with these settings; raise steps, epochs, min_steps or time_budget to train it further, or pass another --out",
+				opts.Dir, step, spent)
 		}
 	}
 	// The seed drives the initialisation (GoMLX's initializers_seed) unless that is set.
