@@ -153,12 +153,13 @@ func saveWithLegend(p *plot.Plot, legend *plot.Legend, labels []string, width, h
 	return f.Close()
 }
 
-// barColors are ten distinct colours (Tableau 10), so that a table's rows do not share one:
-// plotutil's palette has seven.
+// barColors are twelve distinct colours (Tableau 10 and two darker ones), so that a table's
+// rows do not share one: plotutil's palette has seven, Table 2 has twelve rows.
 var barColors = []color.Color{
 	color.RGBA{R: 0x4e, G: 0x79, B: 0xa7, A: 0xff}, color.RGBA{R: 0xf2, G: 0x8e, B: 0x2b, A: 0xff},
 	color.RGBA{R: 0xe1, G: 0x57, B: 0x59, A: 0xff}, color.RGBA{R: 0x76, G: 0xb7, B: 0xb2, A: 0xff},
 	color.RGBA{R: 0x59, G: 0xa1, B: 0x4f, A: 0xff}, color.RGBA{R: 0xed, G: 0xc9, B: 0x48, A: 0xff},
 	color.RGBA{R: 0xb0, G: 0x7a, B: 0xa1, A: 0xff}, color.RGBA{R: 0xff, G: 0x9d, B: 0xa7, A: 0xff},
 	color.RGBA{R: 0x9c, G: 0x75, B: 0x5f, A: 0xff}, color.RGBA{R: 0xba, G: 0xb0, B: 0xac, A: 0xff},
+	color.RGBA{R: 0x1f, G: 0x3b, B: 0x63, A: 0xff}, color.RGBA{R: 0x2f, G: 0x6b, B: 0x3a, A: 0xff},
 }

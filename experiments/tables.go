@@ -537,12 +537,10 @@ func tableCSV(spec *tableSpec, sets []tableData, res map[string]map[string]map[s
 					paper = fmt.Sprint(v)
 				}
 				for seed, v := range r.values {
-					ft, pre := "", ",,,"
+					ft, pre := ",,,", ",,,"
 					if seed < len(r.train) && r.train[seed].Epochs > 0 {
 						f := r.train[seed]
 						ft = fmt.Sprintf("%d,%d,%d,%v", f.Epochs, f.BestEpoch, f.Steps, f.StillImproving)
-					} else {
-						ft = ",,,"
 					}
 					if seed < len(r.pre) {
 						p := r.pre[seed]

@@ -200,6 +200,18 @@ func (s Selection) StillImproving() bool {
 	return s.Validated && !s.Stopped && s.Epochs-s.BestEpoch < s.Patience
 }
 
+// describe is the end of a finetuning's summary line: which epoch it kept and why.
+func (s Selection) describe(valSamples int) string {
+	if !s.Validated {
+		return fmt.Sprintf(", kept the last of %d epochs (no validation part)", s.Epochs)
+	}
+	out := fmt.Sprintf(", kept epoch %d of %d (validation %s %.4f on %d samples)", s.BestEpoch, s.Epochs, s.Metric, s.Score, valSamples)
+	if s.StillImproving() {
+		out += "; still improving when it ended: raise the epoch cap"
+	}
+	return out
+}
+
 // Run finetunes and scores the test split.
 func Run(opts Options) (*Result, error) {
 	if opts.NumClasses < 2 {

@@ -111,18 +111,6 @@ func runProbe(ctx *context.Context, enc *encoder.Encoder, head *Head, opts Optio
 	return res, sel, testSet, probs, nil
 }
 
-// describe is the end of a finetuning's summary line: which epoch it kept and why.
-func (s Selection) describe(valSamples int) string {
-	if !s.Validated {
-		return fmt.Sprintf(", kept the last of %d epochs (no validation part)", s.Epochs)
-	}
-	out := fmt.Sprintf(", kept epoch %d of %d (validation %s %.4f on %d samples)", s.BestEpoch, s.Epochs, s.Metric, s.Score, valSamples)
-	if s.StillImproving() {
-		out += "; still improving when it ended: raise the epoch cap"
-	}
-	return out
-}
-
 // probeFeatures computes E of the labelled training, validation and test samples, or takes
 // it from opts.ECache when that holds this encoder's E of every one of them.
 func probeFeatures(ctx *context.Context, enc *encoder.Encoder, opts Options) (sets [3]*features, cached bool, err error) {
