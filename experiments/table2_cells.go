@@ -61,8 +61,9 @@ func writeAtomic(path string, b []byte) error {
 
 // countCells is the number of cells the run computes or reads: every seed, row and task
 // that runs on every data set, and with --tune the candidates of the search (with seed 0:
-// each finetuning row's on each task, and each pretraining's probes on each task).
-func countCells(spec *tableSpec, c Config, sets []tableData) int {
+// each finetuning row's on each task, and each pretraining's probes on each task); and the
+// number of pretrainings it runs or reuses (with --tune, seed 0's one per candidate).
+func countCells(spec *tableSpec, c Config, sets []tableData) (cells, pretrainings int) {
 	n, candidates := 0, 0
 	if c.Tune {
 		if points, err := tunePoints(); err == nil {
@@ -76,7 +77,7 @@ func countCells(spec *tableSpec, c Config, sets []tableData) int {
 				tasks++
 			}
 		}
-		pretrainings := map[string]bool{}
+		keys := map[string]bool{}
 		for _, row := range spec.rows {
 			if !c.runsRow(row.Key, row.Freeze) || (row.Method != "" && !c.runs(row.Method)) || (row.WithE != "" && !c.runs("byb")) {
 				continue
@@ -85,24 +86,44 @@ func countCells(spec *tableSpec, c Config, sets []tableData) int {
 			if !row.Bag {
 				n += tasks * candidates
 			}
-			if key := row.pretrainKey(); key != "" && !pretrainings[key] {
-				pretrainings[key] = true
+			if key := row.pretrainKey(); key != "" && !keys[key] {
+				keys[key] = true
 				n += tasks * candidates
 			}
 		}
+		runs := c.Seeds
+		if candidates > 0 {
+			runs += candidates - 1 // seed 0's run at each candidate replaces its plain one
+		}
+		pretrainings += len(keys) * runs
 	}
-	return n
+	return n, pretrainings
 }
 
-// cellProgress prints "[NAME] cell k/N (ETA …): what" as cells finish. The ETA is the mean
-// time of the cells computed so far (cached ones cost nothing) times the cells left; it
-// counts a cell's share of its pretraining too, since that time passes between cells.
+// cellProgress prints "[NAME] cell k/N (ETA …): what" as cells finish. Pretrainings and
+// cells are timed apart, since a seed's pretrainings all come before its first cell: the ETA
+// is the mean time of the cells computed so far (cached ones cost nothing) times the cells
+// left, plus the mean time of the pretrainings run so far times the pretrainings left.
 type cellProgress struct {
 	c           Config
 	name        string // the experiment, the lines' prefix
 	start       time.Time
 	total, seen int
 	cached      int
+
+	pretrainings     int           // pretrainings the run asks for (reused ones included)
+	pretrained       int           // of them, done or reused so far
+	trained          int           // of them, trained here (not reused)
+	pretrainDuration time.Duration // the time the trained ones took
+}
+
+// pretrainDone records a pretraining that took d; reused says it was read, not trained.
+func (p *cellProgress) pretrainDone(d time.Duration, reused bool) {
+	p.pretrained++
+	if !reused {
+		p.trained++
+		p.pretrainDuration += d
+	}
 }
 
 func (p *cellProgress) done(what string) {
@@ -112,8 +133,12 @@ func (p *cellProgress) done(what string) {
 	}
 	eta := ""
 	if computed := p.seen - p.cached; computed > 0 && p.seen < p.total {
-		per := time.Since(p.start) / time.Duration(computed)
-		eta = fmt.Sprintf(", ETA %s", (per * time.Duration(p.total-p.seen)).Round(time.Second))
+		perCell := (time.Since(p.start) - p.pretrainDuration) / time.Duration(computed)
+		left := perCell * time.Duration(p.total-p.seen)
+		if p.trained > 0 && p.pretrainings > p.pretrained {
+			left += p.pretrainDuration / time.Duration(p.trained) * time.Duration(p.pretrainings-p.pretrained)
+		}
+		eta = fmt.Sprintf(", ETA %s", left.Round(time.Second))
 	}
 	p.c.logf("[%s] cell %d/%d%s: %s", p.name, p.seen, p.total, eta, what)
 }

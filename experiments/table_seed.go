@@ -3,6 +3,7 @@ package experiments
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/byb-dev/byb/byb/finetune"
 	"github.com/byb-dev/byb/byb/metrics"
@@ -81,7 +82,12 @@ func (s *seedRun) pretrainAll() error {
 
 // pretrain runs (or reuses) row's pretraining with settings and a seed.
 func (s *seedRun) pretrain(row tableRow, settings string, seed int) (dir string, maxLen int, err error) {
-	return pretrainOnce(s.c, s.tr, s.spec.name, s.d.name, s.d.dir, row.Method, row.what(), fmt.Sprintf("%s;seed=%d", settings, seed), sharedRunsDir(s.c), seed)
+	settings = fmt.Sprintf("%s;seed=%d", settings, seed)
+	_, reused := finishedPretraining(pretrainDir(sharedRunsDir(s.c), s.d.dir, row.Method, settings, seed))
+	start := time.Now()
+	dir, maxLen, err = pretrainOnce(s.c, s.tr, s.spec.name, s.d.name, s.d.dir, row.Method, row.what(), settings, sharedRunsDir(s.c), seed)
+	s.prog.pretrainDone(time.Since(start), reused)
+	return dir, maxLen, err
 }
 
 // what names a row's pretraining in progress lines: its method and variant.

@@ -261,7 +261,8 @@ func runTable(spec *tableSpec, c Config) (*Report, error) {
 		return nil, err
 	}
 	start := time.Now()
-	prog := &cellProgress{c: c, name: spec.name, start: start, total: countCells(spec, c, sets)}
+	prog := &cellProgress{c: c, name: spec.name, start: start}
+	prog.total, prog.pretrainings = countCells(spec, c, sets)
 	results := map[string]map[string]map[string]*cellResult{} // data set → row → task
 	tunes := &tuneLog{}
 	runs := map[string][]map[string]string{} // data set → seed → pretrainKey → run dir
@@ -597,7 +598,7 @@ func settingsText(settings string) string {
 // with other settings), or reuses the finished run there; it keeps the run's curves beside
 // its checkpoint. It returns the directory and the run's sequence length n.
 func pretrainOnce(c Config, tr *tracker, experiment, preset, dataDir, method, what, settings, runsDir string, seed int) (string, int, error) {
-	dir := filepath.Join(runsDir, filepath.Base(dataDir), fmt.Sprintf("%s-seed%d-%08x", method, seed, crc32.ChecksumIEEE([]byte(settings))))
+	dir := pretrainDir(runsDir, dataDir, method, settings, seed)
 	if n, ok := finishedPretraining(dir); ok {
 		c.logf("[%s] %s seed %d: reusing the finished %s pretraining in %s", experiment, preset, seed, what, dir)
 		return dir, n, nil
@@ -618,6 +619,11 @@ func pretrainOnce(c Config, tr *tracker, experiment, preset, dataDir, method, wh
 		return "", 0, fmt.Errorf("pretraining %s on %s: keeping its curves: %w", what, preset, err)
 	}
 	return dir, pre.MaxLen, nil
+}
+
+// pretrainDir is where pretrainOnce keeps method's run with settings and seed on dataDir.
+func pretrainDir(runsDir, dataDir, method, settings string, seed int) string {
+	return filepath.Join(runsDir, filepath.Base(dataDir), fmt.Sprintf("%s-seed%d-%08x", method, seed, crc32.ChecksumIEEE([]byte(settings))))
 }
 
 // trainedText is the end of a cell's progress line: how its finetuning was trained.

@@ -46,7 +46,7 @@ every method the same learning-rate search, chosen on validation.`)
 	finetuneSet := fs.String("finetune-set", "", `table2: settings added to every finetuning cell, frozen and unfrozen, e.g. "epochs=1" (a smoke budget)`)
 	input := fs.String("in", "", "the input log of an experiment on real data (retail: default "+experiments.DefaultRetailInput+")")
 	taskList := fs.String("tasks", "", "comma-separated task columns that run (default: all), e.g. 5-day,Active-30d")
-	rowList := fs.String("rows", "", "comma-separated rows that run (default: all): supervised, nbp, mbmv1, mbmv2, cts, msdp, byb-freeze, byb-unfreeze, random-freeze, bag (bag-of-IDs), or frozen (every frozen row)")
+	rowList := fs.String("rows", "", "comma-separated rows that run (default: all): supervised, nbp, mbmv1, mbmv2, cts, msdp, byb-freeze, byb-unfreeze, random-freeze, bag (bag-of-IDs), bag-e-byb and bag-e-random (the bag with E of BYB or of a random encoder), or frozen (every frozen row)")
 	// Flags may follow the experiment name.
 	var name string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {

@@ -1,0 +1,31 @@
+package experiments
+
+import (
+	"bytes"
+	"regexp"
+	"testing"
+	"time"
+)
+
+// The ETA times pretrainings and cells apart: after one 100 s pretraining and one 10 s cell,
+// with one pretraining and three cells left, it is 3×10 s + 100 s, not the whole elapsed
+// time per cell (which would say 4 × 110 s).
+func TestCellProgressETASeparatesPretraining(t *testing.T) {
+	var log bytes.Buffer
+	p := &cellProgress{c: Config{Log: &log}, name: "t", start: time.Now().Add(-110 * time.Second), total: 4, pretrainings: 2}
+	p.pretrainDone(100*time.Second, false)
+	p.pretrainDone(0, true) // a reused one neither costs nor counts as trained
+	p.pretrainings = 3
+	p.done("a cell")
+	m := regexp.MustCompile(`cell 1/4, ETA (\S+):`).FindStringSubmatch(log.String())
+	if m == nil {
+		t.Fatalf("no ETA in %q", log.String())
+	}
+	eta, err := time.ParseDuration(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 130 * time.Second; eta < want-2*time.Second || eta > want+2*time.Second {
+		t.Errorf("ETA %v, want about %v (3 cells of 10 s and one pretraining of 100 s)", eta, want)
+	}
+}
