@@ -128,6 +128,18 @@ func TestTable2Filters(t *testing.T) {
 	if err := checkTableFilters(table2Spec, Config{Rows: []string{"bybfreeze"}}, presets); err == nil || !strings.Contains(err.Error(), "byb-freeze") {
 		t.Errorf("unknown row: err = %v, want one listing the known rows", err)
 	}
+	// An unknown method is refused like an unknown row (it used to be ignored, running the
+	// rows of no method), and so is a selection that runs nothing (it used to write a table
+	// of "not run" over the last results).
+	if err := checkTableFilters(table2Spec, Config{Methods: []string{"byb", "bpy"}}, presets); err == nil || !strings.Contains(err.Error(), `"bpy"`) || !strings.Contains(err.Error(), "msdp") {
+		t.Errorf("unknown method: err = %v, want one naming it and listing the known methods", err)
+	}
+	if err := checkTableFilters(table2Spec, Config{Methods: []string{"byb"}, Rows: []string{"nbp"}}, presets); err == nil || !strings.Contains(err.Error(), "no cell") {
+		t.Errorf("--methods byb --rows nbp selects nothing: err = %v", err)
+	}
+	if err := checkTableFilters(table2Spec, Config{Methods: []string{"byb"}, Rows: []string{"byb-freeze", "bag"}, Seeds: 1}, presets); err != nil {
+		t.Errorf("--methods byb --rows byb-freeze,bag: %v", err)
+	}
 }
 
 // At the CPU scales every row gets the shared table budget; --budget, then --pretrain-set and

@@ -14,6 +14,7 @@ import (
 	"github.com/byb-dev/byb/byb/data/synth"
 	"github.com/byb-dev/byb/byb/metrics"
 	"github.com/byb-dev/byb/byb/pipeline"
+	"github.com/byb-dev/byb/methods"
 )
 
 // tableSpec is an experiment shaped like Table 2: rows (a pretraining method or a variant
@@ -355,7 +356,29 @@ func checkTableFilters(spec *tableSpec, c Config, sets []tableData) error {
 			return fmt.Errorf("%s: no row %q (known: %s)", spec.name, r, strings.Join(keys, ", "))
 		}
 	}
+	known := append([]string{"all"}, methods.Names()...)
+	for _, m := range c.Methods {
+		if !contains(known, m) {
+			return fmt.Errorf("%s: no method %q (known: %s)", spec.name, m, strings.Join(known, ", "))
+		}
+	}
+	// A selection that runs no cell would write a table of "not run" over the results of an
+	// earlier run: refuse it instead.
+	one := c
+	one.Seeds = 1
+	if cells, _ := countCells(spec, one, sets); cells == 0 {
+		return fmt.Errorf("%s: --methods %s, --rows %s and --tasks %s together select no cell of the table (each row belongs to one method: e.g. --rows nbp needs --methods nbp or all)",
+			spec.name, orAll(c.Methods), orAll(c.Rows), orAll(c.Tasks))
+	}
 	return nil
+}
+
+// orAll is a filter's value as the user typed it, or "all" when it is not set.
+func orAll(v []string) string {
+	if len(v) == 0 {
+		return "all"
+	}
+	return strings.Join(v, ",")
 }
 
 // headline is the paper's metric: AUROC, macro one-vs-rest for multi-class tasks.
