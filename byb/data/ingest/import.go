@@ -63,11 +63,19 @@ func Import(o Options) (*Result, error) {
 		return nil, err
 	}
 	defer src.Close()
-	m, err := spec.bind(src.Header(), &o, o.In)
+	file := o.In
+	shards, sharded := src.(*shardedSource)
+	if sharded {
+		file = shards.firstShard()
+	}
+	m, err := spec.bind(src.Header(), &o, file)
 	if err != nil {
 		return nil, err
 	}
 	res := &Result{Format: spec.name, In: o.In, Out: o.Out, ByDesignWhy: m.skipWhy}
+	if sharded && shards.emptyNote() != "" {
+		res.Notes = append(res.Notes, shards.emptyNote())
+	}
 	bad := badRows{skip: o.SkipBadRows}
 	var tables []*attributes
 	for _, j := range o.Joins {
@@ -234,11 +242,20 @@ func openSource(spec *formatSpec, o *Options) (source, error) {
 	if o.Delimiter != 0 {
 		delim = o.Delimiter
 	}
+	// A failed open returns a nil interface, not a typed nil pointer that Close would panic on.
 	open := func(path string) (source, error) {
 		if spec.parquet {
-			return openParquet(path)
+			p, err := openParquet(path)
+			if err != nil {
+				return nil, err
+			}
+			return p, nil
 		}
-		return openCSV(path, delim)
+		c, err := openCSV(path, delim)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
 	}
 	if st, err := os.Stat(o.In); err == nil && st.IsDir() {
 		return openShards(o.In, open)

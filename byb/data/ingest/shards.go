@@ -12,7 +12,8 @@ import (
 // A directory given as --in is read as one log split into shards, one file each, as Spark,
 // Hive or a warehouse export writes them (part-00000.csv.gz, part-00001.parquet, ...):
 // every regular file in name order, skipping the markers those tools leave (_SUCCESS,
-// names starting with "_" or "."). Every shard must have the first one's header.
+// names starting with "_" or ".") and the 0-byte files Spark writes for empty partitions.
+// Every shard must have the first one's header.
 
 // shardedSource reads the shards one after another.
 type shardedSource struct {
@@ -22,33 +23,40 @@ type shardedSource struct {
 	cur    source
 	i      int // index of cur in paths
 	header []string
+	empty  []string // the 0-byte shards skipped, for the import's notes
 }
 
-// shardPaths lists a directory's shards.
-func shardPaths(dir string) ([]string, error) {
+// shardPaths lists a directory's shards, and apart the empty files it skips.
+func shardPaths(dir string) (paths, empty []string, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var paths []string
 	for _, e := range entries {
-		if n := e.Name(); e.Type().IsRegular() && !strings.HasPrefix(n, "_") && !strings.HasPrefix(n, ".") {
-			paths = append(paths, filepath.Join(dir, n))
+		n := e.Name()
+		if !e.Type().IsRegular() || strings.HasPrefix(n, "_") || strings.HasPrefix(n, ".") {
+			continue
 		}
+		if info, err := e.Info(); err == nil && info.Size() == 0 {
+			empty = append(empty, filepath.Join(dir, n))
+			continue
+		}
+		paths = append(paths, filepath.Join(dir, n))
 	}
 	slices.Sort(paths)
+	slices.Sort(empty)
 	if len(paths) == 0 {
-		return nil, fmt.Errorf("%s: a directory with no data files: --in takes a log file, or a directory of its shards", dir)
+		return nil, nil, fmt.Errorf("%s: a directory with no data files (%d empty ones): --in takes a log file, or a directory of its shards", dir, len(empty))
 	}
-	return paths, nil
+	return paths, empty, nil
 }
 
 func openShards(dir string, open func(path string) (source, error)) (*shardedSource, error) {
-	paths, err := shardPaths(dir)
+	paths, empty, err := shardPaths(dir)
 	if err != nil {
 		return nil, err
 	}
-	s := &shardedSource{dir: dir, paths: paths, open: open}
+	s := &shardedSource{dir: dir, paths: paths, open: open, empty: empty}
 	if s.cur, err = open(paths[0]); err != nil {
 		return nil, err
 	}
@@ -72,9 +80,11 @@ func (s *shardedSource) Next() ([]string, int, error) {
 			return nil, 0, err
 		}
 		s.i++
-		if s.cur, err = s.open(s.paths[s.i]); err != nil {
+		next, err := s.open(s.paths[s.i])
+		if err != nil {
 			return nil, 0, err
 		}
+		s.cur = next
 		if h := s.cur.Header(); !slices.Equal(h, s.header) {
 			return nil, 0, fmt.Errorf("%s: header %q differs from the first shard's %q (%s): every shard of --in %s must have the same columns",
 				s.paths[s.i], h, s.header, filepath.Base(s.paths[0]), s.dir)
@@ -83,3 +93,23 @@ func (s *shardedSource) Next() ([]string, int, error) {
 }
 
 func (s *shardedSource) Close() error { return s.cur.Close() }
+
+// emptyNote says which 0-byte shards were skipped ("" when none were).
+func (s *shardedSource) emptyNote() string {
+	if len(s.empty) == 0 {
+		return ""
+	}
+	names := make([]string, 0, 3)
+	for _, p := range s.empty[:min(3, len(s.empty))] {
+		names = append(names, filepath.Base(p))
+	}
+	if len(s.empty) > 3 {
+		names = append(names, "…")
+	}
+	return fmt.Sprintf("skipped %d empty shards (0-byte files, as Spark writes for empty partitions): %s", len(s.empty), strings.Join(names, ", "))
+}
+
+// firstShard names the file whose header a sharded import's columns are looked up in.
+func (s *shardedSource) firstShard() string {
+	return fmt.Sprintf("%s (the first shard of %s)", s.paths[0], s.dir)
+}

@@ -75,3 +75,37 @@ func TestImportShardedParquetDirectory(t *testing.T) {
 		t.Fatalf("sharded Parquet: %d behaviors, or they differ from the single file's", got.Meta.Events)
 	}
 }
+
+// Spark writes a 0-byte part file for every empty partition: the import skips it with a note
+// (it used to panic on the nil source it left behind), in first or later position. A file
+// that is no shard (a README.txt sorted first) is named in the error, not blamed on
+// --user-col of the directory.
+func TestImportShardsSkipsEmptyPartsAndNamesStrayFiles(t *testing.T) {
+	dir := t.TempDir()
+	whole := eventsCSV(dateTime)
+	lines := strings.SplitAfter(strings.TrimSuffix(whole, "\n"), "\n")
+	header, rows := lines[0], lines[1:]
+	shards := filepath.Join(dir, "export")
+	if err := os.Mkdir(shards, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, shards, "part-00000.csv", "")
+	writeFile(t, shards, "part-00001.csv", header+strings.Join(rows[:len(rows)/2], ""))
+	writeFile(t, shards, "part-00002.csv", "")
+	writeFile(t, shards, "part-00003.csv", header+strings.Join(rows[len(rows)/2:], ""))
+	writeFile(t, shards, "part-00004.csv", "")
+	res, got := mustImport(t, csvOpts(shards, filepath.Join(dir, "out")))
+	if res.Rows != len(rows) || len(got.Users) == 0 {
+		t.Fatalf("%d rows imported, want %d", res.Rows, len(rows))
+	}
+	note := strings.Join(res.Notes, "\n")
+	if !strings.Contains(note, "3 empty shards") || !strings.Contains(note, "part-00000.csv") {
+		t.Errorf("notes do not say that 3 empty shards were skipped:\n%s", note)
+	}
+
+	writeFile(t, shards, "README.txt", "This export was made by the nightly job.\nAsk the data team.\n")
+	_, err := Import(csvOpts(shards, filepath.Join(dir, "stray")))
+	if err == nil || !strings.Contains(err.Error(), "README.txt") {
+		t.Errorf("a stray README.txt among the shards: %v, want an error naming it", err)
+	}
+}
