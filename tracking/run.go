@@ -318,11 +318,16 @@ func (r *StoreRun) End(status, reason string) error {
 	return nil
 }
 
-// EndWithError ends the run as finished when err is nil and as failed with err's text
-// otherwise; convenient as `defer func() { run.EndWithError(err) }()`.
+// EndWithError ends the run as finished when err is nil, as killed when err says the user
+// stopped it (a Killed() method returning true), and as failed with err's text otherwise;
+// convenient as `defer func() { run.EndWithError(err) }()`.
 func EndWithError(r Run, err error) error {
 	if err == nil {
 		return r.End(StatusFinished, "")
+	}
+	var k interface{ Killed() bool }
+	if errors.As(err, &k) && k.Killed() {
+		return r.End(StatusKilled, err.Error())
 	}
 	return r.End(StatusFailed, err.Error())
 }

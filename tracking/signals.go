@@ -26,10 +26,28 @@ func HandleSignals(run Run, hint string) (stop func()) {
 // OnSignal is HandleSignals for work that records several runs at once (a reproduction and
 // its child under way): end ends them all with the reason.
 func OnSignal(hint string, end func(reason string)) (stop func()) {
-	ch := make(chan os.Signal, 1)
+	return OnSignalGraceful(hint, nil, end)
+}
+
+// OnSignalGraceful is OnSignal for work that can stop at a safe point (a training step,
+// with a checkpoint written): the first SIGINT or SIGTERM calls graceful with the reason and
+// lets the work end itself; a second one ends it at once as OnSignal does. A nil graceful
+// is OnSignal.
+func OnSignalGraceful(hint string, graceful func(reason string), end func(reason string)) (stop func()) {
+	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 	quit := make(chan struct{})
 	go func() {
+		if graceful != nil {
+			select {
+			case sig := <-ch:
+				fmt.Fprintf(os.Stderr, "\nbyb: %s: stopping after this step and writing a checkpoint (%s again to stop at once, losing the steps since the last checkpoint)\n",
+					SignalName(sig), SignalName(sig))
+				graceful("interrupted by " + SignalName(sig))
+			case <-quit:
+				return
+			}
+		}
 		select {
 		case sig := <-ch:
 			reason := "interrupted by " + SignalName(sig)

@@ -30,6 +30,9 @@ type PretrainOptions struct {
 	Progress io.Writer    // nil = stderr, io.Discard = quiet
 	// Devices > 1 splits every batch over that many of the engine's devices (0 or 1: one).
 	Devices int
+	// Interrupt, if set, is asked after every step whether to stop there with a checkpoint
+	// (train.Options.Interrupt): the command's SIGINT.
+	Interrupt func() bool
 }
 
 // PretrainResult of a pretraining run.
@@ -144,7 +147,7 @@ func Pretrain(o PretrainOptions) (*PretrainResult, error) {
 	}
 	tr, err := train.Train(ctx, enc, obj, batches, train.Options{
 		Backend: o.Backend, Run: o.Run, Dir: o.Out, Progress: o.Progress, Settings: settings,
-		StepsPerEpoch: samples.Len() / batchSize, Devices: o.Devices,
+		StepsPerEpoch: samples.Len() / batchSize, Devices: o.Devices, Interrupt: o.Interrupt,
 		Config: train.RunConfig{Method: o.Method, Vocab: ds.Meta.VocabSizes(), Windows: windows,
 			MaxLen: seq.MaxLen, Engine: o.Engine.Config},
 	})

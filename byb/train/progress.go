@@ -18,11 +18,16 @@ type progress struct {
 	status  func() string
 }
 
-func newProgress(opts Options, total, done int64) *progress {
-	w := opts.Progress
-	if w == nil {
-		w = os.Stderr
+// progressWriter is where a run's progress and notes go: Options.Progress, or stderr.
+func progressWriter(opts Options) io.Writer {
+	if opts.Progress == nil {
+		return os.Stderr
 	}
+	return opts.Progress
+}
+
+func newProgress(opts Options, total, done int64) *progress {
+	w := progressWriter(opts)
 	if w == io.Discard {
 		return &progress{}
 	}

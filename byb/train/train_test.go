@@ -1,10 +1,12 @@
 package train_test
 
 import (
+	"errors"
 	"io"
 	"iter"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/byb-dev/byb/byb/bench"
@@ -265,6 +267,49 @@ func TestStepsAndEpochsDoWhatTheySay(t *testing.T) {
 	} {
 		if got := len(run(t, b, "", tc.settings)); got != tc.want {
 			t.Errorf("%s: %d steps, want %d", tc.settings, got, tc.want)
+		}
+	}
+}
+
+// Ctrl-C (Options.Interrupt) stops the run after the step under way with a checkpoint, even
+// when checkpoint_every is far away, and says from which step the same command goes on; the
+// resumed run says so and ends with the losses of an uninterrupted one.
+func TestInterruptWritesACheckpointAndResumes(t *testing.T) {
+	b := backend(t, engine.PureGo)
+	const settings = "epochs=2;checkpoint_every=500"
+	full := run(t, b, "", settings)
+	dir := t.TempDir()
+	ctx, enc, obj := model(t, settings)
+	var seen []float64
+	_, err := train.Train(ctx, enc, obj, randomBatches, train.Options{Backend: b, Dir: dir, Progress: io.Discard, Settings: settings,
+		OnStep:    func(_ int64, loss float64) { seen = append(seen, loss) },
+		Interrupt: func() bool { return len(seen) == 3 }})
+	var stopped *train.InterruptedError
+	if !errors.As(err, &stopped) || stopped.Step != 3 || !strings.Contains(err.Error(), "resume from step 3") {
+		t.Fatalf("interrupted after 3 steps: %v", err)
+	}
+	if !train.HasCheckpoint(dir) {
+		t.Fatal("no checkpoint written at the interruption (checkpoint_every=500)")
+	}
+	if cfg, err := train.ReadConfig(dir); err != nil || cfg.Finished == nil || *cfg.Finished {
+		t.Errorf("config.json must say the run is not finished: %+v, %v", cfg, err)
+	}
+	var out strings.Builder
+	ctx, enc, obj = model(t, settings)
+	res, err := train.Train(ctx, enc, obj, randomBatches, train.Options{Backend: b, Dir: dir, Progress: &out, Settings: settings})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "from its checkpoint at step 3") {
+		t.Errorf("the resumed run does not say where it goes on: %q", out.String())
+	}
+	got := append(seen, res.Losses...)
+	if len(got) != len(full) {
+		t.Fatalf("interrupted+resumed ran %d steps, uninterrupted %d", len(got), len(full))
+	}
+	for i := range full {
+		if got[i] != full[i] {
+			t.Fatalf("step %d: resumed %v, uninterrupted %v", i+1, got[i], full[i])
 		}
 	}
 }

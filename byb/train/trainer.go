@@ -62,6 +62,10 @@ type Options struct {
 	// AfterEpoch kept in the context.
 	AfterEpoch func(epoch int, step int64) error
 	Stop       func() bool
+	// Interrupt, if set, is asked after every step whether the user asked the run to stop
+	// (SIGINT): the run then ends after that step, writes a checkpoint whatever
+	// checkpoint_every says, and returns an *InterruptedError; the same command resumes it.
+	Interrupt func() bool
 	// Status, if set, is added to the progress bar after every step (finetuning: the epoch
 	// kept so far).
 	Status func() string
@@ -135,6 +139,9 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 	globalStep := optimizers.GetGlobalStep(ctx)
 
 	res := &Result{Resumed: resumed, FirstStep: globalStep + 1, GlobalStep: globalStep}
+	if resumed {
+		fmt.Fprintf(progressWriter(opts), "resuming %s from its checkpoint at step %d (epoch %d, %d batches into it)\n", opts.Dir, globalStep, startEpoch+1, skip)
+	}
 	// Training time, which a time budget counts, is the wall-clock time of the steps without
 	// building the model and compiling the step: that is the engine's one-off cost per batch
 	// shape (the first step, and the first of every new size of packed batch), not the
@@ -166,7 +173,12 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 	var parallel *dataParallel
 	// With a step budget the epochs are as many as the steps need; without one, the epochs
 	// run, and then more of them until min_steps steps are done.
+	interrupted := false
 	done := func(epochsDone int, globalStep int64) bool {
+		if opts.Interrupt != nil && opts.Interrupt() {
+			interrupted = true
+			return true
+		}
 		return opts.Stop != nil && opts.Stop() || budget.done(epochsDone, globalStep, elapsed())
 	}
 	loop := Loop[*data.Batch]{
@@ -246,6 +258,10 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 			return nil, err
 		}
 	}
+	if interrupted {
+		bar.abort()
+		return nil, &InterruptedError{Dir: opts.Dir, Step: globalStep, Saved: ckpt != nil}
+	}
 	trained := elapsed()
 	if opts.Dir != "" {
 		if err := markFinished(opts.Dir, true, globalStep, trained); err != nil {
@@ -263,6 +279,24 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 		_ = run.LogArtifact(ckpt.Dir(), tracking.ArtifactCheckpoint)
 	}
 	return res, nil
+}
+
+// InterruptedError is a run stopped by the user (Options.Interrupt) after step Step, with
+// a checkpoint in Dir when Saved: the same command resumes it from there.
+type InterruptedError struct {
+	Dir   string
+	Step  int64
+	Saved bool
+}
+
+// Killed tells the tracker that the user stopped the run: it is recorded as killed, not failed.
+func (e *InterruptedError) Killed() bool { return true }
+
+func (e *InterruptedError) Error() string {
+	if !e.Saved {
+		return fmt.Sprintf("interrupted after step %d (no run directory: nothing was kept)", e.Step)
+	}
+	return fmt.Sprintf("interrupted after step %d; its checkpoint is in %s: run the same command again to resume from step %d", e.Step, e.Dir, e.Step)
 }
 
 // markFinished records in config.json whether the run in dir has trained to the end of its

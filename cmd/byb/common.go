@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"github.com/byb-dev/byb/byb/engine"
 	"github.com/byb-dev/byb/byb/train"
@@ -62,6 +63,10 @@ type runSpec struct {
 	upstream string
 	// interrupted is what to tell a user who interrupts the command (how to resume).
 	interrupted string
+	// interrupt, when set, makes the first SIGINT/SIGTERM set it instead of ending the
+	// process: the command stops at a safe point (a training step, with a checkpoint) and
+	// ends the run itself; a second signal ends it at once.
+	interrupt *atomic.Bool
 }
 
 // parentRunEnv names the variable that makes a command's run the child of another run:
@@ -81,7 +86,7 @@ func (c *commonFlags) beginRun(s runSpec) (run tracking.Run, finish func(error) 
 	os.Unsetenv(parentRunEnv)
 	if c.tracking == "off" {
 		run := tracking.Nop{RunDir: s.dir}
-		stop := tracking.HandleSignals(run, s.interrupted)
+		stop := s.handleSignals(run)
 		return run, func(e error) error { stop(); return e }, nil
 	}
 	r, err := tracking.Begin(c.tracking, tracking.RunOptions{
@@ -92,7 +97,7 @@ func (c *commonFlags) beginRun(s runSpec) (run tracking.Run, finish func(error) 
 	if err != nil {
 		return nil, nil, fmt.Errorf("tracker %s: %w", c.tracking, err)
 	}
-	stop := tracking.HandleSignals(r, s.interrupted)
+	stop := s.handleSignals(r)
 	return r, func(e error) error {
 		stop()
 		if endErr := tracking.EndWithError(r, e); e == nil {
@@ -100,6 +105,19 @@ func (c *commonFlags) beginRun(s runSpec) (run tracking.Run, finish func(error) 
 		}
 		return e
 	}, nil
+}
+
+// handleSignals makes SIGINT/SIGTERM end run as killed, or with s.interrupt set, ask the
+// command to stop at its next safe point first.
+func (s runSpec) handleSignals(run tracking.Run) (stop func()) {
+	if s.interrupt == nil {
+		return tracking.HandleSignals(run, s.interrupted)
+	}
+	return tracking.OnSignalGraceful(s.interrupted, func(string) { s.interrupt.Store(true) }, func(reason string) {
+		if err := run.End(tracking.StatusKilled, reason); err != nil {
+			fmt.Fprintf(os.Stderr, "byb: %v\n", err)
+		}
+	})
 }
 
 // indent prefixes every line of s with two spaces (help texts).

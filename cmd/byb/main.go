@@ -82,10 +82,19 @@ func exitCode(err error) int {
 		return 0
 	case errors.Is(err, errUsage):
 		return 2
+	case interrupted(err):
+		fmt.Fprintf(os.Stderr, "byb: %s\n", strings.TrimSpace(err.Error()))
+		return 130 // 128+SIGINT, as a shell reports a command the user stopped
 	default:
 		fmt.Fprintf(os.Stderr, "byb: %s\n", strings.TrimSpace(err.Error()))
 		return 1
 	}
+}
+
+// interrupted reports whether err says the user stopped the command (a Killed method).
+func interrupted(err error) bool {
+	var k interface{ Killed() bool }
+	return errors.As(err, &k) && k.Killed()
 }
 
 // errUsage marks an error already explained by the flag package (bad flag, missing argument).

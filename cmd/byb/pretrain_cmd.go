@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/train"
@@ -68,15 +69,16 @@ min_steps=0.`)
 	if err != nil {
 		return err
 	}
+	var interrupt atomic.Bool
 	run, finish, err := cf.beginRun(runSpec{experiment: "pretrain", name: *method + " " + filepath.Base(*dataDir),
-		dir: *out, engine: info.String(),
+		dir: *out, engine: info.String(), interrupt: &interrupt,
 		interrupted: fmt.Sprintf("run the same command again to resume from the last checkpoint in %s (checkpoint_every steps apart)", *out),
 		params:      map[string]string{"command": "pretrain", "method": *method, "data": *dataDir, "settings": *settings, "engine_plugin": info.Plugin, "devices": fmt.Sprint(devices)}})
 	if err != nil {
 		return err
 	}
 	res, err := pipeline.Pretrain(pipeline.PretrainOptions{Data: *dataDir, Method: *method, Settings: *settings,
-		Out: *out, Backend: backend, Engine: info, Run: run, Progress: os.Stderr, Devices: devices})
+		Out: *out, Backend: backend, Engine: info, Run: run, Progress: os.Stderr, Devices: devices, Interrupt: interrupt.Load})
 	if err := finish(err); err != nil {
 		return err
 	}
