@@ -24,6 +24,11 @@ type SplitOptions struct {
 // where the finetune observation ends, so it never sees the period the test labels come from.
 // With TestUsers (one window for finetune and test, disjoint users) pretraining ends where
 // that window ends: the overlap is by design, and Overlaps reports it.
+//
+// The finetune and test observation windows always have one length, since a model finetuned
+// on histories of one length is tested on the other's (byb finetune refuses windows of two
+// lengths): when the start of the data cuts the finetune window short of ObsDays (always, for
+// ObsDays beyond the data: "all history"), the test window gets the same, shorter length.
 func DefaultSplits(first, last int64, o SplitOptions) ([]Split, error) {
 	start := floorDay(first)
 	end := floorDay(last) + Day
@@ -40,10 +45,11 @@ func DefaultSplits(first, last int64, o SplitOptions) ([]Split, error) {
 		}
 		return Span{s, e}
 	}
+	ft := window(ftEnd, o.ObsDays)
 	splits := []Split{
 		{Name: Pretrain, Obs: window(ftEnd, o.PretrainDays)},
-		{Name: Finetune, Obs: window(ftEnd, o.ObsDays)},
-		{Name: Test, Obs: window(testEnd, o.ObsDays)},
+		{Name: Finetune, Obs: ft},
+		{Name: Test, Obs: Span{testEnd - (ft.End - ft.Start), testEnd}},
 	}
 	if o.TestUsers > 0 {
 		if o.TestUsers >= 1 {

@@ -98,7 +98,8 @@ func Finetune(o FinetuneOptions) (*FinetuneResult, error) {
 	batchSize := min(context.GetParamOr(ctx, train.ParamBatchSize, 64), fit.Len())
 	windows := seq.Windows(ft.Split.Obs)
 	if tw := seq.Windows(test.Split.Obs); tw != windows {
-		return nil, fmt.Errorf("finetune window (%d) and test window (%d) differ in length", windows, tw)
+		return nil, fmt.Errorf("the finetune observation window %s (%d windows of %s) and the test one %s (%d) differ in length: a model finetuned on one length cannot be tested on the other; import the log again with windows of one length (--obs-days N, or --finetune and --test of equal length)",
+			ft.Split.Obs, windows, context.GetParamOr(ctx, ParamDT1, "day"), test.Split.Obs, tw)
 	}
 	// The finetuning run records every parameter of its own context: give it the sequence
 	// settings as resolved here (n from the pretrained run or the data), not their defaults.

@@ -29,27 +29,34 @@ func TestImportCSV(t *testing.T) {
 			if res.TimeFormat != TimeDateTime || !res.TimePicked {
 				t.Errorf("time format %s picked %v", res.TimeFormat, res.TimePicked)
 			}
-			// Data 05-01..05-20 (end 05-21), horizon 5: test obs ends 05-16, finetune 05-11.
+			// Data 05-01..05-20 (end 05-21), horizon 5: test obs ends 05-16, finetune 05-11;
+			// finetune has all history before its end (10 days), test as many days.
 			test, _ := m.Split(data.Test)
 			ft, _ := m.Split(data.Finetune)
-			if test.Obs.String() != "2013-05-01..2013-05-16" || ft.Obs.String() != "2013-05-01..2013-05-11" {
+			if test.Obs.String() != "2013-05-06..2013-05-16" || ft.Obs.String() != "2013-05-01..2013-05-11" {
 				t.Fatalf("windows: finetune %s test %s", ft.Obs, test.Obs)
 			}
 			s, err := d.Samples(data.Test)
 			if err != nil {
 				t.Fatal(err)
 			}
-			// u4 has no behavior before 05-16: reported as empty, not a sample.
-			if s.Len() != 3 || m.EmptyUsers[data.Test] != 1 {
+			// u3 (days 1-5) and u4 (day 20) have no behavior in 05-06..05-16: reported as
+			// empty, not samples.
+			if s.Len() != 2 || m.EmptyUsers[data.Test] != 2 {
 				t.Fatalf("test samples %d empty %d", s.Len(), m.EmptyUsers[data.Test])
 			}
-			// active-5d: u1, u2 active after 05-16, u3 not.
+			// active-5d: u1, u2 active after 05-16.
 			labels := map[string]int32{}
 			for i, u := range s.Users {
 				labels[d.Users[u]] = s.Labels[0][i]
 			}
-			if !reflect.DeepEqual(labels, map[string]int32{"u1": 1, "u2": 1, "u3": 0}) {
+			if !reflect.DeepEqual(labels, map[string]int32{"u1": 1, "u2": 1}) {
 				t.Fatalf("active-5d labels %v", labels)
+			}
+			// finetune (05-01..05-11, labels 05-11..05-16): u3 is inactive there.
+			fs, err := d.Samples(data.Finetune)
+			if err != nil || fs.Len() != 3 {
+				t.Fatalf("finetune samples: %v, %v", fs, err)
 			}
 			if !strings.Contains(res.Summary(), "4 users") || !strings.Contains(res.Summary(), "active-5d") {
 				t.Errorf("summary: %s", res.Summary())

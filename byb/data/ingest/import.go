@@ -159,7 +159,7 @@ func Import(o Options) (*Result, error) {
 		return nil, err
 	}
 	res.Notes = append(res.Notes, notes...)
-	if w := obsLengthWarning(&o, spec, splits); w != "" {
+	if w := obsLengthWarning(&o, splits); w != "" {
 		warn("%s", w)
 	}
 	inWindow := checkWindows(b.Times(), splits, data.Horizon(tasks), warn)

@@ -72,7 +72,9 @@ func windows(o *Options, pretrain, finetune, test [2]int) {
 // A log without anything questionable imports without a warning (and Summary says none).
 func TestImportCleanHasNoWarnings(t *testing.T) {
 	dir := t.TempDir()
-	o := csvOpts(writeFile(t, dir, "events.csv", eventsCSV(dateTime)), filepath.Join(dir, "ds"))
+	// u3 is seen in the test observation window (05-06..05-16) and inactive after it, so
+	// that the test labels take two classes.
+	o := csvOpts(writeFile(t, dir, "events.csv", eventsCSV(dateTime)+"u3,2013-05-07 12:00:00,i9,c2\n"), filepath.Join(dir, "ds"))
 	o.Tasks = []string{"active-5d=active:5"}
 	_, _, warnings := importWarnings(t, o)
 	if len(warnings) > 0 {
@@ -216,19 +218,37 @@ func TestWarnObservationWindowsOfDifferentLengths(t *testing.T) {
 	o.Tasks = []string{"a=active:3"}
 	_, _, warnings := importWarnings(t, o)
 	wantWarning(t, warnings, "the finetune observation window 2013-05-01..2013-05-06 is 5 days long, the test one 2013-05-06..2013-05-16 10 days",
-		"finetuned on 5-day histories is tested on 10-day ones")
+		"byb finetune refuses windows of two lengths")
 
-	// --obs-days that the data cannot give the finetune window: it is cut to 14 days.
+	// --obs-days that the data cannot give the finetune window: both windows are cut to the
+	// 14 days it has, and a note says so.
 	o = csvOpts(in, filepath.Join(dir, "ds2"))
 	o.ObsDays, o.Tasks = 15, []string{"a=active:3"}
-	_, _, warnings = importWarnings(t, o)
-	wantWarning(t, warnings, "is 14 days long, the test one", "15 days")
+	res, d, warnings := importWarnings(t, o)
+	noWarning(t, warnings, "observation window")
+	if !strings.Contains(strings.Join(res.Notes, "\n"), "windows are 14 days long, not 15") {
+		t.Errorf("notes do not say the windows were cut to 14 days: %q", res.Notes)
+	}
+	sameLengths(t, d)
 
-	// The default "all history" windows differ by design: no warning.
+	// The default "all history" windows: the finetune window has all history before its
+	// end, the test window as many days (they used to differ, and finetune refused them).
 	o = csvOpts(in, filepath.Join(dir, "ds3"))
 	o.Tasks = []string{"a=active:3"}
-	_, _, warnings = importWarnings(t, o)
+	_, d, warnings = importWarnings(t, o)
 	noWarning(t, warnings, "observation window")
+	sameLengths(t, d)
+}
+
+// sameLengths fails unless the dataset's finetune and test observation windows have one
+// length, as byb finetune needs.
+func sameLengths(t *testing.T, d *data.Dataset) {
+	t.Helper()
+	ft, _ := d.Meta.Split(data.Finetune)
+	test, _ := d.Meta.Split(data.Test)
+	if ft.Obs.Days() != test.Obs.Days() {
+		t.Errorf("finetune window %s (%d days), test %s (%d days): want one length", ft.Obs, ft.Obs.Days(), test.Obs, test.Obs.Days())
+	}
 }
 
 func TestWarnOneClassLabels(t *testing.T) {

@@ -36,7 +36,12 @@ func chooseSplits(o *Options, spec *formatSpec, first, last int64, tasks []data.
 		if pd <= 0 {
 			pd = spec.pretrainDays
 		}
-		s, err := data.DefaultSplits(first, last, data.SplitOptions{PretrainDays: pd, ObsDays: obsDays(o, spec), HorizonDays: horizon, TestUsers: testUsers})
+		od := obsDays(o, spec)
+		s, err := data.DefaultSplits(first, last, data.SplitOptions{PretrainDays: pd, ObsDays: od, HorizonDays: horizon, TestUsers: testUsers})
+		if err == nil && od != allDays && s[1].Obs.Days() < od {
+			notes = append(notes, fmt.Sprintf("the finetune and test observation windows are %d days long, not %d: the data begin too late for more before the finetune window's end (%s)",
+				s[1].Obs.Days(), od, s[1].Obs))
+		}
 		return s, notes, err
 	}
 
@@ -86,14 +91,12 @@ func obsDays(o *Options, spec *formatSpec) int {
 	return spec.obsDays
 }
 
-// obsLengthWarning warns when the finetune and test observation windows differ in length
-// although a length was chosen (explicit windows, or --obs-days or a format's default that
-// the start of the data cuts short): a model finetuned on histories of one length is then
-// tested on histories of another, which finetuning would only show as a poorer test score.
-// The default of csv-like formats, all history before each window's end, differs by design.
-func obsLengthWarning(o *Options, spec *formatSpec, splits []data.Split) string {
-	od := obsDays(o, spec)
-	if !explicitWindows(o) && od == allDays {
+// obsLengthWarning warns when explicit finetune and test observation windows differ in
+// length: byb finetune refuses such a dataset (a model finetuned on histories of one length
+// would be tested on histories of another). Windows placed at the end of the data always
+// have one length (data.DefaultSplits).
+func obsLengthWarning(o *Options, splits []data.Split) string {
+	if !explicitWindows(o) {
 		return ""
 	}
 	var ft, test data.Span
@@ -108,10 +111,6 @@ func obsLengthWarning(o *Options, spec *formatSpec, splits []data.Split) string 
 	if ft.Days() == test.Days() {
 		return ""
 	}
-	fix := "give --finetune and --test the same length"
-	if !explicitWindows(o) {
-		fix = fmt.Sprintf("the data begin too late for %d days before the finetune window's end: pass a shorter --obs-days, or explicit windows", od)
-	}
-	return fmt.Sprintf("the finetune observation window %s is %d days long, the test one %s %d days: a model finetuned on %d-day histories is tested on %d-day ones; %s",
-		ft, ft.Days(), test, test.Days(), ft.Days(), test.Days(), fix)
+	return fmt.Sprintf("the finetune observation window %s is %d days long, the test one %s %d days: byb finetune refuses windows of two lengths (a model finetuned on %d-day histories would be tested on %d-day ones); give --finetune and --test the same length",
+		ft, ft.Days(), test, test.Days(), ft.Days(), test.Days())
 }
