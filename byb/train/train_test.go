@@ -2,10 +2,13 @@ package train_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"iter"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -311,5 +314,31 @@ func TestInterruptWritesACheckpointAndResumes(t *testing.T) {
 		if got[i] != full[i] {
 			t.Fatalf("step %d: resumed %v, uninterrupted %v", i+1, got[i], full[i])
 		}
+	}
+}
+
+// Two runs writing one directory at once: the second is refused while the first holds it
+// (a lock file with its pid), before it writes anything there.
+func TestTrainRefusesALockedDirectory(t *testing.T) {
+	dir := t.TempDir()
+	host, _ := os.Hostname()
+	lock := filepath.Join(dir, train.LockFile)
+	if err := os.WriteFile(lock, []byte(fmt.Sprintf("%d %s 2026-12-07T06:00:00Z\n", os.Getpid(), host)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, enc, obj := model(t, "steps=2")
+	_, err := train.Train(ctx, enc, obj, randomBatches, train.Options{Backend: backend(t, engine.PureGo), Dir: dir, Progress: io.Discard, Settings: "steps=2"})
+	if err == nil || !strings.Contains(err.Error(), "is being written by process") {
+		t.Fatalf("training into a locked directory: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, train.ConfigFile)); !os.IsNotExist(err) {
+		t.Errorf("the refused run wrote %s: %v", train.ConfigFile, err)
+	}
+	os.Remove(lock)
+	if _, err := train.Train(ctx, enc, obj, randomBatches, train.Options{Backend: backend(t, engine.PureGo), Dir: dir, Progress: io.Discard, Settings: "steps=2"}); err != nil {
+		t.Fatalf("once the lock is gone: %v", err)
+	}
+	if _, err := os.Stat(lock); !os.IsNotExist(err) {
+		t.Errorf("a finished run left its lock: %v", err)
 	}
 }

@@ -106,6 +106,16 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 	if run == nil {
 		run = tracking.Nop{RunDir: opts.Dir}
 	}
+	if opts.Dir != "" {
+		unlock, note, err := lockDir(opts.Dir)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+		if note != "" {
+			fmt.Fprintln(progressWriter(opts), "note:", note)
+		}
+	}
 	ckpt, resumed, err := Setup(ctx, opts, run)
 	if err != nil {
 		return nil, err
