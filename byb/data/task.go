@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,7 +67,7 @@ func (t Task) NumClasses() int { return len(t.Classes) }
 //	NAME=inactive:DAYS               e.g. churn=inactive:90
 //	NAME=any_of:FIELD:V1|V2...:DAYS  e.g. login-90d=any_of:page:login:90
 //	NAME=none_of:FIELD:V1|V2...:DAYS e.g. churn=none_of:action:purchase:100
-//	NAME=external:PATH               a user_id,label CSV file
+//	NAME=external:PATH[:COLUMN]      a user_id,label CSV file (COLUMN: the label's column)
 //	NAME=column:PATH:COLUMN[:bins=B] a column of a per-user table, e.g.
 //	                                 age=column:users.csv:age:bins=25|45 (edges) or bins=q4
 //
@@ -107,9 +108,15 @@ func ParseTask(spec string) (Task, error) {
 		t.Days, err = days(parts[3])
 	case RuleExternal:
 		if len(parts) < 2 || parts[1] == "" {
-			return Task{}, fmt.Errorf("task %q: want NAME=external:PATH", spec)
+			return Task{}, fmt.Errorf("task %q: want NAME=external:PATH or NAME=external:PATH:COLUMN", spec)
 		}
 		t.Path = strings.Join(parts[1:], ":")
+		// PATH:COLUMN names the label column, unless the whole is a file's name.
+		if n := len(parts); n > 2 && parts[n-1] != "" {
+			if _, err := os.Stat(t.Path); err != nil {
+				t.Path, t.Column = strings.Join(parts[1:n-1], ":"), parts[n-1]
+			}
+		}
 	case RuleColumn:
 		if n := len(parts); n > 3 && strings.HasPrefix(parts[n-1], "bins=") {
 			t.Bins, parts = strings.TrimPrefix(parts[n-1], "bins="), parts[:n-1]

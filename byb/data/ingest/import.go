@@ -132,7 +132,7 @@ func Import(o Options) (*Result, error) {
 		var err error
 		switch t.Rule {
 		case data.RuleExternal:
-			if l, err = ReadLabels(t.Path, b.HasUser, o.SkipBadRows); err != nil {
+			if l, err = ReadLabels(t.Path, t.Column, b.HasUser, o.SkipBadRows); err != nil {
 				return nil, fmt.Errorf("task %s: %w", t.Name, err)
 			}
 		case data.RuleColumn:

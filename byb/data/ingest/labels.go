@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,11 +34,15 @@ func (l *Labels) Kind() string {
 }
 
 // ReadLabels reads an external labels file: CSV lines user_id,label, with an optional header
-// (recognised by a first column named user_id, user or userid, or a second named label).
+// (recognised by a first column named user_id, user or userid, or a column named label).
+// With a header, the label is the column named column (external:FILE:COLUMN), else the one
+// named label, else the second of two; a file of more columns that names none of them is
+// refused rather than guessed. The user is the column named user_id, user or userid, else
+// the first.
 // known reports whether a user exists in the data (nil accepts everyone): a label for an
 // unknown user is bad input, like a short row, an empty value or a user labelled twice with
 // different labels. Bad rows fail with file:line unless skipBad, which counts them instead.
-func ReadLabels(path string, known func(user string) bool, skipBad bool) (*Labels, error) {
+func ReadLabels(path, column string, known func(user string) bool, skipBad bool) (*Labels, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("labels file: %v", err)
@@ -49,6 +54,7 @@ func ReadLabels(path string, known func(user string) bool, skipBad bool) (*Label
 	bad := badRows{skip: skipBad}
 	raw := map[string]string{}
 	first := true
+	userCol, labelCol := 0, 1
 	for {
 		rec, err := r.Read()
 		if err == io.EOF {
@@ -67,11 +73,18 @@ func ReadLabels(path string, known func(user string) bool, skipBad bool) (*Label
 		line, _ := r.FieldPos(0) // only after a successful Read: it panics otherwise
 		if first {
 			first = false
-			if len(rec) > 0 && isLabelsHeader(rec) {
+			header := len(rec) > 0 && (isLabelsHeader(rec) || column != "")
+			if header {
+				if userCol, labelCol, err = labelColumns(path, rec, column); err != nil {
+					return nil, err
+				}
 				continue
 			}
+			if len(rec) > 2 {
+				return nil, fmt.Errorf("%s: rows of %d columns and no header: which one is the label? Add a header line (user_id,...,label) or keep two columns, user_id,label", path, len(rec))
+			}
 		}
-		if err := bad.add(labelRow(path, line, rec, known, raw)); err != nil {
+		if err := bad.add(labelRow(path, line, rec, userCol, labelCol, known, raw)); err != nil {
 			return nil, err
 		}
 	}
@@ -109,20 +122,45 @@ func classesOf(raw map[string]string) ([]string, map[string]int32) {
 }
 
 func isLabelsHeader(rec []string) bool {
-	switch strings.ToLower(strings.TrimSpace(rec[0])) {
+	return isUserColumn(rec[0]) || slices.ContainsFunc(rec, func(h string) bool { return strings.EqualFold(strings.TrimSpace(h), "label") })
+}
+
+func isUserColumn(h string) bool {
+	switch strings.ToLower(strings.TrimSpace(h)) {
 	case "user_id", "user", "userid":
 		return true
 	}
-	return len(rec) > 1 && strings.EqualFold(strings.TrimSpace(rec[1]), "label")
+	return false
+}
+
+// labelColumns finds the user and label columns of a labels file's header (see ReadLabels).
+func labelColumns(path string, header []string, column string) (user, label int, err error) {
+	user = max(0, slices.IndexFunc(header, isUserColumn))
+	if column != "" {
+		label, err = findColumn(header, column, "external:FILE:COLUMN", path)
+		return user, label, err
+	}
+	if label = slices.IndexFunc(header, func(h string) bool { return strings.EqualFold(strings.TrimSpace(h), "label") }); label >= 0 {
+		return user, label, nil
+	}
+	if len(header) == 2 {
+		return user, 1 - user, nil
+	}
+	return 0, 0, fmt.Errorf("%s: columns %s and none named label: name the label column, --task NAME=external:%s:COLUMN",
+		path, strings.Join(header, ", "), path)
 }
 
 // labelRow validates one row and records it in raw; the error is a *RowError.
-func labelRow(path string, line int, rec []string, known func(string) bool, raw map[string]string) error {
+func labelRow(path string, line int, rec []string, userCol, labelCol int, known func(string) bool, raw map[string]string) error {
 	rowErr := func(msg, hint string) error { return &RowError{File: path, Line: line, Msg: msg, Hint: hint} }
-	if len(rec) < 2 {
-		return rowErr(fmt.Sprintf("row %q has %d column(s), want user_id,label", strings.Join(rec, ","), len(rec)), hintSkip)
+	if len(rec) <= max(userCol, labelCol) {
+		want := "user_id,label"
+		if userCol != 0 || labelCol != 1 {
+			want = fmt.Sprintf("%d, as the header", max(userCol, labelCol)+1)
+		}
+		return rowErr(fmt.Sprintf("row %q has %d column(s), want %s", strings.Join(rec, ","), len(rec), want), hintSkip)
 	}
-	u, v := strings.TrimSpace(rec[0]), strings.TrimSpace(rec[1])
+	u, v := strings.TrimSpace(rec[userCol]), strings.TrimSpace(rec[labelCol])
 	if u == "" || v == "" {
 		return rowErr(fmt.Sprintf("row %q has an empty user id or label", strings.Join(rec, ",")), hintSkip)
 	}

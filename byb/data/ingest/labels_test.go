@@ -3,6 +3,7 @@ package ingest
 import (
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,7 +21,7 @@ func known(users ...string) func(string) bool {
 func TestReadLabels(t *testing.T) {
 	dir := t.TempDir()
 	path := writeFile(t, dir, "labels.csv", "user_id,label\nu1,10\nu2,2\nu3,2\nu1,10\n")
-	l, err := ReadLabels(path, known("u1", "u2", "u3"), false)
+	l, err := ReadLabels(path, "", known("u1", "u2", "u3"), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +32,7 @@ func TestReadLabels(t *testing.T) {
 	}
 	// Text classes sort as text; 3 classes make a multiclass task; no header.
 	path = writeFile(t, dir, "text.csv", "u1,gold\nu2,bronze\nu3,silver\n")
-	l, err = ReadLabels(path, nil, false)
+	l, err = ReadLabels(path, "", nil, false)
 	if err != nil || !reflect.DeepEqual(l.Classes, []string{"bronze", "gold", "silver"}) || l.Kind() != data.Multiclass {
 		t.Fatalf("labels %+v %v", l, err)
 	}
@@ -49,13 +50,13 @@ func TestReadLabels(t *testing.T) {
 	}
 	for _, c := range bad {
 		path := writeFile(t, dir, "labels.csv", c.content)
-		_, err := ReadLabels(path, known("u1", "u2"), false)
+		_, err := ReadLabels(path, "", known("u1", "u2"), false)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: error %v, want %q", c.content, err, c.want)
 		}
 	}
 	path = writeFile(t, dir, "labels.csv", "user_id,label\nu1,1\nu9,0\nu2\nu2,0\n")
-	l, err = ReadLabels(path, known("u1", "u2"), true)
+	l, err = ReadLabels(path, "", known("u1", "u2"), true)
 	if err != nil || l.Skipped != 2 || len(l.ByUser) != 2 || !strings.Contains(l.Examples[0], "labels.csv:3:") {
 		t.Fatalf("skip: %+v %v", l, err)
 	}
@@ -98,5 +99,46 @@ func TestImportExternalTask(t *testing.T) {
 	res, d = mustImport(t, o)
 	if res.Skipped != 1 || d.Meta.SkippedRows != 1 || !strings.Contains(d.Meta.SkipExamples[0], `bad.csv:3: label for user "zz"`) {
 		t.Fatalf("skipped %d meta %v", res.Skipped, d.Meta.SkipExamples)
+	}
+}
+
+// A labels file is read by its header: the column named label, or the one named in
+// external:FILE:COLUMN; a file of three or more columns that names none is refused rather
+// than read from its second column (a header user_id,segment,label used to give segment).
+func TestReadLabelsByHeader(t *testing.T) {
+	dir := t.TempDir()
+	path := writeFile(t, dir, "labels.csv", "user_id,segment,label\nu1,gold,1\nu2,gold,0\nu3,silver,1\n")
+	l, err := ReadLabels(path, "", nil, false)
+	if err != nil || !slices.Equal(l.Classes, []string{"0", "1"}) || l.ByUser["u2"] != 0 || l.ByUser["u3"] != 1 {
+		t.Fatalf("the label column: %+v, %v", l, err)
+	}
+	l, err = ReadLabels(path, "segment", nil, false)
+	if err != nil || !slices.Equal(l.Classes, []string{"gold", "silver"}) || l.ByUser["u3"] != 1 {
+		t.Fatalf("external:FILE:segment: %+v, %v", l, err)
+	}
+	// The user column found by name, wherever it is.
+	l, err = ReadLabels(writeFile(t, dir, "swapped.csv", "label,user_id\n1,u1\n0,u2\n"), "", nil, false)
+	if err != nil || l.ByUser["u1"] != 1 || l.ByUser["u2"] != 0 {
+		t.Fatalf("label,user_id: %+v, %v", l, err)
+	}
+	amb := writeFile(t, dir, "ambiguous.csv", "user_id,segment,score\nu1,gold,1\nu2,silver,0\n")
+	if _, err := ReadLabels(amb, "", nil, false); err == nil || !strings.Contains(err.Error(), "none named label") || !strings.Contains(err.Error(), "external:"+amb+":COLUMN") {
+		t.Errorf("a header naming no label column: %v", err)
+	}
+	if _, err := ReadLabels(amb, "age", nil, false); err == nil || !strings.Contains(err.Error(), `no column "age"`) {
+		t.Errorf("a label column the file lacks: %v", err)
+	}
+	if _, err := ReadLabels(writeFile(t, dir, "wide.csv", "u1,gold,1\nu2,silver,0\n"), "", nil, false); err == nil || !strings.Contains(err.Error(), "no header") {
+		t.Errorf("three columns and no header: %v", err)
+	}
+
+	// The task spec: external:FILE:COLUMN, unless FILE:COLUMN is itself a file.
+	task, err := data.ParseTask("seg=external:" + path + ":segment")
+	if err != nil || task.Path != path || task.Column != "segment" {
+		t.Errorf("ParseTask external:FILE:COLUMN: %+v, %v", task, err)
+	}
+	task, err = data.ParseTask("seg=external:" + path)
+	if err != nil || task.Path != path || task.Column != "" {
+		t.Errorf("ParseTask external:FILE: %+v, %v", task, err)
 	}
 }
