@@ -60,7 +60,8 @@ placed at the end of the data from --pretrain-days, --obs-days and the tasks' lo
 Tasks (--task, repeated; --task none for no task):
   NAME=most_frequent:FIELD:DAYS   NAME=active:DAYS   NAME=inactive:DAYS
   NAME=any_of:FIELD:V1|V2:DAYS    NAME=none_of:FIELD:V1|V2:DAYS
-  NAME=external:labels.csv  (user_id,label lines)
+  NAME=external:labels.csv  (user_id,label lines; with a header, the column named label)
+  NAME=external:labels.csv:COLUMN  (the named column of a labels file with a header)
   NAME=column:users.csv:COLUMN[:bins=E1|E2|...|qN]  a column of a per-user table (a user_id,
                             user, userid or --user-col column), e.g. a demographics table;
                             numeric columns binned by edges or N quantiles
