@@ -63,6 +63,9 @@ func ReadColumnLabels(t data.Task, userCol string, known func(string) bool, skip
 	l := &Labels{Path: t.Path, Skipped: bad.count, Examples: bad.examples}
 	if t.Bins == "" {
 		l.Classes, l.ByUser = classesOf(raw)
+		if err := singletonClasses(t, l, raw); err != nil {
+			return nil, err
+		}
 	} else {
 		l.ByUser = make(map[string]int32, len(nums))
 		edges, err := binEdges(t.Bins, nums)
@@ -73,11 +76,63 @@ func ReadColumnLabels(t data.Task, userCol string, known func(string) bool, skip
 		for u, v := range nums {
 			l.ByUser[u] = int32(sort.Search(len(edges), func(i int) bool { return edges[i] > v }))
 		}
+		if k, ok := strings.CutPrefix(t.Bins, "q"); ok && len(l.Classes) < atoiOr(k, 0) {
+			l.Warning = fmt.Sprintf("bins=%s gave %d bins, not %s: %d labelled users with %d distinct values of %s (ties share a bin)",
+				t.Bins, len(l.Classes), k, len(nums), distinct(nums), t.Column)
+		}
 	}
 	if len(l.Classes) < 2 {
 		return nil, fmt.Errorf("task %s: every label is %q: a classification task needs at least 2 classes", t.Name, l.Classes[0])
 	}
 	return l, nil
+}
+
+// singletonClasses refuses a task without bins where most labelled users are alone in their
+// class: a continuous column (an income, a score) read as categories gives one class per
+// user, which nothing can learn or test.
+func singletonClasses(t data.Task, l *Labels, raw map[string]string) error {
+	size := make([]int, len(l.Classes))
+	for _, c := range l.ByUser {
+		size[c]++
+	}
+	single := 0
+	for _, n := range size {
+		if n == 1 {
+			single++
+		}
+	}
+	if len(l.Classes) <= 2 || 2*single <= len(raw) {
+		return nil
+	}
+	numeric := true
+	for _, v := range raw {
+		if _, err := strconv.ParseFloat(v, 64); err != nil {
+			numeric = false
+			break
+		}
+	}
+	fix := "group its values into fewer classes in the table"
+	if numeric {
+		fix = fmt.Sprintf("bin it: column:%s:%s:bins=q4 (quartiles) or bins=E1|E2 (edges)", t.Path, t.Column)
+	}
+	return fmt.Errorf("task %s: column %s has %d distinct values among %d labelled users, %d of them held by one user only: a class of one user cannot be learned or tested; %s",
+		t.Name, t.Column, len(l.Classes), len(raw), single, fix)
+}
+
+// distinct counts the distinct values of nums.
+func distinct(nums map[string]float64) int {
+	seen := map[float64]bool{}
+	for _, v := range nums {
+		seen[v] = true
+	}
+	return len(seen)
+}
+
+func atoiOr(s string, fallback int) int {
+	if n, err := strconv.Atoi(s); err == nil {
+		return n
+	}
+	return fallback
 }
 
 func columnRow(t data.Task, rec, header []string, user, col, line int, rowPos bool, known func(string) bool,

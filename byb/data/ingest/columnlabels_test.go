@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -80,5 +81,37 @@ func TestColumnTaskBadInput(t *testing.T) {
 		if _, err := data.ParseTask(spec); err == nil {
 			t.Errorf("ParseTask(%q) accepted", spec)
 		}
+	}
+}
+
+// A continuous column read without bins gives a class per user: refused, saying how to bin.
+// A quantile binning that ties merge into fewer bins than asked is kept with a warning.
+func TestColumnTaskSingletonsAndShortBinnings(t *testing.T) {
+	dir := t.TempDir()
+	var events, table strings.Builder
+	events.WriteString("user,ts,item,cat\n")
+	table.WriteString("user,income,visits\n")
+	for u := 0; u < 60; u++ {
+		for d := 1; d <= 20; d += 1 + u%3 {
+			fmt.Fprintf(&events, "u%d,%s,i%d,c%d\n", u, dateTime(d, 10), (u+d)%5, d%2)
+		}
+		fmt.Fprintf(&table, "u%d,%d.%02d,%d\n", u, 20000+997*u, u, u%3) // incomes all distinct; visits 0, 1 or 2
+	}
+	in := writeFile(t, dir, "events.csv", events.String())
+	users := writeFile(t, dir, "users.csv", table.String())
+
+	o := csvOpts(in, filepath.Join(dir, "ds"))
+	o.Tasks = []string{"income=column:" + users + ":income"}
+	_, err := Import(o)
+	if err == nil || !strings.Contains(err.Error(), "60 distinct values among 60 labelled users") || !strings.Contains(err.Error(), ":income:bins=q4") {
+		t.Fatalf("a continuous column without bins: %v", err)
+	}
+
+	o = csvOpts(in, filepath.Join(dir, "ds2"))
+	o.Tasks = []string{"visits=column:" + users + ":visits:bins=q10"}
+	_, d, warnings := importWarnings(t, o)
+	wantWarning(t, warnings, "task visits: bins=q10 gave 3 bins, not 10", "3 distinct values")
+	if got := d.Meta.Tasks[0].Classes; len(got) != 3 {
+		t.Errorf("classes %v, want 3 bins", got)
 	}
 }

@@ -143,6 +143,9 @@ func Import(o Options) (*Result, error) {
 			continue
 		}
 		t.Classes, t.Kind = l.Classes, l.Kind()
+		if l.Warning != "" {
+			warn("task %s: %s", t.Name, l.Warning)
+		}
 		external[t.Name] = l.ByUser
 		bad.count += l.Skipped
 		for _, e := range l.Examples {

@@ -23,6 +23,9 @@ type Labels struct {
 	Skipped int              // bad rows skipped with skipBad
 	// Examples describe the first few skipped rows.
 	Examples []string
+	// Warning says what is questionable about the labels (a binning that gave fewer bins
+	// than asked); "" when nothing is.
+	Warning string
 }
 
 // Kind is data.Binary for two classes, else data.Multiclass.
