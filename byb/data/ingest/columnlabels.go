@@ -147,8 +147,8 @@ func columnRow(t data.Task, rec, header []string, user, col, line int, rowPos bo
 	if u == "" {
 		return rowErr("empty user id", hintSkip)
 	}
-	if v == "" {
-		return nil // no value: the user has no label
+	if missingValue(v) {
+		return nil // no value (empty, NA, NaN, ...): the user has no label
 	}
 	if msg := invalidUTF8(t.Column, v); msg != "" { // values become class names in meta.json
 		return rowErr(msg, hintUTF8)

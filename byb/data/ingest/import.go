@@ -68,6 +68,9 @@ func Import(o Options) (*Result, error) {
 	if sharded {
 		file = shards.firstShard()
 	}
+	if err := moveJoinIDCols(&o, src.Header()); err != nil {
+		return nil, err
+	}
 	m, err := spec.bind(src.Header(), &o, file)
 	if err != nil {
 		return nil, err

@@ -1,9 +1,13 @@
 package ingest
 
 import (
+	"bufio"
+	"compress/gzip"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -34,6 +38,45 @@ func ParseJoin(s string) (Join, error) {
 	return j, nil
 }
 
+// moveJoinIDCols lets --id-cols name a column that only a --join table has (what a user
+// types first): such a name leaves --id-cols and becomes one of that table's columns to add.
+// A name neither the log nor any table has stays, for bind's error.
+func moveJoinIDCols(o *Options, logHeader []string) error {
+	if len(o.Joins) == 0 || len(o.IDCols) == 0 {
+		return nil
+	}
+	o.Joins = slices.Clone(o.Joins) // the caller's stay as given
+	headers := make([][]string, len(o.Joins))
+	for i, j := range o.Joins {
+		src, err := openTable(j.Path)
+		if err != nil {
+			return fmt.Errorf("--join %s: %v", j.Path, err)
+		}
+		headers[i] = src.Header()
+		src.Close()
+	}
+	var keep []string
+	for _, name := range o.IDCols {
+		if _, err := findColumn(logHeader, name, "", ""); err == nil {
+			keep = append(keep, name)
+			continue
+		}
+		moved := false
+		for i := range o.Joins {
+			if _, err := findColumn(headers[i], name, "", ""); err == nil && !strings.EqualFold(name, o.Joins[i].Key) {
+				o.Joins[i].Cols = append(o.Joins[i].Cols, name)
+				moved = true
+				break
+			}
+		}
+		if !moved {
+			keep = append(keep, name)
+		}
+	}
+	o.IDCols = keep
+	return nil
+}
+
 // attributes is a read attribute table: for every key value, the values of the added columns.
 type attributes struct {
 	join  Join
@@ -58,7 +101,7 @@ func readAttributes(j Join, skipBad bool) (*attributes, int, error) {
 	var cols []int
 	if len(j.Cols) == 0 {
 		for i := range header {
-			if i != key {
+			if i != key && !rowNamesColumn(header, i) {
 				cols = append(cols, i)
 			}
 		}
@@ -107,7 +150,9 @@ func (a *attributes) add(rec []string, key int, cols []int, line int, rowPos boo
 	}
 	vals := make([]string, len(cols))
 	for i, c := range cols {
-		vals[i] = strings.TrimSpace(rec[c])
+		if vals[i] = strings.TrimSpace(rec[c]); missingValue(vals[i]) {
+			vals[i] = "" // no ID, as for a key the table lacks
+		}
 		if msg := invalidUTF8(a.names[i], vals[i]); msg != "" {
 			return &RowError{File: a.join.Path, Line: line, Row: rowPos, Hint: hintUTF8, Msg: msg}
 		}
@@ -144,27 +189,77 @@ func sniffDelimiter(path string) (rune, error) {
 	if strings.EqualFold(filepath.Ext(strings.TrimSuffix(path, ".gz")), ".tsv") {
 		return '\t', nil
 	}
-	src, err := openCSV(path, 0x1f) // a separator no header holds: the header is one field
+	line, err := firstLine(path)
 	if err != nil {
 		return 0, err
 	}
-	defer src.Close()
-	if d, n := likelyDelimiter(strings.Join(src.Header(), "")); n > 0 {
+	if d, n := likelyDelimiter(line); n > 0 {
 		return d, nil
 	}
 	return ',', nil
 }
 
-// likelyDelimiter returns whichever of , tab ; | a header line holds most of, and how many
-// times (0: none of them).
+// firstLine is the first line of a text file, plain or gzip.
+func firstLine(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	var r io.Reader = br
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			return "", fmt.Errorf("%s: %v", path, err)
+		}
+		defer gz.Close()
+		r = gz
+	}
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", fmt.Errorf("%s: %v", path, err)
+	}
+	return line, nil
+}
+
+// likelyDelimiter returns whichever of , tab ; | a header line holds most of outside double
+// quotes (R's write.csv and pandas' QUOTE_ALL quote every name), and how many times (0: none).
 func likelyDelimiter(line string) (rune, int) {
+	var unquoted strings.Builder
+	in := false
+	for _, r := range line {
+		if r == '"' {
+			in = !in
+			continue
+		}
+		if !in {
+			unquoted.WriteRune(r)
+		}
+	}
 	best, n := ',', 0
 	for _, d := range []rune{',', '\t', ';', '|'} {
-		if c := strings.Count(line, string(d)); c > n {
+		if c := strings.Count(unquoted.String(), string(d)); c > n {
 			best, n = d, c
 		}
 	}
 	return best, n
+}
+
+// missingValue reports whether a side table's value means "no value": empty, or the missing
+// markers R (NA), pandas (NaN, <NA>), Spark and databases (NULL, null) write.
+func missingValue(v string) bool {
+	switch v {
+	case "", "NA", "NaN", "nan", "<NA>", "NULL", "null", "N/A":
+		return true
+	}
+	return false
+}
+
+// rowNamesColumn reports whether header's column i is the unnamed row-name (R) or index
+// (pandas) column that write.csv and to_csv put first: it is no attribute.
+func rowNamesColumn(header []string, i int) bool {
+	return i == 0 && strings.TrimSpace(header[0]) == "" && len(header) > 1
 }
 
 // joinAttributes extends m: after its own ID fields, every table's added fields, filled from

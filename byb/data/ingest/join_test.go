@@ -3,6 +3,7 @@ package ingest
 import (
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -87,5 +88,63 @@ func TestJoinBadInput(t *testing.T) {
 	}
 	if j, err := ParseJoin("p.csv:item:dept,brand"); err != nil || j.Key != "item" || !reflect.DeepEqual(j.Cols, []string{"dept", "brand"}) {
 		t.Errorf("ParseJoin with columns = %+v, %v", j, err)
+	}
+}
+
+// Side tables as R and pandas write them: every name quoted (R's write.csv, pandas'
+// QUOTE_ALL; the separator sniffer used to fail on them with a false parse error), an
+// unnamed first column of row names or index (it used to become an ID field), and NA, NaN or
+// an empty value for a missing attribute (NA used to become a department). --id-cols may
+// name a column only the table has: it is joined from there.
+func TestJoinTablesAsRAndPandasWriteThem(t *testing.T) {
+	dir := t.TempDir()
+	in := writeFile(t, dir, "events.csv", "user,ts,item\n"+
+		"u1,2013-05-01 10:00:00,i1\n"+
+		"u1,2013-05-02 10:00:00,i2\n"+
+		"u2,2013-05-03 10:00:00,i3\n")
+	tables := map[string]string{
+		// write.csv(products): row names, every name and string quoted, NA unquoted.
+		"r-write.csv": "\"\",\"item\",\"department\",\"brand\"\n\"1\",\"i1\",\"dairy\",\"b7\"\n\"2\",\"i2\",NA,\"b7\"\n\"3\",\"i3\",\"bakery\",NA\n",
+		// write.csv(products, quote = FALSE)
+		"r-noquote.csv": ",item,department,brand\n1,i1,dairy,b7\n2,i2,NA,b7\n3,i3,bakery,NA\n",
+		// products.to_csv(path, quoting=csv.QUOTE_ALL): index, NaN written as "".
+		"pandas-quoteall.csv": "\"\",\"item\",\"department\",\"brand\"\n\"0\",\"i1\",\"dairy\",\"b7\"\n\"1\",\"i2\",\"\",\"b7\"\n\"2\",\"i3\",\"bakery\",\"\"\n",
+		// products.to_csv(path, na_rep="NaN")
+		"pandas-nan.csv": ",item,department,brand\n0,i1,dairy,b7\n1,i2,NaN,b7\n2,i3,bakery,NaN\n",
+	}
+	for name, content := range tables {
+		t.Run(name, func(t *testing.T) {
+			products := writeFile(t, dir, name, content)
+			o := Options{Format: FormatCSV, In: in, Out: filepath.Join(t.TempDir(), "ds"), UserCol: "user", TimeCol: "ts",
+				IDCols: []string{"item"}, Tasks: []string{}, Joins: []Join{{Path: products, Key: "item"}}}
+			_, d := mustImport(t, o)
+			if got := fieldNames(d.Meta); !reflect.DeepEqual(got, []string{"item", "department", "brand"}) {
+				t.Fatalf("fields %v, want item, department, brand (no row-name field)", got)
+			}
+			for field, want := range map[string][]string{"department": {"bakery", "dairy"}, "brand": {"b7"}} {
+				v, err := data.LoadVocab(o.Out, field)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for i := 1; i < v.Size(); i++ {
+					if val := v.Value(int32(i)); val != "<oov>" { // the out-of-vocabulary ID every field has
+						got = append(got, val)
+					}
+				}
+				slices.Sort(got)
+				if !slices.Equal(got, want) {
+					t.Errorf("%s values %v, want %v (a missing value is no ID)", field, got, want)
+				}
+			}
+		})
+	}
+	// --id-cols item,department with the department only in the table: joined from there.
+	products := writeFile(t, dir, "p.csv", tables["r-noquote.csv"])
+	o := Options{Format: FormatCSV, In: in, Out: filepath.Join(dir, "idcols"), UserCol: "user", TimeCol: "ts",
+		IDCols: []string{"item", "department"}, Tasks: []string{}, Joins: []Join{{Path: products, Key: "item"}}}
+	_, d := mustImport(t, o)
+	if got := fieldNames(d.Meta); !reflect.DeepEqual(got, []string{"item", "department"}) {
+		t.Errorf("--id-cols item,department with department in the table: fields %v", got)
 	}
 }

@@ -164,6 +164,9 @@ func labelRow(path string, line int, rec []string, userCol, labelCol int, known 
 		return rowErr(fmt.Sprintf("row %q has %d column(s), want %s", strings.Join(rec, ","), len(rec), want), hintSkip)
 	}
 	u, v := strings.TrimSpace(rec[userCol]), strings.TrimSpace(rec[labelCol])
+	if u != "" && v != "" && missingValue(v) {
+		return nil // NA, NaN, ...: the user has no label
+	}
 	if u == "" || v == "" {
 		return rowErr(fmt.Sprintf("row %q has an empty user id or label", strings.Join(rec, ",")), hintSkip)
 	}

@@ -142,3 +142,17 @@ func TestReadLabelsByHeader(t *testing.T) {
 		t.Errorf("ParseTask external:FILE: %+v, %v", task, err)
 	}
 }
+
+// A label written as R's NA or pandas' NaN is no label, not a class "NA".
+func TestMissingLabelsAreNoLabel(t *testing.T) {
+	dir := t.TempDir()
+	l, err := ReadLabels(writeFile(t, dir, "l.csv", "user_id,label\nu1,1\nu2,NA\nu3,0\nu4,NaN\n"), "", nil, false)
+	if err != nil || !slices.Equal(l.Classes, []string{"0", "1"}) || len(l.ByUser) != 2 {
+		t.Fatalf("labels with NA and NaN: %+v, %v", l, err)
+	}
+	users := writeFile(t, dir, "users.csv", "\"\",\"user\",\"segment\"\n\"1\",\"u1\",\"a\"\n\"2\",\"u2\",NA\n\"3\",\"u3\",\"b\"\n")
+	l, err = ReadColumnLabels(data.Task{Name: "seg", Rule: data.RuleColumn, Path: users, Column: "segment"}, "", nil, false)
+	if err != nil || !slices.Equal(l.Classes, []string{"a", "b"}) || len(l.ByUser) != 2 {
+		t.Fatalf("a column task from R's write.csv with NA: %+v, %v", l, err)
+	}
+}
