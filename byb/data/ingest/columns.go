@@ -18,6 +18,8 @@ type mapping struct {
 	// without a customer; skipWhy says so in the summary.
 	skip    func(rec []string) bool
 	skipWhy string
+	// columns are the columns the mapping reads (user, time and IDs), where known.
+	columns []int
 }
 
 // findColumn returns the index of a column by exact name, else case-insensitively; the
@@ -101,6 +103,7 @@ func bindColumns(header []string, c columnsSpec, file string) (*mapping, error) 
 	for _, c := range cols {
 		m.need = max(m.need, c+1)
 	}
+	m.columns = append([]int{m.user, m.time}, cols...)
 	m.values = func(rec, out []string) error {
 		for j, c := range cols {
 			out[j] = rec[c]

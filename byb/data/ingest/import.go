@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -73,6 +74,9 @@ func Import(o Options) (*Result, error) {
 	}
 	m, err := spec.bind(src.Header(), &o, file)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkLists(src, m, file); err != nil {
 		return nil, err
 	}
 	res := &Result{Format: spec.name, In: o.In, Out: o.Out, ByDesignWhy: m.skipWhy}
@@ -241,6 +245,23 @@ func parseTasks(specs []string, f *formatSpec) ([]data.Task, error) {
 		tasks = append(tasks, t)
 	}
 	return tasks, nil
+}
+
+// checkLists refuses a Parquet list column among the columns the import reads: a behavior
+// has one value per field, and reading a list's first element would drop the rest silently.
+func checkLists(src source, m *mapping, file string) error {
+	l, ok := src.(interface{ listColumns() []int })
+	if !ok {
+		return nil
+	}
+	header := src.Header()
+	for _, c := range l.listColumns() {
+		if slices.Contains(m.columns, c) {
+			return fmt.Errorf("%s: column %s holds lists (a repeated Parquet field): byb reads one value per behavior and field; explode it into one row per element first (pandas: df.explode(%q), Spark: explode(%s)), or leave it out of --id-cols",
+				file, header[c], header[c], header[c])
+		}
+	}
+	return nil
 }
 
 func openSource(spec *formatSpec, o *Options) (source, error) {

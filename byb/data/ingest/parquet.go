@@ -26,6 +26,7 @@ type parquetSource struct {
 	row     int
 	rec     []string
 	numRows int64
+	lists   []int // columns that hold lists (repeated fields)
 }
 
 func openParquet(path string) (*parquetSource, error) {
@@ -50,6 +51,9 @@ func openParquet(path string) (*parquetSource, error) {
 		sc := int64(0)
 		if leaf, ok := schema.Lookup(p...); ok {
 			sc = timeScale(leaf.Node.Type().LogicalType())
+			if leaf.MaxRepetitionLevel > 0 {
+				s.lists = append(s.lists, len(s.header)-1)
+			}
 		}
 		s.scale = append(s.scale, sc)
 	}
@@ -86,6 +90,7 @@ func timeScale(lt *format.LogicalType) int64 {
 }
 
 func (s *parquetSource) Header() []string   { return s.header }
+func (s *parquetSource) listColumns() []int { return s.lists }
 func (s *parquetSource) RowPositions() bool { return true }
 
 func (s *parquetSource) Next() ([]string, int, error) {
@@ -108,7 +113,7 @@ func (s *parquetSource) Next() ([]string, int, error) {
 	for _, v := range row {
 		c := v.Column()
 		if c < 0 || c >= len(s.rec) || v.IsNull() || s.rec[c] != "" {
-			continue // a repeated column keeps its first value
+			continue // a list column the import does not read (checkLists refuses the others)
 		}
 		s.rec[c] = valueString(v, s.scale[c])
 	}

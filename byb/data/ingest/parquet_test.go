@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/byb-dev/byb/byb/data"
@@ -110,5 +111,44 @@ func TestImportParquetSkipBadRows(t *testing.T) {
 	// Without --id-cols every other column is a field, the TIMESTAMP copy included.
 	if got := fieldNames(d.Meta); !reflect.DeepEqual(got, []string{"when", "item", "cat"}) {
 		t.Fatalf("fields %v", got)
+	}
+}
+
+type pqListEvent struct {
+	User string   `parquet:"user"`
+	TS   int64    `parquet:"ts"`
+	Item int32    `parquet:"item"`
+	Tags []string `parquet:"tags,list"`
+}
+
+// A Parquet list column among the columns read is refused, saying how to explode it (its
+// first element used to be kept and the rest dropped, silently); one left out of --id-cols
+// does not stop the import.
+func TestImportParquetListColumns(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "lists.parquet")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := parquet.NewGenericWriter[pqListEvent](f)
+	var rows []pqListEvent
+	for d := 1; d <= 20; d++ {
+		rows = append(rows, pqListEvent{User: "alice", TS: utc(dateTime(d, 10)), Item: int32(d % 3), Tags: []string{"a", "b"}})
+	}
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	o := Options{Format: FormatParquet, In: path, Out: filepath.Join(dir, "ds"), UserCol: "user", TimeCol: "ts", Tasks: []string{}}
+	if _, err := Import(o); err == nil || !strings.Contains(err.Error(), "holds lists") || !strings.Contains(err.Error(), "explode") {
+		t.Fatalf("every column read, a list among them: %v", err)
+	}
+	o.Out, o.IDCols = filepath.Join(dir, "ds2"), []string{"item"}
+	if _, err := Import(o); err != nil {
+		t.Fatalf("the list column left out of --id-cols: %v", err)
 	}
 }

@@ -94,6 +94,14 @@ func (s *shardedSource) Next() ([]string, int, error) {
 
 func (s *shardedSource) Close() error { return s.cur.Close() }
 
+// listColumns are the first shard's list columns (Parquet).
+func (s *shardedSource) listColumns() []int {
+	if l, ok := s.cur.(interface{ listColumns() []int }); ok {
+		return l.listColumns()
+	}
+	return nil
+}
+
 // emptyNote says which 0-byte shards were skipped ("" when none were).
 func (s *shardedSource) emptyNote() string {
 	if len(s.empty) == 0 {
