@@ -24,11 +24,17 @@ type eventFile struct {
 	rec    []byte
 }
 
-// newEventFile creates an empty event file in dir with a write buffer of bufSize bytes.
+// newEventFile creates an empty event file in dir with a write buffer of bufSize bytes. Its
+// name is removed at once, the open file kept: the disk space comes back when the process
+// ends however it ends (an import killed mid-way used to leave hundreds of MB behind).
 func newEventFile(dir string, m, bufSize int) (*eventFile, error) {
 	f, err := os.CreateTemp(dir, "byb-events-*.bin")
 	if err != nil {
 		return nil, fmt.Errorf("spilling events to disk: %w (set the directory with $TMPDIR)", err)
+	}
+	if err := os.Remove(f.Name()); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("spilling events to disk: %w", err)
 	}
 	return &eventFile{f: f, w: bufio.NewWriterSize(f, bufSize), m: m, rec: make([]byte, 12+4*m)}, nil
 }
@@ -71,10 +77,10 @@ func (s *eventFile) each(fn func(u int32, t int64, ids []int32) error) error {
 	return nil
 }
 
+// remove closes the file, whose name newEventFile already removed: its space comes back.
 func (s *eventFile) remove() {
 	if s != nil {
 		s.f.Close()
-		os.Remove(s.f.Name())
 	}
 }
 
