@@ -188,6 +188,11 @@ func TestImpossibleAndDivergingRunsFail(t *testing.T) {
 		{"steps=-1", "steps=-1 must be >= 0"},
 		{"max_len=-8", "max_len=-8 must be >= 0"},
 		{"byb_dt2=1000", "predicts 1000 window(s) ahead, but the pretraining sequence has only"},
+		// Targets that reach into the test label window (tmall-like: the pretraining span
+		// ends on 07-30, the test labels start on 09-01) would let pretraining read what the
+		// test labels describe.
+		{"byb_dt2=40", "which reaches into the test label window 2013-09-01..2013-10-01"},
+		{"dt1=5mo", "which reaches into the test label window"},
 	} {
 		runDir := filepath.Join(t.TempDir(), "run")
 		_, err := Pretrain(PretrainOptions{Data: dataDir, Method: "byb", Out: runDir, Backend: eng.Backend, Engine: eng.Info,
