@@ -149,6 +149,24 @@ func write(path string, src rowSource) error {
 	})
 }
 
+// CheckWritable reports whether Write could write path: its directory exists and takes a new
+// file, and path is no directory. Call it before the work whose result Write will keep.
+func CheckWritable(path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s is a directory: want a file name ending in .csv, .csv.gz or .parquet", path)
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".check-*")
+	if err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	tmp.Close()
+	return os.Remove(tmp.Name())
+}
+
 // writeAtomic calls fill on a temporary file in path's directory and renames
 // it to path if fill succeeded; otherwise the temporary file is removed.
 func writeAtomic(path string, fill func(*os.File) error) (err error) {

@@ -392,3 +392,28 @@ func TestPandasReads(t *testing.T) {
 		})
 	}
 }
+
+// The destination is checked before any embedding is computed: a directory that does not
+// exist or takes no file, and a path that is a directory, are refused naming the path.
+func TestCheckWritable(t *testing.T) {
+	dir := t.TempDir()
+	if err := CheckWritable(filepath.Join(dir, "e.csv")); err != nil {
+		t.Fatalf("a writable path: %v", err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("the check left %v behind", left)
+	}
+	if err := CheckWritable(filepath.Join(dir, "missing", "e.csv")); err == nil || !strings.Contains(err.Error(), "cannot write") {
+		t.Errorf("a missing directory: %v", err)
+	}
+	if err := CheckWritable(dir); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("a directory as the file: %v", err)
+	}
+	if os.Geteuid() != 0 { // root writes anywhere
+		ro := filepath.Join(dir, "ro")
+		os.Mkdir(ro, 0o555)
+		if err := CheckWritable(filepath.Join(ro, "e.csv")); err == nil {
+			t.Error("a read-only directory must be refused")
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"sort"
 	"strings"
 
 	"github.com/byb-dev/byb/byb/params"
@@ -212,6 +213,23 @@ func (s Selection) describe(valSamples int) string {
 	return out
 }
 
+// sameShape refuses settings that would give the encoder started from run another shape than
+// its checkpoint's (GoMLX would only say that a variable's shape differs).
+func sameShape(run string, pretrained, asked map[string]any) error {
+	var diff []string
+	for name, v := range pretrained {
+		if a, ok := asked[name]; ok && fmt.Sprint(a) != fmt.Sprint(v) {
+			diff = append(diff, fmt.Sprintf("%s=%v (--set asks %v)", name, v, a))
+		}
+	}
+	if len(diff) == 0 {
+		return nil
+	}
+	sort.Strings(diff)
+	return fmt.Errorf("%s was pretrained with %s: a finetuning starts from its weights and keeps their shape; leave those settings out of --set (or use --init none for a new encoder of that shape)",
+		run, strings.Join(diff, ", "))
+}
+
 // Run finetunes and scores the test split.
 func Run(opts Options) (*Result, error) {
 	if opts.NumClasses < 2 {
@@ -240,8 +258,14 @@ func Run(opts Options) (*Result, error) {
 		opts.ECache = nil
 	}
 	ctx.SetParam(ParamFreeze, opts.Freeze)
+	pretrained := params.ShapeValues(ctx)
 	if _, err := encoder.ApplySettings(ctx, opts.Settings); err != nil {
 		return nil, err
+	}
+	if opts.Init != "" && opts.Init != "none" {
+		if err := sameShape(opts.Init, pretrained, params.ShapeValues(ctx)); err != nil {
+			return nil, err
+		}
 	}
 	enc, err := encoder.New(ctx, vocab, windows)
 	if err != nil {

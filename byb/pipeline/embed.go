@@ -42,6 +42,9 @@ func Embed(o EmbedOptions) (*EmbedResult, error) {
 	if _, err := embedio.FormatOf(o.Out); err != nil {
 		return nil, err
 	}
+	if err := embedio.CheckWritable(o.Out); err != nil {
+		return nil, fmt.Errorf("--out: %w (checked before computing any embedding)", err)
+	}
 	random := o.Model == "none"
 	var cfg train.RunConfig
 	var err error

@@ -111,6 +111,9 @@ func Import(o Options) (*Result, error) {
 		return nil, err
 	}
 	for t, a := range tables {
+		if missing[t] > 0 && missing[t] == b.Events() {
+			return nil, a.noMatch()
+		}
 		note := fmt.Sprintf("joined %s on %s: %d rows, fields %s", a.join.Path, a.join.Key, len(a.rows), strings.Join(a.names, ", "))
 		if missing[t] > 0 {
 			note += fmt.Sprintf("; %d behaviors (%.1f%%) have a %s the table lacks: those fields are empty for them",

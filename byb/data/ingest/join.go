@@ -38,6 +38,20 @@ func ParseJoin(s string) (Join, error) {
 	return j, nil
 }
 
+// noMatch is the error of a join whose table matched no behavior's key: the fields it adds
+// would all be empty, which is a wrong key column or differently written ids, not data.
+func (a *attributes) noMatch() error {
+	var table []string
+	for k := range a.rows {
+		if table = append(table, k); len(table) == 3 {
+			break
+		}
+	}
+	slices.Sort(table)
+	return fmt.Errorf("--join %s:%s matched no behavior: the log's %s values look like %q, the table's like %q; check that both write the same ids (leading zeros, a prefix, 12 against 12.0) and that %s is the right column",
+		a.join.Path, a.join.Key, a.join.Key, a.unmatched, table, a.join.Key)
+}
+
 // moveJoinIDCols lets --id-cols name a column that only a --join table has (what a user
 // types first): such a name leaves --id-cols and becomes one of that table's columns to add.
 // A name neither the log nor any table has stays, for bind's error.
@@ -82,6 +96,9 @@ type attributes struct {
 	join  Join
 	names []string            // the added fields' names
 	rows  map[string][]string // key value → one value per added field
+	// unmatched are the first few key values of the log that the table lacks, for the
+	// message of a join that matches nothing.
+	unmatched []string
 }
 
 // readAttributes reads an attribute table (CSV or TSV, plain or gzip, or Parquet) with a
@@ -300,6 +317,9 @@ func joinAttributes(m *mapping, tables []*attributes, file string) (missing []in
 			row, ok := a.rows[key]
 			if !ok && key != "" {
 				missing[t]++
+				if len(a.unmatched) < 3 && !slices.Contains(a.unmatched, key) {
+					a.unmatched = append(a.unmatched, strings.Clone(key))
+				}
 			}
 			for i := range a.names {
 				out[at+i] = ""

@@ -71,6 +71,8 @@ func TestJoinBadInput(t *testing.T) {
 		"no such key column":    {"sku,dept\ni1,d\n", "item", `no column "item" (columns: sku, dept)`},
 		"key not a field":       {"sku,dept\ni1,d\n", "sku", "has no ID field sku"},
 		"conflicting duplicate": {"item,dept\ni1,d1\ni1,d2\n", "item", `products.csv:3: item "i1" given twice with different attributes`},
+		// It used to import with every joined field empty, and exit 0.
+		"no key matches": {"item,dept\n0001,d1\n0002,d2\n", "item", `matched no behavior: the log's item values look like ["i1"], the table's like ["0001" "0002"]`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			o := base
