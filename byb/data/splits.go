@@ -130,3 +130,38 @@ func overlapDays(a, b Span) int {
 	}
 	return int((hi - lo + Day - 1) / Day)
 }
+
+// LabelWindows are the finetune and test label windows: the tasks' longest horizon after each
+// observation window, in that order (none without a time-based task).
+func (m *Meta) LabelWindows() []NamedSpan {
+	horizon := int64(Horizon(m.Tasks)) * Day
+	if horizon == 0 {
+		return nil
+	}
+	var out []NamedSpan
+	for _, name := range []string{Finetune, Test} {
+		if s, err := m.Split(name); err == nil {
+			out = append(out, NamedSpan{Name: name, Span: Span{Start: s.Obs.End, End: s.Obs.End + horizon}})
+		}
+	}
+	return out
+}
+
+// NamedSpan is a split's window with the split's name.
+type NamedSpan struct {
+	Name string
+	Span Span
+}
+
+// LabelWindowsText names the label windows, e.g. "finetune labels 2013-07-01..2013-07-31,
+// test labels 2013-09-01..2013-10-01".
+func (m *Meta) LabelWindowsText() string {
+	var parts []string
+	for _, w := range m.LabelWindows() {
+		parts = append(parts, fmt.Sprintf("%s labels %s", w.Name, w.Span))
+	}
+	if len(parts) == 0 {
+		return "no label windows: no time-based task"
+	}
+	return strings.Join(parts, ", ")
+}

@@ -6,7 +6,7 @@ import (
 	"iter"
 	"math"
 	"os"
-	"strings"
+	"slices"
 
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
@@ -63,49 +63,26 @@ func warn(w io.Writer, format string, args ...any) {
 // stays clear of: pretraining would then learn from the behaviors that the test (or
 // finetune) labels describe, for users who are also in those splits.
 func targetsBeforeLabels(ds *data.Dataset, obs data.Span, seq data.SeqConfig, windows int, method, dt1 string) error {
-	horizon := int64(data.Horizon(ds.Meta.Tasks)) * data.Day
-	if horizon == 0 {
-		return nil
-	}
-	for _, name := range []string{data.Test, data.Finetune} {
-		split, err := ds.Meta.Split(name)
-		if err != nil {
-			continue
-		}
-		labels := data.Span{Start: split.Obs.End, End: split.Obs.End + horizon}
+	labels := ds.Meta.LabelWindows()
+	slices.Reverse(labels) // test first: its leak is the one that matters most
+	for _, l := range labels {
 		seq.TargetWindows = windows
 		target := seq.TargetSpan(obs)
-		if obs.End > labels.Start || target.End <= labels.Start {
+		if obs.End > l.Span.Start || target.End <= l.Span.Start {
 			continue // the span itself overlaps it (by the import's design, reported there), or the targets end before it
 		}
 		most := windows
 		for most > 0 {
 			seq.TargetWindows = most
-			if seq.TargetSpan(obs).End <= labels.Start {
+			if seq.TargetSpan(obs).End <= l.Span.Start {
 				break
 			}
 			most--
 		}
 		return fmt.Errorf("%s's targets read %s (%d window(s) of dt1=%s after the pretraining span %s), which reaches into the %s label window %s: pretraining would learn from the behaviors the %s labels describe, for users also in that split; predict at most %d window(s) ahead (byb_dt2=%d for BYB), pool over shorter windows, or end the pretraining span earlier (data import --pretrain)",
-			method, target, windows, dt1, obs, name, labels, name, most, most)
+			method, target, windows, dt1, obs, l.Name, l.Span, l.Name, most, most)
 	}
 	return nil
-}
-
-// labelWindowsText names the finetune and test label windows, for the line that shows where
-// pretraining's targets are read.
-func labelWindowsText(ds *data.Dataset) string {
-	horizon := int64(data.Horizon(ds.Meta.Tasks)) * data.Day
-	if horizon == 0 {
-		return "no label windows: no time-based task"
-	}
-	var parts []string
-	for _, name := range []string{data.Finetune, data.Test} {
-		if split, err := ds.Meta.Split(name); err == nil {
-			parts = append(parts, fmt.Sprintf("%s labels %s", name, data.Span{Start: split.Obs.End, End: split.Obs.End + horizon}))
-		}
-	}
-	return strings.Join(parts, ", ")
 }
 
 // Pretrain trains a method's objective on the dataset's pretraining split.
@@ -185,7 +162,7 @@ func Pretrain(o PretrainOptions) (*PretrainResult, error) {
 				w = os.Stderr
 			}
 			_, _ = fmt.Fprintf(w, "targets at dt1=%s, %d window(s) ahead, read from %s (%s): %s\n", dt1, fr.FutureWindows(),
-				seq.TargetSpan(samples.Split.Obs), labelWindowsText(ds), cov)
+				seq.TargetSpan(samples.Split.Obs), ds.Meta.LabelWindowsText(), cov)
 			if note := cov.Warning(dt1); note != "" {
 				_, _ = fmt.Fprintln(w, note)
 			}

@@ -68,7 +68,8 @@ dataset (kept in meta.json) are repeated as "warning: " lines, and under "warnin
 	if err := st.WriteText(os.Stdout); err != nil {
 		return fmt.Errorf("writing stats: %w", err)
 	}
-	fmt.Printf("\nBYB targets in pretrain at dt1=%s, dt2=%d: %s\n", *dt1, *dt2, cov)
+	seq := data.SeqConfig{Pool: pool, Months: months, TargetWindows: *dt2}
+	fmt.Printf("\nBYB targets in pretrain at dt1=%s, dt2=%d, read from %s (%s): %s\n", *dt1, *dt2, seq.TargetSpan(pre.Split.Obs), d.Meta.LabelWindowsText(), cov)
 	if w := cov.Warning(*dt1); w != "" {
 		fmt.Println(w)
 	}
