@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/mattn/go-sqlite3" // also registers the "sqlite3" driver (cgo)
@@ -44,6 +45,9 @@ const quickCheckLimit = 64 << 20
 // damaged one is refused with an error that says so, and is never written to: the checks run
 // on a read-only connection before the read-write one is opened.
 func Open(path string) (*Store, error) {
+	if _, err := os.Stat(path); err == nil && !writable(path) {
+		return nil, readOnlyError(path)
+	}
 	s, err := open(path)
 	if err != nil {
 		return nil, err
@@ -109,7 +113,37 @@ func OpenExisting(path string) (*Store, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("tracking: no tracker database at %s (nothing recorded there yet; --tracking or $BYB_TRACKING choose another)", path)
 	}
+	if !writable(path) {
+		return openReadOnly(path)
+	}
 	return open(path)
+}
+
+// writable reports whether this process may write path and create files beside it (SQLite's
+// -wal and -shm): on a read-only directory SQLite fails with "no such file or directory" for
+// a database that exists. A variable, so that tests run as root can play a read-only disk.
+var writable = func(path string) bool {
+	return syscall.Access(filepath.Dir(path), 2 /* W_OK */) == nil && syscall.Access(path, 2) == nil
+}
+
+// openReadOnly opens a tracker in a place this process cannot write (a read-only mount, a
+// colleague's directory) for reading: immutable, since no writer can change it there either.
+func openReadOnly(path string) (*Store, error) {
+	db, err := sql.Open("sqlite3", dsn(path, true)+"&immutable=1")
+	if err != nil {
+		return nil, fmt.Errorf("tracking: %s (read-only): %w", path, err)
+	}
+	if _, err := readVersion(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("tracking: %s (read-only, so opened as it is): %w", path, err)
+	}
+	return &Store{db: db, path: path}, nil
+}
+
+// readOnlyError is what a writer is told about a tracker it cannot write.
+func readOnlyError(path string) error {
+	return fmt.Errorf("tracking: %s is read-only here (this process cannot write it or its directory %s, which SQLite needs for its -wal and -shm files): runs cannot be recorded there; pass --tracking PATH somewhere writable, or --tracking off (byb runs and byb tui can still read it)",
+		path, filepath.Dir(path))
 }
 
 // dsn builds the go-sqlite3 connection string. _txlock=immediate makes every transaction take
