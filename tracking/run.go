@@ -304,8 +304,8 @@ func (r *StoreRun) End(status, reason string) error {
 	}
 	if r.kept > 0 {
 		// A second, final message: it says how much is kept and where.
-		fmt.Fprintf(stderrOr(r.opts.Warnings), "byb: %d metric points of run %s are kept in %s (the tracker refused them)\n",
-			r.kept, r.id, filepath.Join(r.dir, UnrecordedFile))
+		fmt.Fprintf(stderrOr(r.opts.Warnings), "byb: %d metric points of run %s are kept in %s (the tracker refused them); once it can take them again: byb runs replay %s\n",
+			r.kept, r.id, filepath.Join(r.dir, UnrecordedFile), r.dir)
 	}
 	if r.ownsStore {
 		if cerr := r.store.Close(); err == nil {

@@ -127,8 +127,8 @@ func BeginOrKeep(path string, opts RunOptions, warn io.Writer) (Run, error) {
 	if err == nil || opts.Dir == "" {
 		return r, err
 	}
-	(&warnOnce{w: warn}).warn("the tracker %s cannot record run %q (%v); the work goes on and its record is kept in %s",
-		path, opts.Name, err, filepath.Join(opts.Dir, UnrecordedFile))
+	(&warnOnce{w: warn}).warn("the tracker %s cannot record run %q (%v); the work goes on and its record is kept in %s (byb runs replay %s writes it into the tracker later)",
+		path, opts.Name, err, filepath.Join(opts.Dir, UnrecordedFile), opts.Dir)
 	f := &FileRun{RunDir: opts.Dir}
 	f.keep(unrecorded{Kind: "params", Params: opts.Params, Text: opts.Name})
 	return f, nil

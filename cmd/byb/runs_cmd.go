@@ -25,6 +25,8 @@ Verbs:
   export    --format csv|json [--out FILE]   one row per run (takes list's filters)
   delete    ID... [--yes]      asks for confirmation unless --yes
   experiments                  experiments with their run counts
+  replay    DIR...             write what runs kept in DIR/unrecorded-tracking.jsonl while the
+                               tracker refused them (disk full) into the tracker
 
 IDs may be shortened to any unique prefix. Every verb takes --json and --tracking PATH
 (default $BYB_TRACKING, else byb.db).`
@@ -51,6 +53,8 @@ func runRuns(args []string) error {
 		return runsDelete(rest)
 	case "experiments":
 		return runsExperiments(rest)
+	case "replay":
+		return runsReplay(rest)
 	}
 	fmt.Fprintf(os.Stderr, "byb runs: unknown verb %q\n\n%s\n", verb, runsUsage)
 	return errUsage
@@ -288,6 +292,41 @@ func runsDelete(args []string) error {
 		return emitJSON(map[string]any{"deleted": deleted})
 	}
 	fmt.Printf("deleted %d run(s): %s\n", len(deleted), strings.Join(deleted, " "))
+	return nil
+}
+
+func runsReplay(args []string) error {
+	fs := newFlagSet("runs replay", "runs replay DIR... [--json]",
+		"Writes what runs kept in their directories' "+tracking.UnrecordedFile+" while the tracker refused\nthem (a full disk, a locked or missing database) into the tracker: metric points, params, tags,\nartifacts and the status each run really ended with. A replayed file is renamed, so that a\nsecond replay adds nothing.")
+	var cf commonFlags
+	cf.register(fs, false)
+	pos, err := parseAll(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return errors.New("runs replay: want at least one run directory")
+	}
+	s, err := tracking.Open(cf.tracking)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	var results []*tracking.ReplayResult
+	for _, dir := range pos {
+		res, err := s.Replay(dir)
+		if err != nil {
+			return err
+		}
+		results = append(results, res)
+		if !cf.json {
+			fmt.Printf("replayed %d line(s) of %s into run(s) %s (%d new); the file is now %s\n",
+				res.Lines, res.File, strings.Join(res.Runs, " "), len(res.Created), res.Kept)
+		}
+	}
+	if cf.json {
+		return emitJSON(map[string]any{"replayed": results})
+	}
 	return nil
 }
 
