@@ -2,7 +2,10 @@ package experiments
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -27,5 +30,26 @@ func TestCellProgressETASeparatesPretraining(t *testing.T) {
 	}
 	if want := 130 * time.Second; eta < want-2*time.Second || eta > want+2*time.Second {
 		t.Errorf("ETA %v, want about %v (3 cells of 10 s and one pretraining of 100 s)", eta, want)
+	}
+}
+
+// A table is never overwritten with less: a run whose table holds fewer values than the one
+// on disk (a few rows beside the whole table) writes NAME.partial.md and .csv instead.
+func TestTablePathsKeepTheFullerTable(t *testing.T) {
+	out := t.TempDir()
+	three := "header\na\nb\nc\n"
+	md, csv, kept := tablePaths(out, "table2", three)
+	if kept != "" || filepath.Base(md) != "table2.md" || filepath.Base(csv) != "table2.csv" {
+		t.Fatalf("no table yet: %s %s %q", md, csv, kept)
+	}
+	if err := os.WriteFile(csv, []byte(three), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	md, csv, kept = tablePaths(out, "table2", "header\na\n")
+	if filepath.Base(md) != "table2.partial.md" || filepath.Base(csv) != "table2.partial.csv" || !strings.Contains(kept, "holds 3 values and this run 1") {
+		t.Fatalf("a smaller table: %s %s %q", md, csv, kept)
+	}
+	if md, _, kept = tablePaths(out, "table2", three+"d\n"); kept != "" || filepath.Base(md) != "table2.md" {
+		t.Fatalf("a fuller table replaces it: %s %q", md, kept)
 	}
 }

@@ -318,12 +318,15 @@ func runTable(spec *tableSpec, c Config) (*Report, error) {
 	}
 	md := tableMarkdown(spec, c, sets, results, notes, tunes, time.Since(start))
 	rep.Markdown = md
-	mdPath := filepath.Join(out, spec.name+".md")
-	csvPath := filepath.Join(out, spec.name+".csv")
+	csv := tableCSV(spec, sets, results)
+	mdPath, csvPath, kept := tablePaths(out, spec.name, csv)
+	if kept != "" {
+		c.logf("[%s] %s; this run's table is written to %s", spec.name, kept, mdPath)
+	}
 	if err := os.WriteFile(mdPath, []byte(md), 0o644); err != nil {
 		return nil, tr.fail(err)
 	}
-	if err := os.WriteFile(csvPath, []byte(tableCSV(spec, sets, results)), 0o644); err != nil {
+	if err := os.WriteFile(csvPath, []byte(csv), 0o644); err != nil {
 		return nil, tr.fail(err)
 	}
 	rep.Files["table"] = mdPath
@@ -332,6 +335,23 @@ func runTable(spec *tableSpec, c Config) (*Report, error) {
 	tr.artifact(csvPath, "table")
 	rep.RunID = tr.id()
 	return rep, tr.finish(nil)
+}
+
+// tablePaths are the Markdown and CSV files a table with csv is written to under out: NAME.md
+// and NAME.csv, unless those hold more values than csv (a run of a few rows or tasks beside a
+// whole table's): results are never overwritten with less, and this run's table goes to
+// NAME.partial.md and .csv, kept saying so.
+func tablePaths(out, name, csv string) (md, csvPath, kept string) {
+	md, csvPath = filepath.Join(out, name+".md"), filepath.Join(out, name+".csv")
+	had, have := 0, strings.Count(csv, "\n")-1
+	if b, err := os.ReadFile(csvPath); err == nil {
+		had = strings.Count(string(b), "\n") - 1
+	}
+	if had <= have {
+		return md, csvPath, ""
+	}
+	kept = fmt.Sprintf("%s holds %d values and this run %d: it is kept", csvPath, had, have)
+	return filepath.Join(out, name+".partial.md"), filepath.Join(out, name+".partial.csv"), kept
 }
 
 // checkTableFilters rejects a --tasks or --rows name that no row or column of the presets
