@@ -364,7 +364,7 @@ func checkTableFilters(spec *tableSpec, c Config, sets []tableData) error {
 	}
 	for _, t := range c.Tasks {
 		if !contains(tasks, t) {
-			return fmt.Errorf("%s: no task %q on %s (known: %s)", spec.name, t, strings.Join(names, ", "), strings.Join(tasks, ", "))
+			return fmt.Errorf("no task %q on %s (known: %s)", t, strings.Join(names, ", "), strings.Join(tasks, ", "))
 		}
 	}
 	keys := []string{"frozen"}
@@ -373,13 +373,13 @@ func checkTableFilters(spec *tableSpec, c Config, sets []tableData) error {
 	}
 	for _, r := range c.Rows {
 		if !contains(keys, r) {
-			return fmt.Errorf("%s: no row %q (known: %s)", spec.name, r, strings.Join(keys, ", "))
+			return fmt.Errorf("no row %q (known: %s)", r, strings.Join(keys, ", "))
 		}
 	}
 	known := append([]string{"all"}, methods.Names()...)
 	for _, m := range c.Methods {
 		if !contains(known, m) {
-			return fmt.Errorf("%s: no method %q (known: %s)", spec.name, m, strings.Join(known, ", "))
+			return fmt.Errorf("no method %q (known: %s)", m, strings.Join(known, ", "))
 		}
 	}
 	// A selection that runs no cell would write a table of "not run" over the results of an
@@ -387,8 +387,8 @@ func checkTableFilters(spec *tableSpec, c Config, sets []tableData) error {
 	one := c
 	one.Seeds = 1
 	if cells, _ := countCells(spec, one, sets); cells == 0 {
-		return fmt.Errorf("%s: --methods %s, --rows %s and --tasks %s together select no cell of the table (each row belongs to one method: e.g. --rows nbp needs --methods nbp or all)",
-			spec.name, orAll(c.Methods), orAll(c.Rows), orAll(c.Tasks))
+		return fmt.Errorf("--methods %s, --rows %s and --tasks %s together select no cell of the table (each row belongs to one method: e.g. --rows nbp needs --methods nbp or all)",
+			orAll(c.Methods), orAll(c.Rows), orAll(c.Tasks))
 	}
 	return nil
 }

@@ -159,9 +159,14 @@ func CheckWritable(path string) error {
 	if dir == "" {
 		dir = "."
 	}
+	if st, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("cannot write %s: its directory: %w", path, err)
+	} else if !st.IsDir() {
+		return fmt.Errorf("cannot write %s: %s is not a directory", path, dir)
+	}
 	tmp, err := os.CreateTemp(dir, "."+base+".check-*")
 	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
+		return fmt.Errorf("cannot write %s: directory %s takes no new file (%v)", path, dir, errors.Unwrap(err))
 	}
 	tmp.Close()
 	return os.Remove(tmp.Name())

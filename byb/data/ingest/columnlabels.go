@@ -80,6 +80,9 @@ func ReadColumnLabels(t data.Task, userCol string, known func(string) bool, skip
 			l.Warning = fmt.Sprintf("bins=%s gave %d bins, not %s: %d labelled users with %d distinct values of %s (ties share a bin)",
 				t.Bins, len(l.Classes), k, len(nums), distinct(nums), t.Column)
 		}
+		if err := singletonClasses(t, l, raw); err != nil {
+			return nil, err
+		}
 	}
 	if len(l.Classes) < 2 {
 		return nil, fmt.Errorf("task %s: every label is %q: a classification task needs at least 2 classes", t.Name, l.Classes[0])
@@ -112,10 +115,13 @@ func singletonClasses(t data.Task, l *Labels, raw map[string]string) error {
 		}
 	}
 	fix := "group its values into fewer classes in the table"
-	if numeric {
+	switch {
+	case t.Bins != "":
+		fix = "ask for fewer bins, e.g. bins=q4"
+	case numeric:
 		fix = fmt.Sprintf("bin it: column:%s:%s:bins=q4 (quartiles) or bins=E1|E2 (edges)", t.Path, t.Column)
 	}
-	return fmt.Errorf("task %s: column %s has %d distinct values among %d labelled users, %d of them held by one user only: a class of one user cannot be learned or tested; %s",
+	return fmt.Errorf("task %s: column %s gives %d classes among %d labelled users, %d of them with one user only: a class of one user cannot be learned or tested; %s",
 		t.Name, t.Column, len(l.Classes), len(raw), single, fix)
 }
 

@@ -103,7 +103,7 @@ func TestColumnTaskSingletonsAndShortBinnings(t *testing.T) {
 	o := csvOpts(in, filepath.Join(dir, "ds"))
 	o.Tasks = []string{"income=column:" + users + ":income"}
 	_, err := Import(o)
-	if err == nil || !strings.Contains(err.Error(), "60 distinct values among 60 labelled users") || !strings.Contains(err.Error(), ":income:bins=q4") {
+	if err == nil || !strings.Contains(err.Error(), "60 classes among 60 labelled users") || !strings.Contains(err.Error(), ":income:bins=q4") {
 		t.Fatalf("a continuous column without bins: %v", err)
 	}
 
@@ -113,5 +113,22 @@ func TestColumnTaskSingletonsAndShortBinnings(t *testing.T) {
 	wantWarning(t, warnings, "task visits: bins=q10 gave 3 bins, not 10", "3 distinct values")
 	if got := d.Meta.Tasks[0].Classes; len(got) != 3 {
 		t.Errorf("classes %v, want 3 bins", got)
+	}
+}
+
+// A quantile binning finer than the users (bins=q1000 on 60 distinct values) leaves a class
+// per user: refused like a column without bins.
+func TestColumnTaskBinsFinerThanTheUsers(t *testing.T) {
+	dir := t.TempDir()
+	var table strings.Builder
+	table.WriteString("user,income\n")
+	for u := 1; u <= 4; u++ {
+		fmt.Fprintf(&table, "u%d,%d\n", u, 1000*u)
+	}
+	users := writeFile(t, dir, "users.csv", table.String())
+	o := csvOpts(writeFile(t, dir, "events.csv", eventsCSV(dateTime)), filepath.Join(dir, "ds"))
+	o.Tasks = []string{"income=column:" + users + ":income:bins=q1000"}
+	if _, err := Import(o); err == nil || !strings.Contains(err.Error(), "4 classes among 4 labelled users") || !strings.Contains(err.Error(), "fewer bins") {
+		t.Fatalf("bins=q1000 on 4 users: %v", err)
 	}
 }
