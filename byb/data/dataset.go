@@ -321,7 +321,7 @@ func label(s *Samples, task, row int) int32 {
 // TargetSpan is the prediction window after an observation window: the TargetWindows
 // pooling windows that follow obs.End.
 func (c SeqConfig) TargetSpan(obs Span) Span {
-	return Span{obs.End, c.windowStart(obs.End, c.TargetWindows)}
+	return Span{obs.End, c.WindowStart(obs.End, c.TargetWindows)}
 }
 
 // addTargets fills the target-only behaviors of every row (see Batch). Window indices count
@@ -414,4 +414,21 @@ func (d *Dataset) SplitStats(s *Samples) LengthStats {
 		st.DistinctIDs += len(s)
 	}
 	return st
+}
+
+// Within is the samples with their observation window cut to obs (a part of it), without
+// the users who have no behavior in obs: their sequences would be empty.
+func (d *Dataset) Within(s *Samples, obs Span) *Samples {
+	out := &Samples{Split: s.Split, Labels: make([][]int32, len(s.Labels))}
+	out.Split.Obs = obs
+	for i, u := range s.Users {
+		times, _ := d.Events(int(u))
+		if lo, hi := spanRange(times, obs); hi > lo {
+			out.Users = append(out.Users, u)
+			for t := range s.Labels {
+				out.Labels[t] = append(out.Labels[t], s.Labels[t][i])
+			}
+		}
+	}
+	return out
 }

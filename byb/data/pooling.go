@@ -29,14 +29,14 @@ func (c SeqConfig) window(t, origin int64) int {
 	}
 	a, b := time.Unix(origin, 0).UTC(), time.Unix(t, 0).UTC()
 	k := ((b.Year()-a.Year())*12 + int(b.Month()) - int(a.Month())) / c.Months
-	for k > 0 && c.windowStart(origin, k) > t { // t is before its day-of-month in that month
+	for k > 0 && c.WindowStart(origin, k) > t { // t is before its day-of-month in that month
 		k--
 	}
 	return k
 }
 
-// windowStart is the start of window k counted from origin.
-func (c SeqConfig) windowStart(origin int64, k int) int64 {
+// WindowStart is the start of window k counted from origin (k < 0: before it).
+func (c SeqConfig) WindowStart(origin int64, k int) int64 {
 	if c.Months <= 0 {
 		return origin + int64(k)*c.pool()
 	}

@@ -188,11 +188,10 @@ func TestImpossibleAndDivergingRunsFail(t *testing.T) {
 		{"steps=-1", "steps=-1 must be >= 0"},
 		{"max_len=-8", "max_len=-8 must be >= 0"},
 		{"byb_dt2=1000", "predicts 1000 window(s) ahead, but the pretraining sequence has only"},
-		// Targets that reach into the test label window (tmall-like: the pretraining span
-		// ends on 07-30, the test labels start on 09-01) would let pretraining read what the
-		// test labels describe.
-		{"byb_dt2=40", "which reaches into the test label window 2013-09-01..2013-10-01"},
-		{"dt1=5mo", "which reaches into the test label window"},
+		// Five-month targets after a 120-day span reach into the label windows, and no span
+		// short enough to keep them out leaves room to predict one window.
+		{"dt1=5mo", "label window 2013-"},
+		{"dt1=5mo", "too short to predict 1 window(s) ahead"},
 	} {
 		runDir := filepath.Join(t.TempDir(), "run")
 		_, err := Pretrain(PretrainOptions{Data: dataDir, Method: "byb", Out: runDir, Backend: eng.Backend, Engine: eng.Info,
@@ -203,6 +202,23 @@ func TestImpossibleAndDivergingRunsFail(t *testing.T) {
 		if _, serr := os.Stat(runDir); serr == nil {
 			t.Errorf("%s: the refused run left its directory behind", tc.set)
 		}
+	}
+
+	// Targets that reach into a label window (tmall-like: the pretraining span ends on
+	// 07-30, the test labels start on 09-01; 40 days ahead reads to 09-08) would let
+	// pretraining read what the test labels describe: the span is cut so that they end where
+	// the labels start, 40 days before 09-01, saying so.
+	var note strings.Builder
+	res, err := Pretrain(PretrainOptions{Data: dataDir, Method: "byb", Out: filepath.Join(t.TempDir(), "run"), Backend: eng.Backend, Engine: eng.Info,
+		Settings: "batch_size=16;steps=2;max_len=64;byb_dt2=40", Progress: &note})
+	if err != nil {
+		t.Fatalf("byb_dt2=40: %v; want the pretraining span cut, not a refusal", err)
+	}
+	if want := "pretraining uses 2013-04-01..2013-07-23 instead"; !strings.Contains(note.String(), want) {
+		t.Errorf("byb_dt2=40 printed\n%s\nwant a note saying %q", note.String(), want)
+	}
+	if res.Samples == 0 {
+		t.Error("the cut pretraining span kept no user")
 	}
 
 	db := filepath.Join(t.TempDir(), "byb.db")

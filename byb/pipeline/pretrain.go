@@ -6,7 +6,6 @@ import (
 	"iter"
 	"math"
 	"os"
-	"slices"
 
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
@@ -58,31 +57,61 @@ func warn(w io.Writer, format string, args ...any) {
 	_, _ = fmt.Fprintf(w, "warning: "+format+"\n", args...)
 }
 
-// targetsBeforeLabels refuses a pretraining whose targets (the windows after the
-// pretraining span that the objective predicts) reach into a label window the span itself
-// stays clear of: pretraining would then learn from the behaviors that the test (or
-// finetune) labels describe, for users who are also in those splits.
-func targetsBeforeLabels(ds *data.Dataset, obs data.Span, seq data.SeqConfig, windows int, method, dt1 string) error {
-	labels := ds.Meta.LabelWindows()
-	slices.Reverse(labels) // test first: its leak is the one that matters most
-	for _, l := range labels {
-		seq.TargetWindows = windows
-		target := seq.TargetSpan(obs)
-		if obs.End > l.Span.Start || target.End <= l.Span.Start {
+// clipBeforeLabels ends the pretraining span early enough that the targets read after it
+// (the windows pooling windows that follow it) end before every finetune/test label window
+// that starts after it: otherwise pretraining learns from the behaviors those labels
+// describe, for users who are also in those splits. The default splits end the pretraining
+// span where a label window starts, so any objective that reads ahead is clipped by its
+// horizon. It returns the span unchanged and a nil window when no label window is reached.
+func clipBeforeLabels(ds *data.Dataset, obs data.Span, seq data.SeqConfig, windows int) (data.Span, *data.NamedSpan) {
+	seq.TargetWindows = windows
+	var bound *data.NamedSpan
+	for _, l := range ds.Meta.LabelWindows() {
+		if obs.End > l.Span.Start || seq.TargetSpan(obs).End <= l.Span.Start {
 			continue // the span itself overlaps it (by the import's design, reported there), or the targets end before it
 		}
-		most := windows
-		for most > 0 {
-			seq.TargetWindows = most
-			if seq.TargetSpan(obs).End <= l.Span.Start {
-				break
-			}
-			most--
+		end := min(obs.End, seq.WindowStart(l.Span.Start, -windows))
+		for end > obs.Start && seq.TargetSpan(data.Span{Start: obs.Start, End: end}).End > l.Span.Start {
+			end -= data.Day // calendar months differ in length
 		}
-		return fmt.Errorf("%s's targets read %s (%d window(s) of dt1=%s after the pretraining span %s), which reaches into the %s label window %s: pretraining would learn from the behaviors the %s labels describe, for users also in that split; predict at most %d window(s) ahead (byb_dt2=%d for BYB), pool over shorter windows, or end the pretraining span earlier (data import --pretrain)",
-			method, target, windows, dt1, obs, l.Name, l.Span, l.Name, most, most)
+		obs.End = end
+		bound = &l
 	}
-	return nil
+	return obs, bound
+}
+
+// clipPretraining applies clipBeforeLabels to the pretraining samples, saying so, and
+// refuses when too little span is left for the horizon.
+func clipPretraining(ds *data.Dataset, samples *data.Samples, seq data.SeqConfig, windows int, method, dt1 string, progress io.Writer) (*data.Samples, error) {
+	obs := samples.Split.Obs
+	clipped, bound := clipBeforeLabels(ds, obs, seq, windows)
+	if bound == nil {
+		return samples, nil
+	}
+	seq.TargetWindows = windows
+	target := seq.TargetSpan(obs)
+	if seq.Windows(clipped) <= windows {
+		return nil, fmt.Errorf("%s's targets read %s (%d window(s) of dt1=%s after the pretraining span %s), which reaches into the %s label window %s, and ending the span early enough leaves %s, too short to predict %d window(s) ahead: pretraining would learn from the behaviors the %s labels describe; predict fewer windows ahead (byb_dt2 for BYB), pool over shorter windows, or end the pretraining span earlier (data import --pretrain)",
+			method, target, windows, dt1, obs, bound.Name, bound.Span, clipped, windows, bound.Name)
+	}
+	out := ds.Within(samples, clipped)
+	if out.Len() == 0 {
+		return nil, fmt.Errorf("%s's targets would reach into the %s label window %s; no user has a behavior in the shortened pretraining span %s: end the pretraining span earlier (data import --pretrain)",
+			method, bound.Name, bound.Span, clipped)
+	}
+	if progress != io.Discard {
+		left := ""
+		if n := samples.Len() - out.Len(); n > 0 {
+			left = fmt.Sprintf("; %d user(s) without behavior in it left out", n)
+		}
+		w := progress
+		if w == nil {
+			w = os.Stderr
+		}
+		_, _ = fmt.Fprintf(w, "note: %s's targets (%d window(s) of dt1=%s) after the pretraining span %s would read %s, inside the %s label window %s; pretraining uses %s instead, so that they end where those labels start%s\n",
+			method, windows, dt1, obs, target, bound.Name, bound.Span, clipped, left)
+	}
+	return out, nil
 }
 
 // Pretrain trains a method's objective on the dataset's pretraining split.
@@ -143,7 +172,7 @@ func Pretrain(o PretrainOptions) (*PretrainResult, error) {
 			o.Method, fr.FutureWindows(), windows, context.GetParamOr(ctx, ParamDT1, "day"), windows)
 	}
 	if fr, ok := obj.(objective.FutureReader); ok && fr.FutureWindows() > 0 {
-		if err := targetsBeforeLabels(ds, samples.Split.Obs, seq, fr.FutureWindows(), o.Method, context.GetParamOr(ctx, ParamDT1, "day")); err != nil {
+		if samples, err = clipPretraining(ds, samples, seq, fr.FutureWindows(), o.Method, context.GetParamOr(ctx, ParamDT1, "day"), o.Progress); err != nil {
 			return nil, err
 		}
 		// Algorithm 1: the last input position predicts the windows after the input, so the
