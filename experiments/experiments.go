@@ -50,6 +50,10 @@ type Config struct {
 	Input string
 	// Tasks, when set, are the only task columns that run (the others say "not run").
 	Tasks []string
+	// Users are the pretraining users of each size of the scaling experiment (default: the
+	// scale's, see scalingSizes); MaxTime ("90m") stops each of its pretrainings early.
+	Users   []int
+	MaxTime string
 	// Rows, when set, are the only rows that run, by key (table2: supervised, nbp, …,
 	// byb-freeze, byb-unfreeze, random-freeze) or "frozen" for every frozen row.
 	Rows []string
@@ -133,7 +137,7 @@ func Lookup(name string) (Experiment, error) {
 
 // AllOrder is what `byb reproduce all` runs: Table 2 first, since the figures of a pretrained
 // BYB (fig5, fig6) reuse its seed-0 run.
-var AllOrder = []string{"table2", "table3", "ablations", "fig4", "table4", "fig5", "fig6", "retail", "supervised"}
+var AllOrder = []string{"table2", "table3", "ablations", "fig4", "table4", "fig5", "fig6", "retail", "supervised", "scaling"}
 
 // Names lists the experiments.
 func Names() []string {

@@ -34,7 +34,7 @@ func newPretrainedFigure(c Config, name string) (*pretrainedFigure, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.dataDir, err = ensureData(c, synth.MobileLike, 1); err != nil {
+	if f.dataDir, err = ensureData(c, synth.MobileLike, 1, 0); err != nil {
 		return nil, f.tr.fail(err)
 	}
 	if f.pre, _, err = pretrainOnce(c, f.tr, name, synth.MobileLike, f.dataDir, "byb", "byb", budget.pretrain+";seed=0", sharedRunsDir(c), 0); err != nil {

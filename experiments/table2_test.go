@@ -387,11 +387,11 @@ func TestTable2EveryRowAtASmokeBudget(t *testing.T) {
 // --data-seeds: each seed's synthetic data set is generated with its own seed, once.
 func TestEnsureDataPerSeed(t *testing.T) {
 	c := Config{Scale: "ci", Out: t.TempDir()}
-	one, err := ensureData(c, synth.TmallLike, 1)
+	one, err := ensureData(c, synth.TmallLike, 1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	two, err := ensureData(c, synth.TmallLike, 2)
+	two, err := ensureData(c, synth.TmallLike, 2, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,7 +400,7 @@ func TestEnsureDataPerSeed(t *testing.T) {
 	if one == two || len(a) == 0 || string(a) == string(b) {
 		t.Fatalf("data seeds 1 and 2 gave %s and %s with the same behaviors", one, two)
 	}
-	if again, err := ensureData(c, synth.TmallLike, 2); err != nil || again != two {
+	if again, err := ensureData(c, synth.TmallLike, 2, 0); err != nil || again != two {
 		t.Fatalf("a second call must reuse %s: %s, %v", two, again, err)
 	}
 }

@@ -59,7 +59,7 @@ func runTable3(c Config) (*Report, error) {
 	total := len(presets) * len(table3Methods) * 2
 	done, reused := 0, 0
 	for _, preset := range presets {
-		dir, err := ensureData(c, preset, 1)
+		dir, err := ensureData(c, preset, 1, 0)
 		if err != nil {
 			return nil, tr.fail(err)
 		}

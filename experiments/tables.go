@@ -36,6 +36,12 @@ type tableSpec struct {
 	// pretraining runs (runs[seed][pretrainKey] = run directory) and cells into out, and returns
 	// them by name, with a note (Markdown) of what they show for the table.
 	figures func(c Config, out string, d tableData, runs []map[string]string, res map[string]map[string]*cellResult) (files map[string]string, note string, err error)
+	// datasets, if set, lists the data sets of a run from the presets asked for, in place of
+	// one per preset (scaling: one per preset and size).
+	datasets func(c Config, presets []string) ([]tableData, error)
+	// summary, if set, draws and judges across the data sets after every cell ran: files by
+	// name, and Markdown appended to the table.
+	summary func(c Config, out string, sets []tableData, res map[string]map[string]map[string]*cellResult) (files map[string]string, note string, err error)
 }
 
 // tableRow is one row of a table: how the encoder is pretrained (or not) and whether
@@ -99,6 +105,21 @@ type tableData struct {
 	dir    string // "" for a preset until generated
 	tasks  []string
 	preset bool // the paper's numbers apply (its tasks on an analogue of its data)
+	// generate is the preset a synthetic data set is generated from when it is not name
+	// (scaling's "tmall-like-16k"), and users its number of users, of which the scale's are
+	// labelled and the rest pretraining data only (0: the scale's users, all labelled).
+	generate string
+	users    int
+	// pretrain is added to every pretraining on this data set (scaling: epochs of its users).
+	pretrain string
+}
+
+// generated is the preset a synthetic data set is generated from.
+func (d tableData) generated() string {
+	if d.generate != "" {
+		return d.generate
+	}
+	return d.name
 }
 
 // tableDatasets lists the data sets a run covers: the presets asked for (both by default,
@@ -108,6 +129,12 @@ func tableDatasets(spec *tableSpec, c Config) ([]tableData, error) {
 	presets := c.Presets
 	if len(presets) == 0 && len(c.Datasets) == 0 {
 		presets = spec.presets
+	}
+	if spec.datasets != nil {
+		if len(c.Datasets) > 0 {
+			return nil, fmt.Errorf("%s runs on synthetic data sets it generates: --dataset is not for it", spec.name)
+		}
+		return spec.datasets(c, presets)
 	}
 	var out []tableData
 	for _, p := range presets {
@@ -279,7 +306,7 @@ func runTable(spec *tableSpec, c Config) (*Report, error) {
 				if c.DataSeeds {
 					dataSeed = seed + 1
 				}
-				if ds.dir, err = ensureData(c, d.name, dataSeed); err != nil {
+				if ds.dir, err = ensureData(c, d.generated(), dataSeed, d.users); err != nil {
 					return nil, tr.fail(err)
 				}
 			}
@@ -316,7 +343,19 @@ func runTable(spec *tableSpec, c Config) (*Report, error) {
 			tr.artifact(path, "figure")
 		}
 	}
-	md := tableMarkdown(spec, c, sets, results, notes, tunes, time.Since(start))
+	var summary string
+	if spec.summary != nil {
+		files, note, err := spec.summary(c, out, sets, results)
+		if err != nil {
+			c.logf("[%s] summary: %v", spec.name, err)
+		}
+		summary = note
+		for name, path := range files {
+			rep.Files[name] = path
+			tr.artifact(path, "figure")
+		}
+	}
+	md := tableMarkdown(spec, c, sets, results, notes, tunes, time.Since(start)) + summary
 	rep.Markdown = md
 	csv := tableCSV(spec, sets, results)
 	mdPath, csvPath, kept := tablePaths(out, spec.name, csv)
@@ -603,17 +642,25 @@ func tableCSV(spec *tableSpec, sets []tableData, res map[string]map[string]map[s
 }
 
 // ensureData generates the preset's data set at the experiment's scale once, and reuses it.
-func ensureData(c Config, preset string, seed int) (string, error) {
-	dir := filepath.Join(c.Out, "data", fmt.Sprintf("%s-%s-seed%d", preset, c.Scale, seed))
-	if _, err := data.ReadMeta(dir); err == nil {
-		c.logf("[data] reusing %s", dir)
-		return dir, nil
-	}
+func ensureData(c Config, preset string, seed, users int) (string, error) {
+	name := fmt.Sprintf("%s-%s-seed%d", preset, c.Scale, seed)
 	cfg, err := synth.NewConfig(preset, c.Scale, int64(seed))
 	if err != nil {
 		return "", err
 	}
-	c.logf("[data] generating %s at scale %s into %s", preset, c.Scale, dir)
+	if users > 0 && users != cfg.Users { // the scale's own users are its plain data set
+		if users < cfg.Users {
+			return "", fmt.Errorf("%d users: fewer than the %d labelled users of %s at scale %s", users, cfg.Users, preset, c.Scale)
+		}
+		cfg.LabelledUsers, cfg.Users = cfg.Users, users
+		name += fmt.Sprintf("-users%d", users)
+	}
+	dir := filepath.Join(c.Out, "data", name)
+	if _, err := data.ReadMeta(dir); err == nil {
+		c.logf("[data] reusing %s", dir)
+		return dir, nil
+	}
+	c.logf("[data] generating %s at scale %s (%d users) into %s", preset, c.Scale, cfg.Users, dir)
 	if _, err := synth.Generate(cfg, dir, nil); err != nil {
 		return "", err
 	}

@@ -76,7 +76,7 @@ func tunePoints() ([]sweep.Point, error) {
 // pretrainSettings are the settings of row's pretraining: the table's budget and the row's
 // variant, with the learning rate --tune chose.
 func (s *seedRun) pretrainSettings(row tableRow) (string, error) {
-	base := joinSettings(s.budget.pretrain, row.Pretrain)
+	base := joinSettings(joinSettings(s.budget.pretrain, s.d.pretrain), row.Pretrain)
 	if !s.c.Tune {
 		return base, nil
 	}

@@ -236,7 +236,7 @@ func TestFig5AtASmokeBudget(t *testing.T) {
 		}
 	}
 	decodePNG(t, rep.Files["layer 1"], 700, 80)
-	dataDir, _ := ensureData(c, synth.MobileLike, 1)
+	dataDir, _ := ensureData(c, synth.MobileLike, 1, 0)
 	runs, _ := filepath.Glob(filepath.Join(sharedRunsDir(c), "*", "byb-seed0-*"))
 	if len(runs) != 1 {
 		t.Fatalf("pretraining runs %v, want one", runs)

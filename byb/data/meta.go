@@ -135,6 +135,9 @@ type Meta struct {
 	// SplitUsers are, per split that keeps a range of users, the users in its range (with or
 	// without a behavior in its window).
 	SplitUsers map[string]int `json:"split_users,omitempty"`
+	// UnlabelledUsers are users written for pretraining only (Writer.AddUnlabelled): no
+	// finetune or test split holds them (the data-scaling experiment's extra users).
+	UnlabelledUsers int `json:"unlabelled_users,omitempty"`
 	// Labels that could not be computed, per split and task (e.g. no behavior in the label
 	// window for a most-frequent task).
 	MissingLabels map[string]map[string]int `json:"missing_labels,omitempty"`

@@ -145,6 +145,18 @@ func (w *Writer) putInt64(bw *bufio.Writer, v int64) {
 // Add appends one user. times are unix seconds; ids holds m vocabulary indices per behavior.
 // Behaviors are sorted by time (stably) if they are not already.
 func (w *Writer) Add(rawUser string, times []int64, ids []int32) error {
+	return w.add(rawUser, times, ids, true)
+}
+
+// AddUnlabelled writes a user into the pretraining split only: no finetune or test split
+// holds them, however active they are in its window. Unlabelled data grows this way while
+// the labelled users stay fixed.
+func (w *Writer) AddUnlabelled(rawUser string, times []int64, ids []int32) error {
+	w.meta.UnlabelledUsers++
+	return w.add(rawUser, times, ids, false)
+}
+
+func (w *Writer) add(rawUser string, times []int64, ids []int32, labelled bool) error {
 	if strings.ContainsAny(rawUser, "\n\r") || rawUser == "" {
 		return fmt.Errorf("user id %q: must be non-empty and contain no newline", rawUser)
 	}
@@ -181,7 +193,7 @@ func (w *Writer) Add(rawUser string, times []int64, ids []int32) error {
 	w.meta.Events += int64(len(times))
 
 	for si, s := range w.meta.Splits {
-		if !s.HasUser(rawUser) {
+		if !s.HasUser(rawUser) || !labelled && s.Name != Pretrain {
 			continue
 		}
 		if s.UserFrom != 0 || s.UserTo != 0 {

@@ -133,6 +133,23 @@ func All() []Param {
 	return out
 }
 
+// Get reads a declared parameter from ctx (its root scope, or the closest scope that sets
+// it), or the registry's default where ctx does not hold it: a default is written once, in
+// its declaration, never again at a call site. T is the declared type; an undeclared name or
+// another type is a programming error and panics (TestEveryReadIsDeclared keeps the sources
+// free of both).
+func Get[T int | float64 | bool | string](ctx *context.Context, name string) T {
+	p, ok := Lookup(name)
+	if !ok {
+		panic(fmt.Sprintf("params.Get(%q): no such parameter is declared", name))
+	}
+	def, ok := p.Default.(T)
+	if !ok {
+		panic(fmt.Sprintf("params.Get[%T](%q): the parameter is declared as %T", def, name, p.Default))
+	}
+	return context.GetParamOr(ctx, name, def)
+}
+
 // SetDefaults puts every declared parameter with its default in ctx (root scope).
 func SetDefaults(ctx *context.Context) {
 	values := map[string]any{}

@@ -36,6 +36,7 @@ Scales: ci (1,000 users, seconds), small (4,000 users, for CPU reproductions), p
 	seed := fs.Int64("seed", 1, "random seed")
 	out := fs.String("out", "", "output dataset directory")
 	users := fs.Int("users", 0, "override the scale's number of users")
+	labelled := fs.Int("labelled", 0, "only users 0..N-1 enter the finetune and test splits, the others pretraining only (the data-scaling experiment's sets: --users 64000 --labelled 4000 adds 60,000 unlabelled users to the small scale's); 0 = every user")
 	workers := fs.Int("workers", 2, "goroutines generating users (the output does not depend on it)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -52,6 +53,10 @@ Scales: ci (1,000 users, seconds), small (4,000 users, for CPU reproductions), p
 	if *users > 0 {
 		cfg.Users = *users
 	}
+	if *labelled < 0 || *labelled > cfg.Users {
+		return fmt.Errorf("--labelled %d: want 0 (every user) up to the %d users generated", *labelled, cfg.Users)
+	}
+	cfg.LabelledUsers = *labelled
 	cfg.Workers = *workers
 	run, finish, err := cf.beginRun(runSpec{experiment: "data", name: "gen " + *preset + " " + *scale, dir: *out,
 		params: map[string]string{"command": "data gen", "preset": *preset, "scale": *scale, "seed": fmt.Sprint(*seed), "data": *out, "users": fmt.Sprint(cfg.Users)}})

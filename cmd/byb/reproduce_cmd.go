@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/byb-dev/byb/experiments"
 )
@@ -47,6 +49,8 @@ every method the same learning-rate search, chosen on validation.`)
 	input := fs.String("in", "", "the input log of an experiment on real data (retail: default "+experiments.DefaultRetailInput+")")
 	taskList := fs.String("tasks", "", "comma-separated task columns that run (default: all), e.g. 5-day,Active-30d")
 	rowList := fs.String("rows", "", "comma-separated rows that run (default: all): supervised, nbp, mbmv1, mbmv2, cts, msdp, byb-freeze, byb-unfreeze, random-freeze, bag (bag-of-IDs), bag-e-byb and bag-e-random (the bag with E of BYB or of a random encoder), or frozen (every frozen row)")
+	userList := fs.String("users", "", "scaling: the pretraining users of each size, comma-separated (4000, 16k, 1M; default at small: 4k,16k,64k, at ci: 1k,2k); the smallest is the scale's labelled users")
+	maxTime := fs.String("max-time", "", "scaling: stop each pretraining after this much training time (90s, 45m, 2h), recorded in its steps; default: none")
 	// Flags may follow the experiment name.
 	var name string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -74,6 +78,15 @@ every method the same learning-rate search, chosen on validation.`)
 		}
 		exps = append(exps, exp)
 	}
+	users, err := parseUserCounts(*userList)
+	if err != nil {
+		return err
+	}
+	if *maxTime != "" {
+		if d, err := time.ParseDuration(*maxTime); err != nil || d <= 0 {
+			return fmt.Errorf("--max-time %q: want a positive duration such as 90s, 45m or 2h", *maxTime)
+		}
+	}
 	backend, info, err := cf.openEngine()
 	if err != nil {
 		return err
@@ -85,7 +98,8 @@ every method the same learning-rate search, chosen on validation.`)
 		}
 		rep, err := exp.Run(experiments.Config{Scale: *scale, Seeds: *seeds, Out: *out, Backend: backend, Engine: info,
 			Tracking: cf.tracking, Log: os.Stderr, Quiet: *quiet, Presets: ps, Datasets: datasets, DataSeeds: *dataSeeds, Methods: strings.Split(*methodList, ","),
-			Budget: *budget, Tune: *tune, PretrainSettings: *pretrainSet, FinetuneSettings: *finetuneSet, Input: *input, Tasks: splitList(*taskList), Rows: splitList(*rowList)})
+			Budget: *budget, Tune: *tune, PretrainSettings: *pretrainSet, FinetuneSettings: *finetuneSet, Input: *input, Tasks: splitList(*taskList), Rows: splitList(*rowList),
+			Users: users, MaxTime: *maxTime})
 		if err != nil {
 			return fmt.Errorf("%s: %w", exp.Name, err)
 		}
@@ -112,4 +126,26 @@ func splitList(s string) []string {
 		return nil
 	}
 	return strings.Split(s, ",")
+}
+
+// parseUserCounts reads --users: counts such as 4000, 16k or 1M, comma-separated.
+func parseUserCounts(s string) ([]int, error) {
+	var out []int
+	for _, f := range splitList(s) {
+		f = strings.TrimSpace(f)
+		mult := 1.0
+		switch {
+		case strings.HasSuffix(f, "k"), strings.HasSuffix(f, "K"):
+			mult, f = 1e3, f[:len(f)-1]
+		case strings.HasSuffix(f, "M"):
+			mult, f = 1e6, f[:len(f)-1]
+		}
+		v, err := strconv.ParseFloat(f, 64)
+		n := int(v * mult)
+		if err != nil || n <= 0 || float64(n) != v*mult {
+			return nil, fmt.Errorf("--users %q: want whole user counts such as 4000,16k,1M", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

@@ -49,6 +49,11 @@ type Config struct {
 	PilotUsers int
 	// Workers is the number of goroutines generating users (output order is fixed).
 	Workers int
+	// LabelledUsers, if > 0, are the users in the finetune and test splits: users
+	// 0..LabelledUsers-1; the others are pretraining data only. User u's behaviors depend on
+	// the seed and u alone, so that a larger set holds a smaller one's users (the
+	// vocabularies, fitted to the expected counts of all the users, grow with them).
+	LabelledUsers int
 }
 
 // NewConfig returns the configuration of a preset at a scale.
@@ -86,5 +91,8 @@ func NewConfig(preset, scale string, seed int64) (Config, error) {
 
 // Source is the Meta.Source line of a generated dataset.
 func (c Config) Source() string {
+	if c.LabelledUsers > 0 {
+		return fmt.Sprintf("synthetic %s scale=%s seed=%d users=%d labelled=%d", c.Preset, c.Scale, c.Seed, c.Users, c.LabelledUsers)
+	}
 	return fmt.Sprintf("synthetic %s scale=%s seed=%d users=%d", c.Preset, c.Scale, c.Seed, c.Users)
 }

@@ -180,7 +180,11 @@ func Generate(c Config, dir string, progress func(done, total int)) (*Result, er
 					ids = append(ids, id)
 				}
 			}
-			if err := w.Add(UserID(start+i), ev.times, ids); err != nil {
+			add := w.Add
+			if c.LabelledUsers > 0 && start+i >= c.LabelledUsers {
+				add = w.AddUnlabelled
+			}
+			if err := add(UserID(start+i), ev.times, ids); err != nil {
 				w.Abort()
 				return nil, err
 			}

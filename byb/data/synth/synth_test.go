@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -600,5 +601,72 @@ func TestTaskValuesKept(t *testing.T) {
 				t.Errorf("task %s: value %s is not in the vocabulary", task.Name, v)
 			}
 		}
+	}
+}
+
+// More unlabelled users (the data-scaling experiment) keep the labelled users fixed: a
+// larger set holds the smaller one's users, behavior for behavior, and its extra users are
+// in the pretraining split only.
+func TestUnlabelledUsersExtendTheSet(t *testing.T) {
+	small, err := NewConfig(TmallLike, ScaleCI, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	small.Users = 300
+	large := small
+	large.Users, large.LabelledUsers = 500, 300
+	dirs := map[string]string{"small": filepath.Join(t.TempDir(), "small"), "large": filepath.Join(t.TempDir(), "large")}
+	sets := map[string]*data.Dataset{}
+	for name, c := range map[string]Config{"small": small, "large": large} {
+		if _, err := Generate(c, dirs[name], nil); err != nil {
+			t.Fatal(err)
+		}
+		d, err := data.Load(dirs[name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		sets[name] = d
+	}
+	s, l := sets["small"], sets["large"]
+	if l.Meta.Users != 500 || l.Meta.UnlabelledUsers != 200 {
+		t.Fatalf("large set: %d users, %d unlabelled; want 500 and 200", l.Meta.Users, l.Meta.UnlabelledUsers)
+	}
+	for u := 0; u < 300; u++ {
+		st, _ := s.Events(u)
+		lt, _ := l.Events(u)
+		if !slices.Equal(st, lt) {
+			t.Fatalf("user %d: %d behaviors in the small set, %d in the large one; want the same", u, len(st), len(lt))
+		}
+	}
+	for _, split := range []string{data.Finetune, data.Test} {
+		a, err := s.Samples(split)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := l.Samples(split)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(a.Users, b.Users) {
+			t.Fatalf("%s split: %d users in the small set, %d in the large one; want the same users", split, a.Len(), b.Len())
+		}
+		// A class is a vocabulary index, and the vocabularies are ordered by counts over all
+		// the users: the same labels, renumbered one to one.
+		for task := range a.Labels {
+			there, back := map[int32]int32{}, map[int32]int32{}
+			for i, y := range a.Labels[task] {
+				z := b.Labels[task][i]
+				if w, ok := there[y]; ok && w != z || back[z] != 0 && back[z] != y+1 {
+					t.Fatalf("%s split, task %d, user %d: class %d in the small set, %d in the large one, not one to one", split, task, a.Users[i], y, z)
+				}
+				there[y], back[z] = z, y+1
+			}
+		}
+	}
+	a, _ := s.Samples(data.Pretrain)
+	b, _ := l.Samples(data.Pretrain)
+	if b.Len() <= a.Len() || !slices.ContainsFunc(b.Users, func(u int32) bool { return u >= 300 }) {
+		t.Errorf("pretraining split: %d users in the small set, %d in the large one; want the extra users in it", a.Len(), b.Len())
 	}
 }
