@@ -85,10 +85,10 @@ type CTS struct {
 // NewCTS reads CTS's hyper-parameters from ctx.
 func NewCTS(ctx *context.Context) (*CTS, error) {
 	c := &CTS{
-		Window:    context.GetParamOr(ctx, ParamCTSWindow, 5),
-		Tau:       context.GetParamOr(ctx, ParamCTSTau, 0.1),
-		Normalize: context.GetParamOr(ctx, ParamCTSNormalize, true),
-		Projector: context.GetParamOr(ctx, ParamCTSProjector, CTSProjectorMLP),
+		Window:    params.Get[int](ctx, ParamCTSWindow),
+		Tau:       params.Get[float64](ctx, ParamCTSTau),
+		Normalize: params.Get[bool](ctx, ParamCTSNormalize),
+		Projector: params.Get[string](ctx, ParamCTSProjector),
 	}
 	switch {
 	case c.Window < 0:

@@ -80,11 +80,11 @@ type MBM struct {
 
 // NewMBM reads MBM's hyper-parameters from ctx; method is the registered name.
 func NewMBM(ctx *context.Context, method string, facts objective.Facts) (*MBM, error) {
-	o := &MBM{Method: method, Ratio: context.GetParamOr(ctx, ParamMBMMaskRatio, mbmVariants[method])}
+	o := &MBM{Method: method, Ratio: params.Get[float64](ctx, ParamMBMMaskRatio)}
 	if !(o.Ratio > 0 && o.Ratio <= 1) {
 		return nil, fmt.Errorf("%s: %s=%g must be in (0, 1]", method, ParamMBMMaskRatio, o.Ratio)
 	}
-	if context.GetParamOr(ctx, encoder.ParamPool, false) {
+	if params.Get[bool](ctx, encoder.ParamPool) {
 		return nil, fmt.Errorf("%s: %s=true is not supported: MBM masks raw behaviors (the paper runs its baselines over the raw sequence), and with pooling a masked behavior would be averaged with the visible behaviors of its day", method, encoder.ParamPool)
 	}
 	head, err := encoder.NewIDHead(encoder.IDHeadConfigFromContext(ctx), facts.Fields, facts.Vocab, facts.Counts)

@@ -128,14 +128,14 @@ type MSDP struct {
 // NewMSDP reads MSDP's hyper-parameters from ctx and picks its behaviors from facts.
 func NewMSDP(ctx *context.Context, facts objective.Facts) (*MSDP, error) {
 	o := &MSDP{
-		PerSample: context.GetParamOr(ctx, ParamMSDPWindowsPerSample, 2),
-		MaskRatio: context.GetParamOr(ctx, ParamMSDPMaskRatio, 0.15),
-		MaskMode:  context.GetParamOr(ctx, ParamMSDPMaskMode, MSDPMaskToken),
-		Lambda:    context.GetParamOr(ctx, ParamMSDPLambda, 0.1),
-		Hidden:    context.GetParamOr(ctx, ParamMSDPHidden, 0),
+		PerSample: params.Get[int](ctx, ParamMSDPWindowsPerSample),
+		MaskRatio: params.Get[float64](ctx, ParamMSDPMaskRatio),
+		MaskMode:  params.Get[string](ctx, ParamMSDPMaskMode),
+		Lambda:    params.Get[float64](ctx, ParamMSDPLambda),
+		Hidden:    params.Get[int](ctx, ParamMSDPHidden),
 	}
 	var err error
-	if o.Scales, err = parseMSDPScales(context.GetParamOr(ctx, ParamMSDPScales, "1,3,7,14,30")); err != nil {
+	if o.Scales, err = parseMSDPScales(params.Get[string](ctx, ParamMSDPScales)); err != nil {
 		return nil, err
 	}
 	switch {
@@ -150,14 +150,14 @@ func NewMSDP(ctx *context.Context, facts objective.Facts) (*MSDP, error) {
 	case o.Hidden < 0:
 		return nil, fmt.Errorf("msdp: %s=%d must be ≥ 0 (0 = d)", ParamMSDPHidden, o.Hidden)
 	}
-	if o.Slot, err = msdpSlot(context.GetParamOr(ctx, ParamMSDPField, ""), facts); err != nil {
+	if o.Slot, err = msdpSlot(params.Get[string](ctx, ParamMSDPField), facts); err != nil {
 		return nil, err
 	}
 	o.Field = facts.Fields[o.Slot]
-	if list := strings.TrimSpace(context.GetParamOr(ctx, ParamMSDPIDs, "")); list != "" {
+	if list := strings.TrimSpace(params.Get[string](ctx, ParamMSDPIDs)); list != "" {
 		o.IDs, err = parseMSDPIDs(list, facts.Vocab[o.Slot])
 	} else {
-		o.IDs, err = topMSDPIDs(facts, o.Slot, context.GetParamOr(ctx, ParamMSDPK, 200))
+		o.IDs, err = topMSDPIDs(facts, o.Slot, params.Get[int](ctx, ParamMSDPK))
 	}
 	if err != nil {
 		return nil, err

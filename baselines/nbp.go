@@ -68,13 +68,13 @@ type NBP struct {
 // NewNBP reads NBP's hyper-parameters from ctx and sizes its head from the dataset's facts.
 func NewNBP(ctx *context.Context, facts objective.Facts) (*NBP, error) {
 	o := &NBP{
-		Pool:       context.GetParamOr(ctx, encoder.ParamPool, false),
-		FutureDays: context.GetParamOr(ctx, ParamNBPFutureDays, 7),
+		Pool:       params.Get[bool](ctx, encoder.ParamPool),
+		FutureDays: params.Get[int](ctx, ParamNBPFutureDays),
 	}
 	if o.FutureDays < 1 {
 		return nil, fmt.Errorf("nbp: %s=%d must be ≥ 1", ParamNBPFutureDays, o.FutureDays)
 	}
-	if !context.GetParamOr(ctx, encoder.ParamCausal, true) {
+	if !params.Get[bool](ctx, encoder.ParamCausal) {
 		return nil, fmt.Errorf("nbp: %s=false would let position k attend to behavior k+1, the one it predicts: NBP needs causal attention", encoder.ParamCausal)
 	}
 	head, err := encoder.NewIDHead(encoder.IDHeadConfigFromContext(ctx), facts.Fields, facts.Vocab, facts.Counts)

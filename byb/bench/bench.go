@@ -97,7 +97,7 @@ func Run(cfg Config, lookup func(string) (objective.Method, error)) (*Result, er
 			return nil, err
 		}
 	case "finetune":
-		obj = &finetune.Head{NumClasses: 2, Hidden: context.GetParamOr(ctx, finetune.ParamHidden, 64)}
+		obj = &finetune.Head{NumClasses: 2, Hidden: params.Get[int](ctx, finetune.ParamHidden)}
 	default:
 		return nil, fmt.Errorf("bench: stage %q: use pretrain or finetune", cfg.Stage)
 	}

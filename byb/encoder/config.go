@@ -88,20 +88,20 @@ type Config struct {
 // ConfigFromContext reads the encoder hyper-parameters (falling back to the paper defaults).
 func ConfigFromContext(ctx *context.Context) Config {
 	return Config{
-		Dim:          context.GetParamOr(ctx, ParamDim, 128),
-		Layers:       context.GetParamOr(ctx, ParamLayers, 4),
-		Heads:        context.GetParamOr(ctx, ParamHeads, 4),
-		FF:           context.GetParamOr(ctx, ParamFF, 128),
-		Dropout:      context.GetParamOr(ctx, ParamDropout, 0.0),
-		Pool:         context.GetParamOr(ctx, ParamPool, true),
-		NormFirst:    context.GetParamOr(ctx, ParamNormFirst, false),
-		PoolImpl:     context.GetParamOr(ctx, ParamPoolImpl, "scatter"),
-		MaxPositions: context.GetParamOr(ctx, ParamMaxPositions, 0),
-		EmbedStd:     context.GetParamOr(ctx, ParamEmbedStd, 1.0),
-		PosStd:       context.GetParamOr(ctx, ParamPosStd, 0.02),
-		Causal:       context.GetParamOr(ctx, ParamCausal, true),
-		PoolReduce:   context.GetParamOr(ctx, ParamPoolReduce, PoolMean),
-		EAt:          context.GetParamOr(ctx, ParamEAt, EAtLast),
+		Dim:          params.Get[int](ctx, ParamDim),
+		Layers:       params.Get[int](ctx, ParamLayers),
+		Heads:        params.Get[int](ctx, ParamHeads),
+		FF:           params.Get[int](ctx, ParamFF),
+		Dropout:      params.Get[float64](ctx, ParamDropout),
+		Pool:         params.Get[bool](ctx, ParamPool),
+		NormFirst:    params.Get[bool](ctx, ParamNormFirst),
+		PoolImpl:     params.Get[string](ctx, ParamPoolImpl),
+		MaxPositions: params.Get[int](ctx, ParamMaxPositions),
+		EmbedStd:     params.Get[float64](ctx, ParamEmbedStd),
+		PosStd:       params.Get[float64](ctx, ParamPosStd),
+		Causal:       params.Get[bool](ctx, ParamCausal),
+		PoolReduce:   params.Get[string](ctx, ParamPoolReduce),
+		EAt:          params.Get[string](ctx, ParamEAt),
 	}
 }
 

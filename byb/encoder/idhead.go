@@ -55,9 +55,9 @@ type IDHeadConfig struct {
 // IDHeadConfigFromContext reads the ID head's hyper-parameters.
 func IDHeadConfigFromContext(ctx *context.Context) IDHeadConfig {
 	return IDHeadConfig{
-		FullMax:     context.GetParamOr(ctx, ParamIDHeadFullMax, 10000),
-		Negatives:   context.GetParamOr(ctx, ParamIDHeadNegatives, 512),
-		SamplePower: context.GetParamOr(ctx, ParamIDHeadSamplePower, 1.0),
+		FullMax:     params.Get[int](ctx, ParamIDHeadFullMax),
+		Negatives:   params.Get[int](ctx, ParamIDHeadNegatives),
+		SamplePower: params.Get[float64](ctx, ParamIDHeadSamplePower),
 	}
 }
 

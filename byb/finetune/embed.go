@@ -8,6 +8,7 @@ import (
 
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/train"
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -62,7 +63,7 @@ func EmbedRandom(backend backends.Backend, settings string, vocab []int, windows
 		return err
 	}
 	if _, found := ctx.GetParam(context.ParamInitialSeed); !found {
-		ctx.SetParam(context.ParamInitialSeed, int64(context.GetParamOr(ctx, train.ParamSeed, 0)))
+		ctx.SetParam(context.ParamInitialSeed, int64(params.Get[int](ctx, train.ParamSeed)))
 	}
 	enc, err := encoder.New(ctx, vocab, windows)
 	if err != nil {

@@ -122,8 +122,8 @@ func (h *Head) Logits(ctx *context.Context, e *Node) *Node {
 
 // newHead reads the head's hyper-parameters from ctx.
 func newHead(ctx *context.Context, numClasses int) (*Head, error) {
-	h := &Head{NumClasses: numClasses, Hidden: context.GetParamOr(ctx, ParamHidden, 64),
-		Freeze: context.GetParamOr(ctx, ParamFreeze, false), Norm: context.GetParamOr(ctx, ParamNorm, NormNone)}
+	h := &Head{NumClasses: numClasses, Hidden: params.Get[int](ctx, ParamHidden),
+		Freeze: params.Get[bool](ctx, ParamFreeze), Norm: params.Get[string](ctx, ParamNorm)}
 	if h.Norm != NormNone && h.Norm != NormLayer {
 		return nil, fmt.Errorf("finetune: %s=%q: use %s or %s", ParamNorm, h.Norm, NormNone, NormLayer)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/train"
 	"github.com/byb-dev/byb/tracking"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -150,15 +151,15 @@ func probeFeatures(ctx *context.Context, enc *encoder.Encoder, opts Options) (se
 // trains to convergence without a guessed epoch count. The best head and the stopping state
 // are variables of the context, so a probe run directory that is run again resumes them.
 func trainHead(ctx *context.Context, head *Head, opts Options, run tracking.Run, fit, val *features) (*train.Result, Selection, error) {
-	epochs := context.GetParamOr(ctx, train.ParamEpochs, 0)
+	epochs := params.Get[int](ctx, train.ParamEpochs)
 	early := epochs <= 0
 	if early {
-		epochs = context.GetParamOr(ctx, ParamMaxEpochs, 200)
+		epochs = params.Get[int](ctx, ParamMaxEpochs)
 	}
-	patience := context.GetParamOr(ctx, ParamPatience, 10)
-	maxSteps := int64(context.GetParamOr(ctx, train.ParamSteps, 0))
-	batchSize := min(context.GetParamOr(ctx, train.ParamBatchSize, 64), len(fit.x))
-	seed := uint64(context.GetParamOr(ctx, train.ParamSeed, 0))
+	patience := params.Get[int](ctx, ParamPatience)
+	maxSteps := int64(params.Get[int](ctx, train.ParamSteps))
+	batchSize := min(params.Get[int](ctx, train.ParamBatchSize), len(fit.x))
+	seed := uint64(params.Get[int](ctx, train.ParamSeed))
 	step, err := context.NewExec(opts.Backend, ctx.Checked(false), func(ctx *context.Context, x, labels *Node) *Node {
 		g := x.Graph()
 		ctx.SetTraining(g, true)

@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/byb-dev/byb/byb/encoder"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/train"
 	"github.com/byb-dev/byb/tracking"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -21,12 +22,12 @@ func runUnfrozen(ctx *context.Context, enc *encoder.Encoder, head *Head, opts Op
 	if run == nil {
 		run = tracking.Nop{RunDir: opts.Dir}
 	}
-	patience := context.GetParamOr(ctx, ParamUnfrozenPatience, 5)
-	early := context.GetParamOr(ctx, train.ParamEpochs, 0) <= 0
+	patience := params.Get[int](ctx, ParamUnfrozenPatience)
+	early := params.Get[int](ctx, train.ParamEpochs) <= 0
 	if early {
 		epochs := 1 // no validation part: the paper's one epoch
 		if opts.Val != nil {
-			epochs = context.GetParamOr(ctx, ParamUnfrozenMaxEpochs, 50)
+			epochs = params.Get[int](ctx, ParamUnfrozenMaxEpochs)
 		}
 		ctx.SetParam(train.ParamEpochs, epochs)
 	}
@@ -92,6 +93,6 @@ func runUnfrozen(ctx *context.Context, enc *encoder.Encoder, head *Head, opts Op
 // inWarmup reports whether an epoch that ended at global step at ended within the learning-rate
 // warm-up (warmup_steps).
 func inWarmup(ctx *context.Context, at int64) bool {
-	n := int64(context.GetParamOr(ctx, train.ParamWarmupSteps, 0))
+	n := int64(params.Get[int](ctx, train.ParamWarmupSteps))
 	return n > 0 && at <= n
 }

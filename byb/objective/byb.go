@@ -82,13 +82,13 @@ type BYB struct {
 // NewBYB reads BYB's hyper-parameters from ctx.
 func NewBYB(ctx *context.Context) (*BYB, error) {
 	b := &BYB{
-		EMA:       context.GetParamOr(ctx, ParamEMA, true),
-		Predictor: context.GetParamOr(ctx, ParamPredictor, true),
-		Momentum:  context.GetParamOr(ctx, ParamMomentum, 0.995),
-		Tau:       context.GetParamOr(ctx, ParamTau, 0.1),
-		LossKind:  context.GetParamOr(ctx, ParamLoss, "ce"),
-		CEForm:    context.GetParamOr(ctx, ParamCEForm, CETarget),
-		DT2:       context.GetParamOr(ctx, ParamDT2, 1),
+		EMA:       params.Get[bool](ctx, ParamEMA),
+		Predictor: params.Get[bool](ctx, ParamPredictor),
+		Momentum:  params.Get[float64](ctx, ParamMomentum),
+		Tau:       params.Get[float64](ctx, ParamTau),
+		LossKind:  params.Get[string](ctx, ParamLoss),
+		CEForm:    params.Get[string](ctx, ParamCEForm),
+		DT2:       params.Get[int](ctx, ParamDT2),
 	}
 	switch {
 	case b.LossKind != "ce" && b.LossKind != "mse":

@@ -161,10 +161,10 @@ func bagFeatures(o BagOptions, progress io.Writer) (*bagSet, error) {
 		return nil, err
 	}
 	if o.Run != nil {
-		_ = o.Run.LogParams(map[string]string{ParamMaxLen: fmt.Sprint(b.seq.MaxLen), ParamDT1: context.GetParamOr(ctx, ParamDT1, "day")})
+		_ = o.Run.LogParams(map[string]string{ParamMaxLen: fmt.Sprint(b.seq.MaxLen), ParamDT1: params.Get[string](ctx, ParamDT1)})
 	}
-	cols := bagofids.NewColumns(ds.Meta.VocabSizes(), context.GetParamOr(ctx, ParamBagMaxIDs, 50000))
-	b.columns, b.maxIter, b.l2 = cols.Total, context.GetParamOr(ctx, ParamBagMaxIter, 100), context.GetParamOr(ctx, ParamBagL2, 0.0)
+	cols := bagofids.NewColumns(ds.Meta.VocabSizes(), params.Get[int](ctx, ParamBagMaxIDs))
+	b.columns, b.maxIter, b.l2 = cols.Total, params.Get[int](ctx, ParamBagMaxIter), params.Get[float64](ctx, ParamBagL2)
 	b.train = bagofids.Features(ds, ft, cols, b.seq, taskIdx)
 	b.test = bagofids.Features(ds, test, cols, b.seq, taskIdx)
 	if b.enc != nil {
@@ -205,7 +205,7 @@ func bagSettings(ctx *context.Context, o BagOptions) (string, *BagEncoder, error
 		return "", nil, fmt.Errorf("--set %q: %w", o.Settings, err)
 	}
 	if enc != nil && enc.Run == "" {
-		enc.Seed = context.GetParamOr(ctx, train.ParamSeed, 0)
+		enc.Seed = params.Get[int](ctx, train.ParamSeed)
 	}
 	return settings, enc, nil
 }

@@ -10,10 +10,10 @@ import (
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/finetune"
 	"github.com/byb-dev/byb/byb/metrics"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/train"
 	"github.com/byb-dev/byb/tracking"
 	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
 // FinetuneOptions of one finetuning run: one task, one head.
@@ -90,20 +90,20 @@ func Finetune(o FinetuneOptions) (*FinetuneResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	seed := int64(context.GetParamOr(ctx, train.ParamSeed, 0))
+	seed := int64(params.Get[int](ctx, train.ParamSeed))
 	// The validation part that chooses the epoch: the same users for every row of a task
 	// with one seed, frozen or not.
-	fitIdx, valIdx := finetune.ValidationSplit(ft.Labels[taskIdx], context.GetParamOr(ctx, finetune.ParamVal, 0.2), uint64(seed))
+	fitIdx, valIdx := finetune.ValidationSplit(ft.Labels[taskIdx], params.Get[float64](ctx, finetune.ParamVal), uint64(seed))
 	fit := ft.Subset(fitIdx)
-	batchSize := min(context.GetParamOr(ctx, train.ParamBatchSize, 64), fit.Len())
+	batchSize := min(params.Get[int](ctx, train.ParamBatchSize), fit.Len())
 	windows := seq.Windows(ft.Split.Obs)
 	if tw := seq.Windows(test.Split.Obs); tw != windows {
 		return nil, fmt.Errorf("the finetune observation window %s (%d windows of %s) and the test one %s (%d) differ in length: a model finetuned on one length cannot be tested on the other; import the log again with windows of one length (--obs-days N, or --finetune and --test of equal length)",
-			ft.Split.Obs, windows, context.GetParamOr(ctx, ParamDT1, "day"), test.Split.Obs, tw)
+			ft.Split.Obs, windows, params.Get[string](ctx, ParamDT1), test.Split.Obs, tw)
 	}
 	// The finetuning run records every parameter of its own context: give it the sequence
 	// settings as resolved here (n from the pretrained run or the data), not their defaults.
-	settings += fmt.Sprintf(";%s=%d;%s=%s", ParamMaxLen, seq.MaxLen, ParamDT1, context.GetParamOr(ctx, ParamDT1, "day"))
+	settings += fmt.Sprintf(";%s=%d;%s=%s", ParamMaxLen, seq.MaxLen, ParamDT1, params.Get[string](ctx, ParamDT1))
 	var val iter.Seq[*data.Batch]
 	if valIdx != nil {
 		val = ds.Batches(ft.Subset(valIdx), seq, batchSize, taskIdx, -1, 0, false)

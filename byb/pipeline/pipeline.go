@@ -56,12 +56,12 @@ func SetSequenceDefaults(ctx *context.Context) { params.SetGroup(ctx, "sequence"
 // packed and max_len 0 keeps every behavior of the observation window. Otherwise batches are
 // padded to n, chosen from the samples when max_len is 0.
 func seqConfig(ctx *context.Context, ds *data.Dataset, s *data.Samples, packs bool) (data.SeqConfig, error) {
-	pool, months, err := data.ParsePool(context.GetParamOr(ctx, ParamDT1, "day"))
+	pool, months, err := data.ParsePool(params.Get[string](ctx, ParamDT1))
 	if err != nil {
 		return data.SeqConfig{}, fmt.Errorf("%s: %w", ParamDT1, err)
 	}
-	packed := packs && context.GetParamOr(ctx, encoder.ParamPool, true) && context.GetParamOr(ctx, ParamPack, true)
-	n := context.GetParamOr(ctx, ParamMaxLen, 0)
+	packed := packs && params.Get[bool](ctx, encoder.ParamPool) && params.Get[bool](ctx, ParamPack)
+	n := params.Get[int](ctx, ParamMaxLen)
 	if n <= 0 && !packed {
 		n = chooseMaxLen(ds, s)
 		ctx.SetParam(ParamMaxLen, n)
@@ -77,7 +77,7 @@ func addTargetWindows(ctx *context.Context, ds *data.Dataset, s *data.Samples, s
 	windows := fr.FutureWindows()
 	seq.TargetWindows = windows
 	whole, ok := fr.(objective.WholeFutureReader)
-	seq.NextOnly = !context.GetParamOr(ctx, encoder.ParamPool, true) && !(ok && whole.WholeFuture())
+	seq.NextOnly = !params.Get[bool](ctx, encoder.ParamPool) && !(ok && whole.WholeFuture())
 	counts := ds.TargetCounts(s, *seq)
 	empty := 0
 	for _, c := range counts {
@@ -85,7 +85,7 @@ func addTargetWindows(ctx *context.Context, ds *data.Dataset, s *data.Samples, s
 			empty++
 		}
 	}
-	n := context.GetParamOr(ctx, ParamTargetLen, 0)
+	n := params.Get[int](ctx, ParamTargetLen)
 	switch {
 	case seq.NextOnly:
 		n = windows // the next ΔT2 behaviors

@@ -11,11 +11,11 @@ import (
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/engine"
 	"github.com/byb-dev/byb/byb/objective"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/train"
 	"github.com/byb-dev/byb/methods"
 	"github.com/byb-dev/byb/tracking"
 	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
 // PretrainOptions of one pretraining run.
@@ -148,9 +148,9 @@ func Pretrain(o PretrainOptions) (*PretrainResult, error) {
 	// The positional table covers the pretraining sequence (T windows, or n behaviors without
 	// pooling); finetuning windows may be shorter (Tmall: 120-day pretraining, 60-day
 	// observation), never longer.
-	if context.GetParamOr(ctx, encoder.ParamMaxPositions, 0) == 0 {
+	if params.Get[int](ctx, encoder.ParamMaxPositions) == 0 {
 		positions := windows
-		if !context.GetParamOr(ctx, encoder.ParamPool, true) {
+		if !params.Get[bool](ctx, encoder.ParamPool) {
 			positions = seq.MaxLen
 		}
 		ctx.SetParam(encoder.ParamMaxPositions, positions)
@@ -169,10 +169,10 @@ func Pretrain(o PretrainOptions) (*PretrainResult, error) {
 	}
 	if fr, ok := obj.(objective.FutureReader); ok && fr.FutureWindows() > windows {
 		return nil, fmt.Errorf("%s predicts %d window(s) ahead, but the pretraining sequence has only %d window(s) of dt1=%s: lower the horizon (byb_dt2 for BYB) to at most %d, or pool over shorter windows",
-			o.Method, fr.FutureWindows(), windows, context.GetParamOr(ctx, ParamDT1, "day"), windows)
+			o.Method, fr.FutureWindows(), windows, params.Get[string](ctx, ParamDT1), windows)
 	}
 	if fr, ok := obj.(objective.FutureReader); ok && fr.FutureWindows() > 0 {
-		if samples, err = clipPretraining(ds, samples, seq, fr.FutureWindows(), o.Method, context.GetParamOr(ctx, ParamDT1, "day"), o.Progress); err != nil {
+		if samples, err = clipPretraining(ds, samples, seq, fr.FutureWindows(), o.Method, params.Get[string](ctx, ParamDT1), o.Progress); err != nil {
 			return nil, err
 		}
 		// Algorithm 1: the last input position predicts the windows after the input, so the
@@ -184,7 +184,7 @@ func Pretrain(o PretrainOptions) (*PretrainResult, error) {
 				100*empty, fr.FutureWindows(), samples.Split.Obs)
 		}
 		if o.Progress != io.Discard {
-			dt1 := context.GetParamOr(ctx, ParamDT1, "day")
+			dt1 := params.Get[string](ctx, ParamDT1)
 			cov := ds.Coverage(samples, seq, fr.FutureWindows())
 			w := o.Progress
 			if w == nil {
@@ -197,12 +197,12 @@ func Pretrain(o PretrainOptions) (*PretrainResult, error) {
 			}
 		}
 	}
-	batchSize := context.GetParamOr(ctx, train.ParamBatchSize, 64)
+	batchSize := params.Get[int](ctx, train.ParamBatchSize)
 	if batchSize > samples.Len() {
 		batchSize = samples.Len()
 		ctx.SetParam(train.ParamBatchSize, batchSize)
 	}
-	seed := int64(context.GetParamOr(ctx, train.ParamSeed, 0))
+	seed := int64(params.Get[int](ctx, train.ParamSeed))
 	batches := func(epoch int) iter.Seq[*data.Batch] {
 		return ds.Batches(samples, seq, batchSize, -1, seed, epoch, true)
 	}

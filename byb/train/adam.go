@@ -1,6 +1,7 @@
 package train
 
 import (
+	"github.com/byb-dev/byb/byb/params"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX convention
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
@@ -27,11 +28,11 @@ import (
 // not depend on gets a zero gradient from GoMLX and is still stepped (its momentum) and decayed,
 // where PyTorch skips a parameter whose grad is None.
 func ApplyAdam(ctx *context.Context, g *Graph, loss *Node) {
-	lr := context.GetParamOr(ctx, ParamLearningRate, 1e-4)
-	wd := context.GetParamOr(ctx, ParamWeightDecay, 1e-4)
-	coupled := context.GetParamOr(ctx, ParamCoupledWD, true)
-	eps := context.GetParamOr(ctx, ParamAdamEpsilon, 1e-8)
-	if n := context.GetParamOr(ctx, ParamWarmupSteps, 0); n > 0 {
+	lr := params.Get[float64](ctx, ParamLearningRate)
+	wd := params.Get[float64](ctx, ParamWeightDecay)
+	coupled := params.Get[bool](ctx, ParamCoupledWD)
+	eps := params.Get[float64](ctx, ParamAdamEpsilon)
+	if n := params.Get[int](ctx, ParamWarmupSteps); n > 0 {
 		warmUp(ctx, g, lr, n, loss.DType())
 	}
 	cfg := optimizers.Adam().LearningRate(lr).Betas(0.9, 0.999).Epsilon(eps)

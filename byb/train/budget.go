@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
@@ -24,11 +25,11 @@ type budget struct {
 
 func budgetOf(ctx *context.Context) (budget, error) {
 	b := budget{
-		epochs:   context.GetParamOr(ctx, ParamEpochs, 0),
-		steps:    int64(context.GetParamOr(ctx, ParamSteps, 0)),
-		minSteps: int64(context.GetParamOr(ctx, ParamMinSteps, 0)),
+		epochs:   params.Get[int](ctx, ParamEpochs),
+		steps:    int64(params.Get[int](ctx, ParamSteps)),
+		minSteps: int64(params.Get[int](ctx, ParamMinSteps)),
 	}
-	if s := context.GetParamOr(ctx, ParamTimeBudget, ""); s != "" {
+	if s := params.Get[string](ctx, ParamTimeBudget); s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil || d <= 0 {
 			return b, fmt.Errorf("%s=%q: want a positive duration such as 90s, 10m or 1h30m", ParamTimeBudget, s)

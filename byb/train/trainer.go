@@ -130,9 +130,9 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 	if err != nil {
 		return nil, err
 	}
-	every := int64(context.GetParamOr(ctx, ParamCheckpointEvery, 500))
-	diagEvery := int64(context.GetParamOr(ctx, ParamDiagEvery, 10))
-	seed := uint64(context.GetParamOr(ctx, ParamSeed, 0))
+	every := int64(params.Get[int](ctx, ParamCheckpointEvery))
+	diagEvery := int64(params.Get[int](ctx, ParamDiagEvery))
+	seed := uint64(params.Get[int](ctx, ParamSeed))
 	total := TotalSteps(ctx, opts.StepsPerEpoch)
 
 	// Unchecked: the step reuses the variables the setup pass created and adds Adam's.
@@ -259,7 +259,7 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 		var div *DivergedError
 		if errors.As(err, &div) {
 			div.Hint = fmt.Sprintf("lower learning_rate (now %g), e.g. --set learning_rate=%g, and train in a new --out (the last checkpoint may already hold the weights that diverged)",
-				context.GetParamOr(ctx, ParamLearningRate, 1e-3), context.GetParamOr(ctx, ParamLearningRate, 1e-3)/10)
+				params.Get[float64](ctx, ParamLearningRate), params.Get[float64](ctx, ParamLearningRate)/10)
 		}
 		return nil, fmt.Errorf("training %w", err)
 	}
@@ -402,7 +402,7 @@ func Setup(ctx *context.Context, opts Options, run tracking.Run) (ckpt *checkpoi
 	}
 	// The seed drives the initialisation (GoMLX's initializers_seed) unless that is set.
 	if _, found := ctx.GetParam(context.ParamInitialSeed); !found {
-		ctx.SetParam(context.ParamInitialSeed, int64(context.GetParamOr(ctx, ParamSeed, 0)))
+		ctx.SetParam(context.ParamInitialSeed, int64(params.Get[int](ctx, ParamSeed)))
 	}
 	if opts.Dir != "" {
 		cfg := opts.Config
@@ -423,17 +423,17 @@ func Setup(ctx *context.Context, opts Options, run tracking.Run) (ckpt *checkpoi
 // is), else epochs × stepsPerEpoch raised to min_steps; 0 = unknown (a time budget without
 // steps, or epochs without a known epoch length and no min_steps).
 func TotalSteps(ctx *context.Context, stepsPerEpoch int) int64 {
-	if steps := int64(context.GetParamOr(ctx, ParamSteps, 0)); steps > 0 {
+	if steps := int64(params.Get[int](ctx, ParamSteps)); steps > 0 {
 		return steps
 	}
-	if context.GetParamOr(ctx, ParamTimeBudget, "") != "" {
+	if params.Get[string](ctx, ParamTimeBudget) != "" {
 		return 0
 	}
-	minSteps := int64(context.GetParamOr(ctx, ParamMinSteps, 0))
+	minSteps := int64(params.Get[int](ctx, ParamMinSteps))
 	if stepsPerEpoch <= 0 {
 		return minSteps
 	}
-	return max(int64(context.GetParamOr(ctx, ParamEpochs, 2))*int64(stepsPerEpoch), minSteps)
+	return max(int64(params.Get[int](ctx, ParamEpochs))*int64(stepsPerEpoch), minSteps)
 }
 
 // firstStepSetup creates the model's variables by running the objective's forward pass once
