@@ -12,6 +12,10 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	// The notebooks import this package: it links every pretraining method (the baselines
+	// register themselves) into their programs, as the byb binary does.
+	_ "github.com/byb-dev/byb/methods"
 )
 
 // notebook is the part of the .ipynb format (nbformat 4) the check reads.

@@ -5,6 +5,8 @@
 // touching them.
 package tracking
 
+import "github.com/byb-dev/byb/byb/record"
+
 // Run statuses, as in MLflow.
 const (
 	StatusRunning  = "running"
@@ -15,23 +17,22 @@ const (
 
 // Artifact kinds.
 const (
-	ArtifactCheckpoint = "checkpoint"
+	ArtifactCheckpoint = record.ArtifactCheckpoint
 	ArtifactTable      = "table"
 	ArtifactFigure     = "figure"
-	ArtifactEmbeddings = "embeddings"
-	ArtifactConfig     = "config"
+	ArtifactEmbeddings = record.ArtifactEmbeddings
+	ArtifactConfig     = record.ArtifactConfig
 )
 
 // Run is one run being recorded. Implementations are safe for use from one goroutine at a
 // time; LogMetric is cheap enough to call every training step (writes are batched).
 type Run interface {
+	// Recorder is what byb's library logs through: params, metrics, artifacts.
+	record.Recorder
 	ID() string
 	// Dir is the run directory that holds checkpoints and artifacts.
 	Dir() string
-	LogParams(params map[string]string) error
-	LogMetric(key string, value float64, step int64) error
 	SetTag(key, value string) error
-	LogArtifact(path, kind string) error
 	// End closes the run with a final status and, for failed/killed, the reason.
 	End(status, reason string) error
 }

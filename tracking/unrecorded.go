@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/byb-dev/byb/byb/record"
 )
 
 // What the tracker could not take is kept, not lost: a run whose database writes keep failing
@@ -14,7 +16,7 @@ import (
 // could not write to UnrecordedFile in its run directory, one JSON object per line.
 
 // UnrecordedFile is the file, in a run directory, that holds what the tracker did not record.
-const UnrecordedFile = "unrecorded-tracking.jsonl"
+const UnrecordedFile = record.UnrecordedFile
 
 // unrecorded is one line of UnrecordedFile.
 type unrecorded struct {

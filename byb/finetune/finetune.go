@@ -17,8 +17,8 @@ import (
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/metrics"
+	"github.com/byb-dev/byb/byb/record"
 	"github.com/byb-dev/byb/byb/train"
-	"github.com/byb-dev/byb/tracking"
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX convention
@@ -138,8 +138,8 @@ func (h *Head) probabilities(ctx *context.Context, e *Node) *Node {
 // Options of a finetuning run.
 type Options struct {
 	Backend backends.Backend
-	Run     tracking.Run // nil records nothing
-	Dir     string       // run directory of the finetuning run ("" = in memory)
+	Run     record.Recorder // nil records nothing
+	Dir     string          // run directory of the finetuning run ("" = in memory)
 	// Init is a pretraining run directory, or "" / "none" to train from scratch.
 	Init string
 	// Freeze trains only the head (sets ft_freeze before Settings are applied).
@@ -312,7 +312,7 @@ func Run(opts Options) (*Result, error) {
 // logSelection records how the tested epoch was chosen: the epochs trained, the epoch kept
 // and its validation score (val_best, the metric a sweep picks by), and whether the run was
 // still improving when it ended.
-func logSelection(run tracking.Run, s Selection, step int64) {
+func logSelection(run record.Recorder, s Selection, step int64) {
 	_ = run.LogMetric("epochs_run", float64(s.Epochs), step)
 	_ = run.LogMetric("best_epoch", float64(s.BestEpoch), step)
 	if s.Validated {

@@ -10,8 +10,8 @@ import (
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/params"
+	"github.com/byb-dev/byb/byb/record"
 	"github.com/byb-dev/byb/byb/train"
-	"github.com/byb-dev/byb/tracking"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX convention
 	"github.com/gomlx/gomlx/pkg/core/shapes"
@@ -62,7 +62,7 @@ func encode(r *eRunner, batches iter.Seq[*data.Batch]) (*features, error) {
 func runProbe(ctx *context.Context, enc *encoder.Encoder, head *Head, opts Options, cfg train.RunConfig) (*train.Result, Selection, *features, [][]float32, error) {
 	run := opts.Run
 	if run == nil {
-		run = tracking.Nop{RunDir: opts.Dir}
+		run = record.Nop{}
 	}
 	progress := opts.Progress
 	if progress == nil {
@@ -93,7 +93,7 @@ func runProbe(ctx *context.Context, enc *encoder.Encoder, head *Head, opts Optio
 		if err := ckpt.Save(); err != nil {
 			return nil, Selection{}, nil, nil, fmt.Errorf("saving checkpoint: %w", err)
 		}
-		_ = run.LogArtifact(ckpt.Dir(), tracking.ArtifactCheckpoint)
+		_ = run.LogArtifact(ckpt.Dir(), record.ArtifactCheckpoint)
 	}
 	probs, err := predictFeatures(ctx, head, opts, testSet)
 	if err != nil {
@@ -150,7 +150,7 @@ func probeFeatures(ctx *context.Context, enc *encoder.Encoder, opts Options) (se
 // ft_patience epochs have not improved on the best, or after ft_max_epochs, so the probe
 // trains to convergence without a guessed epoch count. The best head and the stopping state
 // are variables of the context, so a probe run directory that is run again resumes them.
-func trainHead(ctx *context.Context, head *Head, opts Options, run tracking.Run, fit, val *features) (*train.Result, Selection, error) {
+func trainHead(ctx *context.Context, head *Head, opts Options, run record.Recorder, fit, val *features) (*train.Result, Selection, error) {
 	epochs := params.Get[int](ctx, train.ParamEpochs)
 	early := epochs <= 0
 	if early {

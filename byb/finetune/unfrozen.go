@@ -6,8 +6,8 @@ import (
 
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/params"
+	"github.com/byb-dev/byb/byb/record"
 	"github.com/byb-dev/byb/byb/train"
-	"github.com/byb-dev/byb/tracking"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
@@ -20,7 +20,7 @@ import (
 func runUnfrozen(ctx *context.Context, enc *encoder.Encoder, head *Head, opts Options, cfg train.RunConfig) (*train.Result, Selection, error) {
 	run := opts.Run
 	if run == nil {
-		run = tracking.Nop{RunDir: opts.Dir}
+		run = record.Nop{}
 	}
 	patience := params.Get[int](ctx, ParamUnfrozenPatience)
 	early := params.Get[int](ctx, train.ParamEpochs) <= 0

@@ -129,7 +129,7 @@ func Lookup(name string) (Method, error) {
 	defer registryMu.Unlock()
 	m, ok := registry[name]
 	if !ok {
-		return Method{}, fmt.Errorf("unknown method %q (known: %v)", name, namesLocked())
+		return Method{}, fmt.Errorf("unknown method %q (known: %v; a program links the baselines with import _ \"github.com/byb-dev/byb/methods\")", name, namesLocked())
 	}
 	return m, nil
 }

@@ -14,8 +14,8 @@ import (
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/metrics"
 	"github.com/byb-dev/byb/byb/params"
+	"github.com/byb-dev/byb/byb/record"
 	"github.com/byb-dev/byb/byb/train"
-	"github.com/byb-dev/byb/tracking"
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
@@ -56,7 +56,7 @@ type BagOptions struct {
 	// ECache, if not nil, lets runs with the same WithE encoder on several tasks of one data
 	// set compute its E once (see BagECache).
 	ECache   *BagECache
-	Run      tracking.Run
+	Run      record.Recorder
 	Progress io.Writer
 }
 

@@ -8,8 +8,8 @@ import (
 	"github.com/byb-dev/byb/byb/embedio"
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/finetune"
+	"github.com/byb-dev/byb/byb/record"
 	"github.com/byb-dev/byb/byb/train"
-	"github.com/byb-dev/byb/tracking"
 	"github.com/gomlx/gomlx/backends"
 )
 
@@ -24,7 +24,7 @@ type EmbedOptions struct {
 	Split    string // whose observation window and users: test by default
 	Out      string // .csv, .csv.gz or .parquet
 	Backend  backends.Backend
-	Run      tracking.Run
+	Run      record.Recorder
 }
 
 // EmbedResult says what was written.
@@ -106,7 +106,7 @@ func Embed(o EmbedOptions) (*EmbedResult, error) {
 		return nil, err
 	}
 	if o.Run != nil {
-		_ = o.Run.LogArtifact(o.Out, tracking.ArtifactEmbeddings)
+		_ = o.Run.LogArtifact(o.Out, record.ArtifactEmbeddings)
 	}
 	return &EmbedResult{Out: o.Out, Users: len(users), Dim: len(rows[0]), Skipped: ds.Meta.EmptyUsers[o.Split]}, nil
 }

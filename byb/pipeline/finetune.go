@@ -11,8 +11,8 @@ import (
 	"github.com/byb-dev/byb/byb/finetune"
 	"github.com/byb-dev/byb/byb/metrics"
 	"github.com/byb-dev/byb/byb/params"
+	"github.com/byb-dev/byb/byb/record"
 	"github.com/byb-dev/byb/byb/train"
-	"github.com/byb-dev/byb/tracking"
 	"github.com/gomlx/gomlx/backends"
 )
 
@@ -29,7 +29,7 @@ type FinetuneOptions struct {
 	Settings string // "name=value;..." overrides (epochs, learning_rate, ft_hidden, ...)
 	Out      string // run directory ("" = in memory)
 	Backend  backends.Backend
-	Run      tracking.Run
+	Run      record.Recorder
 	Progress io.Writer
 	// ECache, if not nil, lets frozen probes of one pretrained encoder on several tasks of
 	// the same data compute E once (see finetune.ECache).

@@ -18,6 +18,8 @@ import (
 	"github.com/byb-dev/byb/internal/testdata"
 	"github.com/byb-dev/byb/internal/testenv"
 	"github.com/byb-dev/byb/tracking"
+
+	_ "github.com/byb-dev/byb/methods" // the baselines: TestTimeBudgetStopsEveryMethod pretrains each
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )

@@ -12,9 +12,8 @@ import (
 	"github.com/byb-dev/byb/byb/engine"
 	"github.com/byb-dev/byb/byb/objective"
 	"github.com/byb-dev/byb/byb/params"
+	"github.com/byb-dev/byb/byb/record"
 	"github.com/byb-dev/byb/byb/train"
-	"github.com/byb-dev/byb/methods"
-	"github.com/byb-dev/byb/tracking"
 	"github.com/gomlx/gomlx/backends"
 )
 
@@ -26,8 +25,8 @@ type PretrainOptions struct {
 	Out      string // run directory (config.json, checkpoint/); an existing one resumes
 	Backend  backends.Backend
 	Engine   engine.Info
-	Run      tracking.Run // nil records nothing
-	Progress io.Writer    // nil = stderr, io.Discard = quiet
+	Run      record.Recorder // nil records nothing
+	Progress io.Writer       // nil = stderr, io.Discard = quiet
 	// Devices > 1 splits every batch over that many of the engine's devices (0 or 1: one).
 	Devices int
 	// Interrupt, if set, is asked after every step whether to stop there with a checkpoint
@@ -116,7 +115,7 @@ func clipPretraining(ds *data.Dataset, samples *data.Samples, seq data.SeqConfig
 
 // Pretrain trains a method's objective on the dataset's pretraining split.
 func Pretrain(o PretrainOptions) (*PretrainResult, error) {
-	method, err := methods.Lookup(o.Method)
+	method, err := objective.Lookup(o.Method)
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/byb-dev/byb/byb/params"
-	"github.com/byb-dev/byb/tracking"
+	"github.com/byb-dev/byb/byb/record"
 
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
@@ -139,7 +139,7 @@ func CheckRunDir(dir string) error {
 		switch e.Name() {
 		case ConfigFile, CheckpointDir:
 			return nil
-		case tracking.UnrecordedFile:
+		case record.UnrecordedFile:
 			continue
 		}
 		others = append(others, e.Name())

@@ -5,7 +5,7 @@ import (
 	"iter"
 	"math"
 
-	"github.com/byb-dev/byb/tracking"
+	"github.com/byb-dev/byb/byb/record"
 )
 
 // Position is where in its data a run is: the epoch under way and how many of its batches are
@@ -28,7 +28,7 @@ type Loop[B any] struct {
 	// one under way), so a step budget stops mid-epoch.
 	Done func(epochsDone int, globalStep int64) bool
 	// Run records "loss" at every step; nil records nothing.
-	Tracker tracking.Run
+	Tracker record.Recorder
 	// AfterStep, if set, is called after every step with where the run now is.
 	AfterStep func(step int64, loss float64, samples int, at Position) error
 	// AfterEpoch, if set, is called after every whole epoch (epoch is its 0-based index) that

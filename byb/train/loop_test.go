@@ -22,9 +22,9 @@ func ints(n int) func(epoch int) iter.Seq[int] {
 	}
 }
 
-// record runs a loop over ints(n) whose loss is the batch's value, and returns the batches
+// runLoop runs a loop over ints(n) whose loss is the batch's value, and returns the batches
 // stepped, the epochs ended, and where it stopped.
-func record(t *testing.T, n int, done func(int, int64) bool, from Position, step int64) (seen, ended []int, end Position, last int64, err error) {
+func runLoop(t *testing.T, n int, done func(int, int64) bool, from Position, step int64) (seen, ended []int, end Position, last int64, err error) {
 	t.Helper()
 	res := &Result{}
 	l := Loop[int]{
@@ -42,28 +42,28 @@ func record(t *testing.T, n int, done func(int, int64) bool, from Position, step
 
 func TestLoopEpochsAndSteps(t *testing.T) {
 	// Two epochs of three batches.
-	seen, ended, end, last, err := record(t, 3, func(e int, _ int64) bool { return e >= 2 }, Position{}, 0)
+	seen, ended, end, last, err := runLoop(t, 3, func(e int, _ int64) bool { return e >= 2 }, Position{}, 0)
 	if err != nil || !slices.Equal(seen, []int{0, 1, 2, 10, 11, 12}) || !slices.Equal(ended, []int{0, 1}) || end != (Position{2, 0}) || last != 6 {
 		t.Errorf("2 epochs: seen %v ended %v end %v step %d err %v", seen, ended, end, last, err)
 	}
 	// A step budget stops mid-epoch, without ending that epoch.
-	seen, ended, end, last, _ = record(t, 3, func(_ int, s int64) bool { return s >= 4 }, Position{}, 0)
+	seen, ended, end, last, _ = runLoop(t, 3, func(_ int, s int64) bool { return s >= 4 }, Position{}, 0)
 	if !slices.Equal(seen, []int{0, 1, 2, 10}) || !slices.Equal(ended, []int{0}) || end != (Position{1, 1}) || last != 4 {
 		t.Errorf("4 steps: seen %v ended %v end %v step %d", seen, ended, end, last)
 	}
 	// Resuming from that position sees what the uninterrupted run would have seen next.
-	seen, _, _, last, _ = record(t, 3, func(_ int, s int64) bool { return s >= 6 }, Position{1, 1}, 4)
+	seen, _, _, last, _ = runLoop(t, 3, func(_ int, s int64) bool { return s >= 6 }, Position{1, 1}, 4)
 	if !slices.Equal(seen, []int{11, 12}) || last != 6 {
 		t.Errorf("resumed at (1,1): seen %v step %d, want [11 12] and step 6", seen, last)
 	}
 	// A run that is already over steps nothing.
-	if seen, _, end, _, _ := record(t, 3, func(e int, _ int64) bool { return e >= 2 }, Position{2, 0}, 6); len(seen) != 0 || end != (Position{2, 0}) {
+	if seen, _, end, _, _ := runLoop(t, 3, func(e int, _ int64) bool { return e >= 2 }, Position{2, 0}, 6); len(seen) != 0 || end != (Position{2, 0}) {
 		t.Errorf("finished run: seen %v end %v", seen, end)
 	}
 }
 
 func TestLoopEmptyEpochIsAnError(t *testing.T) {
-	_, _, _, _, err := record(t, 0, func(_ int, s int64) bool { return s >= 5 }, Position{}, 0)
+	_, _, _, _, err := runLoop(t, 0, func(_ int, s int64) bool { return s >= 5 }, Position{}, 0)
 	if err == nil || !strings.Contains(err.Error(), "no batch") {
 		t.Errorf("a step budget over empty epochs must fail, got %v", err)
 	}

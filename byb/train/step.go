@@ -8,7 +8,7 @@ import (
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/objective"
-	"github.com/byb-dev/byb/tracking"
+	"github.com/byb-dev/byb/byb/record"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX convention
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -85,7 +85,7 @@ func (s *Step) Graph(ctx *context.Context, nodes []*Node) []*Node {
 
 // logDiagnostics records the step's diagnostic outputs: scalars as "diag_NAME", E as its
 // mean per-dimension standard deviation and its effective rank.
-func (s *Step) logDiagnostics(run tracking.Run, out []*tensors.Tensor, step int64) {
+func (s *Step) logDiagnostics(run record.Recorder, out []*tensors.Tensor, step int64) {
 	for i, name := range s.diagNames {
 		t := out[1+i]
 		if name == objective.DiagE {

@@ -15,7 +15,7 @@ import (
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/objective"
 	"github.com/byb-dev/byb/byb/params"
-	"github.com/byb-dev/byb/tracking"
+	"github.com/byb-dev/byb/byb/record"
 	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX convention
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -33,7 +33,7 @@ type Options struct {
 	Backend backends.Backend
 	// Run records params, the loss of every step and artifacts; nil records nothing.
 	// Train does not End it: the caller does, once the whole command is over.
-	Run tracking.Run
+	Run record.Recorder
 	// Dir is the run directory: config.json and checkpoint/. "" keeps everything in memory
 	// (tests, benchmarks). A Dir with a checkpoint resumes from it.
 	Dir string
@@ -104,7 +104,7 @@ const (
 func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, batches Batches, opts Options) (*Result, error) {
 	run := opts.Run
 	if run == nil {
-		run = tracking.Nop{RunDir: opts.Dir}
+		run = record.Nop{}
 	}
 	if opts.Dir != "" {
 		unlock, note, err := lockDir(opts.Dir)
@@ -286,7 +286,7 @@ func Train(ctx *context.Context, enc *encoder.Encoder, obj objective.Objective, 
 		_ = run.LogMetric("samples_per_s", float64(res.Samples)/res.Seconds, globalStep)
 	}
 	if ckpt != nil {
-		_ = run.LogArtifact(ckpt.Dir(), tracking.ArtifactCheckpoint)
+		_ = run.LogArtifact(ckpt.Dir(), record.ArtifactCheckpoint)
 	}
 	return res, nil
 }
@@ -364,7 +364,7 @@ func sameModel(opts Options, built, restored map[string]any) error {
 // A resume that cannot continue the run is refused before anything is written: a run that is
 // already finished (nothing to train), a model whose shape differs from the checkpoint's (a
 // Shape parameter changed), or another dataset (other vocabularies).
-func Setup(ctx *context.Context, opts Options, run tracking.Run) (ckpt *checkpoints.Handler, resumed bool, err error) {
+func Setup(ctx *context.Context, opts Options, run record.Recorder) (ckpt *checkpoints.Handler, resumed bool, err error) {
 	built := params.ShapeValues(ctx) // what the model about to be trained is built from
 	if opts.Dir != "" {
 		ckpt, err = checkpoints.Build(ctx).Dir(filepath.Join(opts.Dir, CheckpointDir)).Keep(2).Done()
@@ -411,7 +411,7 @@ func Setup(ctx *context.Context, opts Options, run tracking.Run) (ckpt *checkpoi
 		if err := WriteConfig(opts.Dir, cfg); err != nil {
 			return nil, false, err
 		}
-		_ = run.LogArtifact(filepath.Join(opts.Dir, ConfigFile), tracking.ArtifactConfig)
+		_ = run.LogArtifact(filepath.Join(opts.Dir, ConfigFile), record.ArtifactConfig)
 	}
 	if err := run.LogParams(StringParams(ctx)); err != nil {
 		return nil, false, err
