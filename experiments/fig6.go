@@ -13,6 +13,7 @@ import (
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/data/synth"
 	"github.com/byb-dev/byb/byb/embedio"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/pipeline"
 	"github.com/byb-dev/byb/byb/train"
 	"github.com/byb-dev/byb/byb/tsne"
@@ -52,7 +53,7 @@ func runFig6(c Config) (*Report, error) {
 	// The finetuned encoder: BYB(unfreeze) on the task, its model kept for embedding, and
 	// reused by a later run only when it finished at the same budget (its settings name it).
 	settings := joinSettings(budget.finetune, "seed=0")
-	ftDir := filepath.Join(filepath.Dir(pre), fmt.Sprintf("finetune-%s-%s-%08x", fig6Task, filepath.Base(pre), crc32.ChecksumIEEE([]byte(settings))))
+	ftDir := filepath.Join(filepath.Dir(pre), fmt.Sprintf("finetune-%s-%s-%08x", fig6Task, filepath.Base(pre), crc32.ChecksumIEEE([]byte(params.Key(settings)))))
 	if cfg, err := train.ReadConfig(ftDir); err != nil || cfg.Finished == nil || !*cfg.Finished {
 		c.logf("[fig6] finetuning BYB (unfrozen) on %s", fig6Task)
 		child, err := tr.childOf(pretrainedRunID(tr, pre), pre, "finetune", "byb-unfreeze "+fig6Task, ftDir, map[string]string{

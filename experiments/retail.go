@@ -11,6 +11,7 @@ import (
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/data/ingest"
 	"github.com/byb-dev/byb/byb/metrics"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/pipeline"
 )
 
@@ -82,7 +83,7 @@ func runRetail(c Config) (*Report, error) {
 	}
 	for seed := 0; seed < c.Seeds; seed++ {
 		settings := fmt.Sprintf("%s;seed=%d", budget.pretrain, seed)
-		runDir := filepath.Join(out, "runs", fmt.Sprintf("byb-seed%d-%08x", seed, crc32.ChecksumIEEE([]byte(settings))))
+		runDir := filepath.Join(out, "runs", fmt.Sprintf("byb-seed%d-%08x", seed, crc32.ChecksumIEEE([]byte(params.Key(settings)))))
 		if _, ok := finishedPretraining(runDir); ok {
 			c.logf("[retail] seed %d: reusing the finished pretraining in %s", seed, runDir)
 		} else {

@@ -2,11 +2,11 @@ package experiments
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/byb-dev/byb/byb/finetune"
 	"github.com/byb-dev/byb/byb/metrics"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/pipeline"
 	"github.com/byb-dev/byb/methods"
 )
@@ -195,7 +195,7 @@ func (s *seedRun) cell(row tableRow, task, initDir, like, settings string) (cell
 	case withERandom:
 		withE = "none"
 	}
-	cellSeed, key := seed, initDir+"|"+like+"|"+withE+"|"+settings+"|"+dataDir
+	cellSeed, key := seed, initDir+"|"+like+"|"+withE+"|"+params.Key(settings)+"|"+dataDir
 	if row.Bag && withE == "" {
 		// Keyed by what it takes from the BYB run (its sequence settings), not by that run's
 		// directory, which differs per seed.
@@ -206,8 +206,8 @@ func (s *seedRun) cell(row tableRow, task, initDir, like, settings string) (cell
 				return cellFile{}, err
 			}
 		}
-		seedless := strings.Replace(settings, fmt.Sprintf(";seed=%d", seed), "", 1)
-		cellSeed, key = 0, likeSettings+"|"+seedless+"|"+dataDir
+		seedless := params.Key(joinSettings(settings, "seed=0"))
+		cellSeed, key = 0, params.Key(likeSettings)+"|"+seedless+"|"+dataDir
 	}
 	cached := cellPath(s.out, preset, row.Key, task, cellSeed, key)
 	if f, ok := readCell(cached); ok {

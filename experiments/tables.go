@@ -13,6 +13,7 @@ import (
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/data/synth"
 	"github.com/byb-dev/byb/byb/metrics"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/pipeline"
 	"github.com/byb-dev/byb/methods"
 )
@@ -713,7 +714,7 @@ func pretrainOnce(c Config, tr *tracker, experiment, preset, dataDir, method, wh
 
 // pretrainDir is where pretrainOnce keeps method's run with settings and seed on dataDir.
 func pretrainDir(runsDir, dataDir, method, settings string, seed int) string {
-	return filepath.Join(runsDir, filepath.Base(dataDir), fmt.Sprintf("%s-seed%d-%08x", method, seed, crc32.ChecksumIEEE([]byte(settings))))
+	return filepath.Join(runsDir, filepath.Base(dataDir), fmt.Sprintf("%s-seed%d-%08x", method, seed, crc32.ChecksumIEEE([]byte(params.Key(settings)))))
 }
 
 // trainedText is the end of a cell's progress line: how its finetuning was trained.

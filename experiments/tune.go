@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/sweep"
 )
 
@@ -123,7 +124,7 @@ func (s *seedRun) finetuneSettings(row tableRow, task, initDir, like, base strin
 // tuned returns the candidate that scores best on validation, searching with seed 0 (score runs
 // base with a candidate) or reading back the choice an earlier seed or run made for base.
 func (s *seedRun) tuned(what, name, base string, score func(settings string) (float64, error)) (sweep.Point, error) {
-	path := filepath.Join(s.out, "tune", s.d.name, fmt.Sprintf("%s-%08x.json", strings.NewReplacer("|", "_", "/", "_", " ", "_").Replace(name), crc32.ChecksumIEEE([]byte(base))))
+	path := filepath.Join(s.out, "tune", s.d.name, fmt.Sprintf("%s-%08x.json", strings.NewReplacer("|", "_", "/", "_", " ", "_").Replace(name), crc32.ChecksumIEEE([]byte(params.Key(base)))))
 	var choice tuneChoice
 	if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &choice) == nil && choice.Chosen != "" {
 		s.tunes.add(s.d.name, what, choice.Chosen)

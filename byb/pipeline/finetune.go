@@ -121,7 +121,7 @@ func Finetune(o FinetuneOptions) (*FinetuneResult, error) {
 		Progress:      o.Progress,
 		// E depends on the encoder (the run), the data and the sequence settings, all in
 		// settings as resolved here; not on the task.
-		ECache: o.ECache, ECacheKey: o.Init + "|" + o.Data + "|" + settings,
+		ECache: o.ECache, ECacheKey: o.Init + "|" + o.Data + "|" + params.Key(settings),
 	})
 	if err != nil {
 		return nil, err
