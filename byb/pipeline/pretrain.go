@@ -56,13 +56,13 @@ func warn(w io.Writer, format string, args ...any) {
 	_, _ = fmt.Fprintf(w, "warning: "+format+"\n", args...)
 }
 
-// clipBeforeLabels ends the pretraining span early enough that the targets read after it
+// ClipBeforeLabels ends the pretraining span early enough that the targets read after it
 // (the windows pooling windows that follow it) end before every finetune/test label window
 // that starts after it: otherwise pretraining learns from the behaviors those labels
 // describe, for users who are also in those splits. The default splits end the pretraining
 // span where a label window starts, so any objective that reads ahead is clipped by its
 // horizon. It returns the span unchanged and a nil window when no label window is reached.
-func clipBeforeLabels(ds *data.Dataset, obs data.Span, seq data.SeqConfig, windows int) (data.Span, *data.NamedSpan) {
+func ClipBeforeLabels(ds *data.Dataset, obs data.Span, seq data.SeqConfig, windows int) (data.Span, *data.NamedSpan) {
 	seq.TargetWindows = windows
 	var bound *data.NamedSpan
 	for _, l := range ds.Meta.LabelWindows() {
@@ -79,11 +79,11 @@ func clipBeforeLabels(ds *data.Dataset, obs data.Span, seq data.SeqConfig, windo
 	return obs, bound
 }
 
-// clipPretraining applies clipBeforeLabels to the pretraining samples, saying so, and
+// clipPretraining applies ClipBeforeLabels to the pretraining samples, saying so, and
 // refuses when too little span is left for the horizon.
 func clipPretraining(ds *data.Dataset, samples *data.Samples, seq data.SeqConfig, windows int, method, dt1 string, progress io.Writer) (*data.Samples, error) {
 	obs := samples.Split.Obs
-	clipped, bound := clipBeforeLabels(ds, obs, seq, windows)
+	clipped, bound := ClipBeforeLabels(ds, obs, seq, windows)
 	if bound == nil {
 		return samples, nil
 	}

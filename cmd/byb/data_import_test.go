@@ -105,6 +105,11 @@ func TestDataStatsRepeatsImportWarnings(t *testing.T) {
 	if err != nil || !strings.Contains(stdout, "warning: "+dup) {
 		t.Fatalf("data stats (%v):\n%s", err, stdout)
 	}
+	// The default windows end pretraining where the finetune labels start: BYB's targets are
+	// counted as pretraining will read them, from a span cut one day short.
+	if want := "so that they end where the finetune labels start"; !strings.Contains(stdout, want) {
+		t.Errorf("data stats does not say the pretraining span is cut (%q):\n%s", want, stdout)
+	}
 	stdout, _, err = capture(t, func() error { return runDataStats([]string{out, "--json"}) })
 	if err != nil || !strings.Contains(stdout, `"warnings": [`) || !strings.Contains(stdout, dup) {
 		t.Fatalf("data stats --json (%v):\n%s", err, stdout)

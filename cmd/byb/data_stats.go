@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/byb-dev/byb/byb/data"
+	"github.com/byb-dev/byb/byb/pipeline"
 )
 
 func init() {
@@ -57,6 +58,14 @@ dataset (kept in meta.json) are repeated as "warning: " lines, and under "warnin
 	if err != nil {
 		return err
 	}
+	// Pretraining keeps its targets out of the label windows (cutting its span, see
+	// pipeline.ClipBeforeLabels): count them as it will read them.
+	seq := data.SeqConfig{Pool: pool, Months: months, TargetWindows: *dt2}
+	cut := ""
+	if obs, bound := pipeline.ClipBeforeLabels(d, pre.Split.Obs, seq, *dt2); bound != nil {
+		cut = fmt.Sprintf(" (the pretraining span %s is cut to %s so that they end where the %s labels start)", pre.Split.Obs, obs, bound.Name)
+		pre = d.Within(pre, obs)
+	}
 	cov := d.Coverage(pre, data.SeqConfig{Pool: pool, Months: months}, *dt2)
 	if cf.json {
 		return emitJSON(struct {
@@ -68,8 +77,7 @@ dataset (kept in meta.json) are repeated as "warning: " lines, and under "warnin
 	if err := st.WriteText(os.Stdout); err != nil {
 		return fmt.Errorf("writing stats: %w", err)
 	}
-	seq := data.SeqConfig{Pool: pool, Months: months, TargetWindows: *dt2}
-	fmt.Printf("\nBYB targets in pretrain at dt1=%s, dt2=%d, read from %s (%s): %s\n", *dt1, *dt2, seq.TargetSpan(pre.Split.Obs), d.Meta.LabelWindowsText(), cov)
+	fmt.Printf("\nBYB targets in pretrain at dt1=%s, dt2=%d, read from %s%s (%s): %s\n", *dt1, *dt2, seq.TargetSpan(pre.Split.Obs), cut, d.Meta.LabelWindowsText(), cov)
 	if w := cov.Warning(*dt1); w != "" {
 		fmt.Println(w)
 	}
