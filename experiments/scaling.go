@@ -109,7 +109,7 @@ func scalingDatasets(c Config, presets []string) ([]tableData, error) {
 		}
 		for _, n := range sizes {
 			if n < cfg.Users {
-				return nil, fmt.Errorf("scaling --users %d: fewer than the %d labelled users of %s at scale %s (the smallest size is the scale's own users)", n, cfg.Users, preset, c.Scale)
+				return nil, fmt.Errorf("--users %d: fewer than the %d labelled users of %s at scale %s (the smallest size is the scale's own users)", n, cfg.Users, preset, c.Scale)
 			}
 			d := tableData{name: preset + "-" + usersText(n), tasks: tasks, preset: true, generate: preset, users: n}
 			// Only a budget other than the table's is written, so that the scale's own size

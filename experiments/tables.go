@@ -133,7 +133,7 @@ func tableDatasets(spec *tableSpec, c Config) ([]tableData, error) {
 	}
 	if spec.datasets != nil {
 		if len(c.Datasets) > 0 {
-			return nil, fmt.Errorf("%s runs on synthetic data sets it generates: --dataset is not for it", spec.name)
+			return nil, fmt.Errorf("it runs on the synthetic data sets it generates: --dataset is not for it")
 		}
 		return spec.datasets(c, presets)
 	}
