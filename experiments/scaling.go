@@ -332,10 +332,15 @@ func scalingPNG(path, preset, task string, sizes []tableData, res map[string]map
 	p.Title.Text = fmt.Sprintf("%s · %s: test AUROC against the pretraining users (labelled users fixed)", preset, task)
 	p.X.Label.Text = "pretraining users (log scale)"
 	p.X.Scale = plot.LogScale{}
-	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	p.Y.Label.Text = "test AUROC (mean ± std over seeds)"
-	p.Legend.Top = true
-	p.Legend.Left = true
+	// The legend sits below the lowest line, in room made for it under the data.
+	p.Legend.Top = false
+	var ticks []plot.Tick
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, d := range sizes {
+		ticks = append(ticks, plot.Tick{Value: float64(d.users), Label: usersText(d.users)})
+	}
+	p.X.Tick.Marker = plot.ConstantTicks(ticks)
 	drawn := 0
 	for i, row := range scalingRows {
 		var xys plotter.XYs
@@ -350,6 +355,7 @@ func scalingPNG(path, preset, task string, sizes []tableData, res map[string]map
 				continue
 			}
 			xys = append(xys, plotter.XY{X: float64(d.users), Y: m})
+			lo, hi = min(lo, m-sd), max(hi, m+sd)
 			errs = append(errs, struct{ Low, High float64 }{sd, sd})
 		}
 		if len(xys) == 0 {
@@ -359,7 +365,7 @@ func scalingPNG(path, preset, task string, sizes []tableData, res map[string]map
 		if err != nil {
 			return err
 		}
-		line.Color, points.Color = plotutil.Color(i), plotutil.Color(i)
+		line.Color, points.Color = barColors[i%len(barColors)], barColors[i%len(barColors)]
 		points.Shape = plotutil.Shape(i)
 		eb, err := plotter.NewYErrorBars(struct {
 			plotter.XYer
@@ -368,7 +374,7 @@ func scalingPNG(path, preset, task string, sizes []tableData, res map[string]map
 		if err != nil {
 			return err
 		}
-		eb.LineStyle.Color = plotutil.Color(i)
+		eb.LineStyle.Color = barColors[i%len(barColors)]
 		p.Add(line, points, eb)
 		p.Legend.Add(row.Label, line, points)
 		drawn++
@@ -376,5 +382,7 @@ func scalingPNG(path, preset, task string, sizes []tableData, res map[string]map
 	if drawn == 0 {
 		return fmt.Errorf("no row has a value")
 	}
-	return p.Save(180*vg.Millimeter, 110*vg.Millimeter, path)
+	p.Y.Min, p.Y.Max = lo-0.08*float64(drawn)*(hi-lo+0.02), hi+0.02
+	p.X.Min, p.X.Max = float64(sizes[0].users)/1.2, float64(sizes[len(sizes)-1].users)*1.2
+	return p.Save(180*vg.Millimeter, 120*vg.Millimeter, path)
 }
