@@ -112,8 +112,8 @@ func scalingDatasets(c Config, presets []string) ([]tableData, error) {
 				return nil, fmt.Errorf("--users %d: fewer than the %d labelled users of %s at scale %s (the smallest size is the scale's own users)", n, cfg.Users, preset, c.Scale)
 			}
 			d := tableData{name: preset + "-" + usersText(n), tasks: tasks, preset: true, generate: preset, users: n}
-			// Only a budget other than the table's is written, so that the scale's own size
-			// shares Table 2's pretrainings.
+			// Only a budget other than the table's is written: the report then names the
+			// sizes whose pretraining differs from Table 2's.
 			if s := max(steps, (scalingEpochs*n+batch-1)/batch); s != steps && fixed == 0 {
 				d.pretrain = fmt.Sprintf("steps=%d", s)
 			}
