@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/byb-dev/byb/byb/data/synth"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/pipeline"
 	"github.com/byb-dev/byb/byb/train"
 	"github.com/byb-dev/byb/tracking"
@@ -40,7 +41,7 @@ func TestCTSEndToEnd(t *testing.T) {
 		}
 		dir := filepath.Join(t.TempDir(), "run")
 		res, err := pipeline.Pretrain(pipeline.PretrainOptions{Data: dataDir, Method: "cts", Out: dir,
-			Settings: fmt.Sprintf("%s;steps=%d;diag_every=10%s", ctsTiny, steps, extra), Backend: backend, Engine: info, Run: run, Progress: io.Discard})
+			Settings: params.MustParse(fmt.Sprintf("%s;steps=%d;diag_every=10%s", ctsTiny, steps, extra)), Backend: backend, Engine: info, Run: run, Progress: io.Discard})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +95,7 @@ func TestCTSEndToEnd(t *testing.T) {
 		}
 	}
 	ft, err := pipeline.Finetune(pipeline.FinetuneOptions{Data: dataDir, Init: runDir, Task: "5-day", Freeze: true,
-		Settings: fmt.Sprintf("max_len=%d;batch_size=16;steps=5", pre.MaxLen), Backend: backend, Progress: io.Discard})
+		Settings: params.MustParse(fmt.Sprintf("max_len=%d;batch_size=16;steps=5", pre.MaxLen)), Backend: backend, Progress: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/byb-dev/byb/byb/data/synth"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/pipeline"
 	"github.com/byb-dev/byb/tracking"
 )
@@ -54,7 +55,7 @@ func TestMSDPEndToEnd(t *testing.T) {
 			rec := &msdpMetrics{}
 			pre, err := pipeline.Pretrain(pipeline.PretrainOptions{Data: dataDir, Method: "msdp", Out: runDir,
 				Backend: backend, Engine: info, Run: rec, Progress: io.Discard,
-				Settings: fmt.Sprintf("d=32;layers=1;heads=2;ff=32;batch_size=16;steps=%d;max_len=64;diag_every=5", tc.steps)})
+				Settings: params.MustParse(fmt.Sprintf("d=32;layers=1;heads=2;ff=32;batch_size=16;steps=%d;max_len=64;diag_every=5", tc.steps))})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,7 +83,7 @@ func TestMSDPEndToEnd(t *testing.T) {
 				t.Fatalf("pretraining did not lower the loss: first 5 steps %.4f, last 5 %.4f (%v)", first, last, losses)
 			}
 			ft, err := pipeline.Finetune(pipeline.FinetuneOptions{Data: dataDir, Init: runDir, Task: tc.task, Freeze: true,
-				Settings: fmt.Sprintf("max_len=%d;batch_size=32;steps=10", pre.MaxLen), Backend: backend, Progress: io.Discard})
+				Settings: params.MustParse(fmt.Sprintf("max_len=%d;batch_size=32;steps=10", pre.MaxLen)), Backend: backend, Progress: io.Discard})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/byb-dev/byb/byb/data/synth"
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/objective"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/pipeline"
 	"github.com/byb-dev/byb/byb/train"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -88,7 +89,7 @@ func TestNBPMBMPretrainProbeEmbed(t *testing.T) {
 	} {
 		t.Run(tc.method, func(t *testing.T) {
 			runDir := filepath.Join(t.TempDir(), "run")
-			pre, err := pipeline.Pretrain(pipeline.PretrainOptions{Data: dataDir, Method: tc.method, Settings: tiny + ";" + tc.settings,
+			pre, err := pipeline.Pretrain(pipeline.PretrainOptions{Data: dataDir, Method: tc.method, Settings: params.MustParse(tiny + ";" + tc.settings),
 				Out: runDir, Backend: backend, Engine: info, Progress: io.Discard})
 			if err != nil {
 				t.Fatal(err)
@@ -112,7 +113,7 @@ func TestNBPMBMPretrainProbeEmbed(t *testing.T) {
 				}
 			}
 			ft, err := pipeline.Finetune(pipeline.FinetuneOptions{Data: dataDir, Init: runDir, Task: "5-day", Freeze: true,
-				Settings: fmt.Sprintf("max_len=%d;epochs=1", pre.MaxLen), Backend: backend, Progress: io.Discard})
+				Settings: params.MustParse(fmt.Sprintf("max_len=%d;epochs=1", pre.MaxLen)), Backend: backend, Progress: io.Discard})
 			if err != nil {
 				t.Fatal(err)
 			}

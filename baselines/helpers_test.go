@@ -5,6 +5,7 @@ import (
 
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/engine"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -43,7 +44,7 @@ func tinyContext(defaults func(*context.Context), settings string) (*context.Con
 	defaults(ctx)
 	ctx.SetParams(map[string]any{encoder.ParamDim: 8, encoder.ParamLayers: 1, encoder.ParamHeads: 2, encoder.ParamFF: 8,
 		context.ParamInitialSeed: int64(3)})
-	_, err := encoder.ApplySettings(ctx, settings)
+	_, err := params.Apply(ctx, settings)
 	return ctx, err
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/byb-dev/byb/byb/data/synth"
+	"github.com/byb-dev/byb/byb/params"
 )
 
 func init() {
@@ -20,16 +21,16 @@ func init() {
 var ablationRows = []tableRow{
 	{Key: "base", Label: "Base", Method: "byb", Freeze: true,
 		Paper: paperRow(0.5073, 0.5025, 0.4996, 0.4819, 0.9096, 0.8922, 0.668, 0.6592)},
-	{Key: "no-ema", Label: "EMA (no EMA teacher)", Method: "byb", Freeze: true, Pretrain: "byb_ema=false",
+	{Key: "no-ema", Label: "EMA (no EMA teacher)", Method: "byb", Freeze: true, Pretrain: params.MustParse("byb_ema=false"),
 		Paper: paperRow(0.5082, 0.5019, 0.4984, 0.4815, 0.9099, 0.8900, 0.6605, 0.6568)},
-	{Key: "mse", Label: "MSE (loss Eq. 11)", Method: "byb", Freeze: true, Pretrain: "byb_loss=mse",
+	{Key: "mse", Label: "MSE (loss Eq. 11)", Method: "byb", Freeze: true, Pretrain: params.MustParse("byb_loss=mse"),
 		Paper: paperRow(0.4997, 0.4940, 0.4900, 0.4731, 0.9126, 0.895, 0.6676, 0.6606)},
-	{Key: "no-predictor", Label: "Predictor (no predictor)", Method: "byb", Freeze: true, Pretrain: "byb_predictor=false",
+	{Key: "no-predictor", Label: "Predictor (no predictor)", Method: "byb", Freeze: true, Pretrain: params.MustParse("byb_predictor=false"),
 		Paper: paperRow(0.3556, 0.3462, 0.3402, 0.3207, 0.5005, 0.5044, 0.4915, 0.4965)},
 	// The paper's CE read two other ways (objective.CrossEntropyForm): Eq. 10 as written, and
 	// the appendix's Algorithm 1 in PyTorch; Base is byb's reading. Not in the paper's tables.
-	{Key: "ce-literal", Label: "CE as Eq. 10 reads (−Σ p̂·log p̄)", Method: "byb", Freeze: true, Pretrain: "byb_ce=literal"},
-	{Key: "ce-algorithm1", Label: "CE as Algorithm 1 (prediction softmaxed twice)", Method: "byb", Freeze: true, Pretrain: "byb_ce=algorithm1"},
+	{Key: "ce-literal", Label: "CE as Eq. 10 reads (−Σ p̂·log p̄)", Method: "byb", Freeze: true, Pretrain: params.MustParse("byb_ce=literal")},
+	{Key: "ce-algorithm1", Label: "CE as Algorithm 1 (prediction softmaxed twice)", Method: "byb", Freeze: true, Pretrain: params.MustParse("byb_ce=algorithm1")},
 }
 
 // ablationRowsWithReferences are the versions beside byb's reference rows.

@@ -10,6 +10,7 @@ import (
 	"sort"
 
 	"github.com/byb-dev/byb/byb/engine"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/gomlx/gomlx/backends"
 )
 
@@ -40,12 +41,12 @@ type Config struct {
 	// Tune gives every pretraining and every finetuning row the same learning-rate search,
 	// chosen on validation with seed 0 (tuneGrid).
 	Tune bool
-	// PretrainSettings ("name=value;...") are added to every pretraining run's budget, the
-	// same for every method (a smaller shared budget for a quick comparison).
-	PretrainSettings string
-	// FinetuneSettings ("name=value;...") are added to every finetuning cell's budget, frozen
-	// and unfrozen alike (a smoke budget: "epochs=1").
-	FinetuneSettings string
+	// PretrainSettings are added to every pretraining run's budget, the same for every method
+	// (a smaller shared budget for a quick comparison).
+	PretrainSettings params.Set
+	// FinetuneSettings are added to every finetuning cell's budget, frozen and unfrozen alike
+	// (a smoke budget: epochs=1).
+	FinetuneSettings params.Set
 	// Input is the log an experiment on real data reads (retail: the Online Retail file).
 	Input string
 	// Tasks, when set, are the only task columns that run (the others say "not run").

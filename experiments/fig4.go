@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/byb-dev/byb/byb/data/synth"
+	"github.com/byb-dev/byb/byb/objective"
+	"github.com/byb-dev/byb/byb/params"
 	"gonum.org/v1/plot/plotter"
 )
 
@@ -24,7 +26,7 @@ var fig4Rows = func() []tableRow {
 	for _, w := range fig4Windows {
 		row := tableRow{Key: fmt.Sprintf("dt2-%d", w), Label: fmt.Sprintf("ΔT2 = %d", w), Method: "byb", Freeze: true}
 		if w != 1 {
-			row.Pretrain = fmt.Sprintf("byb_dt2=%d", w)
+			row.Pretrain = params.Set{}.With(objective.ParamDT2, w)
 		}
 		rows = append(rows, row)
 	}

@@ -52,12 +52,12 @@ func runFig6(c Config) (*Report, error) {
 	budget, out, tr, dataDir, pre, start := f.budget, f.out, f.tr, f.dataDir, f.pre, f.start
 	// The finetuned encoder: BYB(unfreeze) on the task, its model kept for embedding, and
 	// reused by a later run only when it finished at the same budget (its settings name it).
-	settings := joinSettings(budget.finetune, "seed=0")
-	ftDir := filepath.Join(filepath.Dir(pre), fmt.Sprintf("finetune-%s-%s-%08x", fig6Task, filepath.Base(pre), crc32.ChecksumIEEE([]byte(params.Key(settings)))))
+	settings := budget.finetune.With(train.ParamSeed, 0)
+	ftDir := filepath.Join(filepath.Dir(pre), fmt.Sprintf("finetune-%s-%s-%08x", fig6Task, filepath.Base(pre), crc32.ChecksumIEEE([]byte(settings.Canonical()))))
 	if cfg, err := train.ReadConfig(ftDir); err != nil || cfg.Finished == nil || !*cfg.Finished {
 		c.logf("[fig6] finetuning BYB (unfrozen) on %s", fig6Task)
 		child, err := tr.childOf(pretrainedRunID(tr, pre), pre, "finetune", "byb-unfreeze "+fig6Task, ftDir, map[string]string{
-			"command": "finetune", "init": pre, "data": dataDir, "task": fig6Task, "freeze": "false", "settings": settings})
+			"command": "finetune", "init": pre, "data": dataDir, "task": fig6Task, "freeze": "false", "settings": settings.String()})
 		if err != nil {
 			return nil, tr.fail(err)
 		}
@@ -87,7 +87,7 @@ func runFig6(c Config) (*Report, error) {
 		embPath := filepath.Join(out, "E-"+m.key+".csv")
 		o := pipeline.EmbedOptions{Model: m.model, Data: dataDir, Split: data.Test, Out: embPath, Backend: c.Backend}
 		if m.model == "none" {
-			o.Like, o.Settings = pre, "seed=0"
+			o.Like, o.Settings = pre, params.Set{}.With(train.ParamSeed, 0)
 		}
 		if _, err := pipeline.Embed(o); err != nil {
 			return nil, tr.fail(fmt.Errorf("fig6: E of %s: %w", m.label, err))

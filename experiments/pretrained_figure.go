@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/byb-dev/byb/byb/data/synth"
+	"github.com/byb-dev/byb/byb/train"
 )
 
 // pretrainedFigure is what a figure of one pretrained BYB (fig5, fig6) starts from: the
@@ -30,14 +31,14 @@ func newPretrainedFigure(c Config, name string) (*pretrainedFigure, error) {
 	if err := os.MkdirAll(f.out, 0o755); err != nil {
 		return nil, err
 	}
-	f.tr, err = newTracker(c, name, map[string]string{"scale": c.Scale, "pretrain_settings": budget.pretrain, "finetune_settings": budget.finetune})
+	f.tr, err = newTracker(c, name, map[string]string{"scale": c.Scale, "pretrain_settings": budget.pretrain.String(), "finetune_settings": budget.finetune.String()})
 	if err != nil {
 		return nil, err
 	}
 	if f.dataDir, err = ensureData(c, synth.MobileLike, 1, 0); err != nil {
 		return nil, f.tr.fail(err)
 	}
-	if f.pre, _, err = pretrainOnce(c, f.tr, name, synth.MobileLike, f.dataDir, "byb", "byb", budget.pretrain+";seed=0", sharedRunsDir(c), 0); err != nil {
+	if f.pre, _, err = pretrainOnce(c, f.tr, name, synth.MobileLike, f.dataDir, "byb", "byb", budget.pretrain.With(train.ParamSeed, 0), sharedRunsDir(c), 0); err != nil {
 		return nil, f.tr.fail(err)
 	}
 	return f, nil

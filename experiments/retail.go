@@ -13,6 +13,7 @@ import (
 	"github.com/byb-dev/byb/byb/metrics"
 	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/pipeline"
+	"github.com/byb-dev/byb/byb/train"
 )
 
 func init() {
@@ -29,9 +30,9 @@ const retailTask = "churn"
 // retailBudgets: ci is a smoke budget (the end-to-end test: every number produced, none
 // meaningful); small is byb's defaults, the same for every row, as Table 2's.
 var retailBudgets = map[string]scaleBudget{
-	"ci":    {pretrain: "steps=20;batch_size=32;max_len=256", probe: "ft_max_epochs=5", finetune: "steps=10;batch_size=32"},
+	"ci":    {pretrain: params.MustParse("steps=20;batch_size=32;max_len=256"), probe: params.MustParse("ft_max_epochs=5"), finetune: params.MustParse("steps=10;batch_size=32")},
 	"small": {},
-	"paper": {pretrain: "protocol=paper", probe: "protocol=paper", finetune: "protocol=paper"},
+	"paper": {pretrain: paperProtocol, probe: paperProtocol, finetune: paperProtocol},
 }
 
 // retailRow is one row of the Online Retail table.
@@ -67,7 +68,7 @@ func runRetail(c Config) (*Report, error) {
 	}
 	out := filepath.Join(c.Out, "retail-"+c.Scale)
 	tr, err := newTracker(c, "retail", map[string]string{"scale": c.Scale, "seeds": fmt.Sprint(c.Seeds), "in": in,
-		"pretrain_settings": budget.pretrain, "probe_settings": budget.probe, "finetune_settings": budget.finetune})
+		"pretrain_settings": budget.pretrain.String(), "probe_settings": budget.probe.String(), "finetune_settings": budget.finetune.String()})
 	if err != nil {
 		return nil, err
 	}
@@ -82,14 +83,14 @@ func runRetail(c Config) (*Report, error) {
 		cells[row.key] = &retailCell{}
 	}
 	for seed := 0; seed < c.Seeds; seed++ {
-		settings := fmt.Sprintf("%s;seed=%d", budget.pretrain, seed)
-		runDir := filepath.Join(out, "runs", fmt.Sprintf("byb-seed%d-%08x", seed, crc32.ChecksumIEEE([]byte(params.Key(settings)))))
+		settings := budget.pretrain.With(train.ParamSeed, seed)
+		runDir := filepath.Join(out, "runs", fmt.Sprintf("byb-seed%d-%08x", seed, crc32.ChecksumIEEE([]byte(settings.Canonical()))))
 		if _, ok := finishedPretraining(runDir); ok {
 			c.logf("[retail] seed %d: reusing the finished pretraining in %s", seed, runDir)
 		} else {
 			c.logf("[retail] seed %d: pretraining byb", seed)
 			child, err := tr.child("pretrain", "byb online-retail", runDir, map[string]string{
-				"command": "pretrain", "method": "byb", "data": dataDir, "settings": settings, "seed": fmt.Sprint(seed)})
+				"command": "pretrain", "method": "byb", "data": dataDir, "settings": settings.String(), "seed": fmt.Sprint(seed)})
 			if err != nil {
 				return nil, tr.fail(err)
 			}
@@ -200,7 +201,7 @@ func retailCellRun(c Config, tr *tracker, budget scaleBudget, row retailRow, dat
 		return r.Metrics, nil
 	}
 	opts := pipeline.FinetuneOptions{Data: dataDir, Init: runDir, Task: retailTask, Freeze: row.freeze,
-		Settings: fmt.Sprintf("%s;seed=%d", budget.finetuneSettings(tableRow{Freeze: row.freeze}), seed),
+		Settings: budget.finetuneSettings(tableRow{Freeze: row.freeze}).With(train.ParamSeed, seed),
 		Backend:  c.Backend, Run: child.run, Progress: c.progress()}
 	if row.init == "none" {
 		opts.Init, opts.Like = "none", runDir // a fresh encoder shaped like the pretrained one

@@ -93,7 +93,7 @@ func scalingDatasets(c Config, presets []string) ([]tableData, error) {
 	if err != nil {
 		return nil, err
 	}
-	fixed, _, err := stepsAndBatch(joinSettings(own, c.PretrainSettings))
+	fixed, _, err := stepsAndBatch(own.Then(c.PretrainSettings))
 	if err != nil {
 		return nil, err
 	}
@@ -115,10 +115,10 @@ func scalingDatasets(c Config, presets []string) ([]tableData, error) {
 			// Only a budget other than the table's is written: the report then names the
 			// sizes whose pretraining differs from Table 2's.
 			if s := max(steps, (scalingEpochs*n+batch-1)/batch); s != steps && fixed == 0 {
-				d.pretrain = fmt.Sprintf("steps=%d", s)
+				d.pretrain = d.pretrain.With(train.ParamSteps, s)
 			}
 			if c.MaxTime != "" {
-				d.pretrain = joinSettings(d.pretrain, "time_budget="+c.MaxTime)
+				d.pretrain = d.pretrain.With(train.ParamTimeBudget, c.MaxTime)
 			}
 			out = append(out, d)
 		}
@@ -128,14 +128,14 @@ func scalingDatasets(c Config, presets []string) ([]tableData, error) {
 
 // stepsAndBatch reads the steps and batch size a pretraining budget sets (0 steps: epochs
 // decide), as the trainer would.
-func stepsAndBatch(settings string) (steps, batch int, err error) {
-	settings, err = train.ExpandProtocol(settings, train.PaperPretrainSettings)
+func stepsAndBatch(settings params.Set) (steps, batch int, err error) {
+	settings, err = train.ExpandProtocol(settings, train.PaperPretrain())
 	if err != nil {
 		return 0, 0, err
 	}
 	ctx := context.New()
 	params.SetDefaults(ctx)
-	if _, err := params.Apply(ctx, settings); err != nil {
+	if err := settings.Apply(ctx); err != nil {
 		return 0, 0, fmt.Errorf("pretraining budget %q: %w", settings, err)
 	}
 	return params.Get[int](ctx, train.ParamSteps), params.Get[int](ctx, train.ParamBatchSize), nil
@@ -162,8 +162,8 @@ func scalingSummary(c Config, out string, sets []tableData, res map[string]map[s
 			sep = "."
 		}
 		own := "the table budget"
-		if d.pretrain != "" {
-			own = "`" + d.pretrain + "`"
+		if !d.pretrain.Empty() {
+			own = "`" + d.pretrain.String() + "`"
 		}
 		fmt.Fprintf(&b, " %s %s%s", d.name, own, sep)
 	}

@@ -24,13 +24,13 @@ func TestScalingBudgetPerSize(t *testing.T) {
 		t.Fatalf("data sets %v, want %v", sets, want)
 	}
 	for _, d := range sets {
-		if w, ok := want[d.name]; !ok || d.pretrain != w || d.generate != synth.TmallLike {
+		if w, ok := want[d.name]; !ok || d.pretrain.String() != w || d.generate != synth.TmallLike {
 			t.Errorf("%s: pretrain %q, preset %q; want %q, %s", d.name, d.pretrain, d.generate, w, synth.TmallLike)
 		}
 	}
 	c.Budget, c.Users, c.MaxTime = "steps=500", []int{4000, 256000}, "1h"
 	sets, err = scalingDatasets(c, c.Presets)
-	if err != nil || len(sets) != 2 || sets[1].name != "tmall-like-256k" || sets[1].pretrain != "time_budget=1h" {
+	if err != nil || len(sets) != 2 || sets[1].name != "tmall-like-256k" || sets[1].pretrain.String() != "time_budget=1h" {
 		t.Errorf("--budget steps=500 --users 4000,256000 --max-time 1h: %+v, %v; want the budget's steps at every size and the time limit", sets, err)
 	}
 	c.Users = []int{1000}

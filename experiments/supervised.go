@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/byb-dev/byb/byb/data/synth"
+	"github.com/byb-dev/byb/byb/params"
 )
 
 func init() {
@@ -21,17 +22,17 @@ func init() {
 // same inputs. Every variant is a registered setting, so any row is one `byb finetune --init
 // none --set ...` away.
 var supervisedRows = []tableRow{
-	{Key: "default", Label: "Supervised (n=128: mean pooling, post-LN, E at the last day)", Finetune: "max_len=128"},
-	{Key: "pool-sum", Label: "day vectors summed, not averaged (pool_reduce=sum)", Finetune: "max_len=128;pool_reduce=sum"},
-	{Key: "e-last-active", Label: "E at the last active day (e_at=last_active)", Finetune: "max_len=128;e_at=last_active"},
-	{Key: "head-norm", Label: "E layer-normalised before the head (ft_norm=layernorm)", Finetune: "max_len=128;ft_norm=layernorm"},
-	{Key: "pre-ln", Label: "pre-LN Transformer (norm_first=true)", Finetune: "max_len=128;norm_first=true"},
-	{Key: "warmup", Label: "post-LN with 100 warm-up steps (warmup_steps=100)", Finetune: "max_len=128;warmup_steps=100"},
-	{Key: "small-init", Label: "ID embeddings initialised N(0, 0.02), not N(0, 1) (embed_std=0.02)", Finetune: "max_len=128;embed_std=0.02"},
-	{Key: "all-behaviors", Label: "every behavior of the window, not the last 128 (max_len=0)", Finetune: "max_len=0"},
-	{Key: "combined", Label: "sum pooling, E at the last active day, head norm, pre-LN", Finetune: "max_len=128;pool_reduce=sum;e_at=last_active;ft_norm=layernorm;norm_first=true"},
-	{Key: "bag", Label: "Bag-of-IDs (n=128)", OursRef: true, Bag: true, Finetune: "max_len=128"},
-	{Key: "bag-all", Label: "Bag-of-IDs (every behavior)", OursRef: true, Bag: true, Finetune: "max_len=0"},
+	{Key: "default", Label: "Supervised (n=128: mean pooling, post-LN, E at the last day)", Finetune: params.MustParse("max_len=128")},
+	{Key: "pool-sum", Label: "day vectors summed, not averaged (pool_reduce=sum)", Finetune: params.MustParse("max_len=128;pool_reduce=sum")},
+	{Key: "e-last-active", Label: "E at the last active day (e_at=last_active)", Finetune: params.MustParse("max_len=128;e_at=last_active")},
+	{Key: "head-norm", Label: "E layer-normalised before the head (ft_norm=layernorm)", Finetune: params.MustParse("max_len=128;ft_norm=layernorm")},
+	{Key: "pre-ln", Label: "pre-LN Transformer (norm_first=true)", Finetune: params.MustParse("max_len=128;norm_first=true")},
+	{Key: "warmup", Label: "post-LN with 100 warm-up steps (warmup_steps=100)", Finetune: params.MustParse("max_len=128;warmup_steps=100")},
+	{Key: "small-init", Label: "ID embeddings initialised N(0, 0.02), not N(0, 1) (embed_std=0.02)", Finetune: params.MustParse("max_len=128;embed_std=0.02")},
+	{Key: "all-behaviors", Label: "every behavior of the window, not the last 128 (max_len=0)", Finetune: params.MustParse("max_len=0")},
+	{Key: "combined", Label: "sum pooling, E at the last active day, head norm, pre-LN", Finetune: params.MustParse("max_len=128;pool_reduce=sum;e_at=last_active;ft_norm=layernorm;norm_first=true")},
+	{Key: "bag", Label: "Bag-of-IDs (n=128)", OursRef: true, Bag: true, Finetune: params.MustParse("max_len=128")},
+	{Key: "bag-all", Label: "Bag-of-IDs (every behavior)", OursRef: true, Bag: true, Finetune: params.MustParse("max_len=0")},
 }
 
 var supervisedSpec = &tableSpec{

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/byb-dev/byb/byb/params"
 )
 
 // The ETA times pretrainings and cells apart: after one 100 s pretraining and one 10 s cell,
@@ -57,13 +59,13 @@ func TestTablePathsKeepTheFullerTable(t *testing.T) {
 // A pretraining's directory is named by its configuration, not by how its settings are spelt:
 // the same values in another order or notation share it, another value does not.
 func TestPretrainDirIsKeyedByConfiguration(t *testing.T) {
-	a := pretrainDir("runs", "data/x", "byb", "max_len=128;batch_size=32;steps=1000;seed=0", 0)
+	a := pretrainDir("runs", "data/x", "byb", params.MustParse("max_len=128;batch_size=32;steps=1000;seed=0"), 0)
 	for _, same := range []string{"batch_size=32;max_len=128;steps=1000;seed=0", "max_len=128;batch_size=32;steps=1000;seed=0;learning_rate=1e-3", "steps=300;max_len=128;batch_size=32;steps=1000"} {
-		if b := pretrainDir("runs", "data/x", "byb", same, 0); b != a {
+		if b := pretrainDir("runs", "data/x", "byb", params.MustParse(same), 0); b != a {
 			t.Errorf("%q → %s; want %s, the same configuration's", same, b, a)
 		}
 	}
-	if b := pretrainDir("runs", "data/x", "byb", "max_len=128;batch_size=32;steps=1001;seed=0", 0); b == a {
+	if b := pretrainDir("runs", "data/x", "byb", params.MustParse("max_len=128;batch_size=32;steps=1001;seed=0"), 0); b == a {
 		t.Error("another number of steps must be another directory")
 	}
 }

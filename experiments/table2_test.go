@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/byb-dev/byb/byb/engine"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/internal/testenv"
 	"github.com/gomlx/gomlx/backends"
 
@@ -145,30 +146,40 @@ func TestTable2Filters(t *testing.T) {
 // At the CPU scales every row gets the shared table budget; --budget, then --pretrain-set and
 // --finetune-set come after it, so that they override it.
 func TestTable2BudgetIsSharedAndOverridable(t *testing.T) {
-	b, err := tableBudget(Config{Scale: "small", PretrainSettings: "max_len=0", FinetuneSettings: "epochs=2"})
+	holds := func(what string, s params.Set, want map[string]any) {
+		t.Helper()
+		for name, v := range want {
+			if got, ok := s.Lookup(name); !ok || got != v {
+				t.Errorf("%s: %s = %v (set: %v) in %q; want %v", what, name, got, ok, s, v)
+			}
+		}
+	}
+	b, err := tableBudget(Config{Scale: "small", PretrainSettings: params.MustParse("max_len=0"), FinetuneSettings: params.MustParse("epochs=2")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(b.pretrain, budgets["small"].pretrain) || !strings.HasSuffix(b.pretrain, ";max_len=0") {
-		t.Errorf("pretrain settings %q: want the table budget %q, then the user's", b.pretrain, budgets["small"].pretrain)
-	}
-	if !strings.HasSuffix(b.finetune, "epochs=2") || !strings.HasSuffix(b.probe, "epochs=2") {
-		t.Errorf("finetune %q, probe %q: want the user's epochs=2 last", b.finetune, b.probe)
-	}
+	// The table budget (max_len=128;batch_size=32;steps=1000), the user's max_len over it.
+	holds("pretrain", b.pretrain, map[string]any{"max_len": 0, "batch_size": 32, "steps": 1000})
+	holds("finetune", b.finetune, map[string]any{"epochs": 2})
+	holds("probe", b.probe, map[string]any{"epochs": 2})
 	// --budget: equal steps, or equal time with no step count, between the scale's budget and
 	// --pretrain-set.
-	for budget, want := range map[string]string{"steps=900": ";steps=900;time_budget=;max_len=0", "time=3m": ";steps=0;time_budget=3m0s;max_len=0"} {
-		b, err := tableBudget(Config{Scale: "small", Budget: budget, PretrainSettings: "max_len=0"})
-		if err != nil || !strings.HasPrefix(b.pretrain, budgets["small"].pretrain) || !strings.HasSuffix(b.pretrain, want) {
-			t.Errorf("--budget %s: pretrain settings %q (err %v), want the scale's, then %q", budget, b.pretrain, err, want)
+	for budget, want := range map[string]map[string]any{
+		"steps=900": {"steps": 900, "time_budget": "", "max_len": 0, "batch_size": 32},
+		"time=3m":   {"steps": 0, "time_budget": "3m0s", "max_len": 0, "batch_size": 32},
+	} {
+		b, err := tableBudget(Config{Scale: "small", Budget: budget, PretrainSettings: params.MustParse("max_len=0")})
+		if err != nil {
+			t.Fatalf("--budget %s: %v", budget, err)
 		}
+		holds("--budget "+budget, b.pretrain, want)
 	}
 	for _, bad := range []string{"steps=0", "steps=ten", "time=3", "time=-1m", "epochs=3", "600"} {
 		if _, err := tableBudget(Config{Scale: "small", Budget: bad}); err == nil || !strings.Contains(err.Error(), "steps=N") {
 			t.Errorf("--budget %q: err %v, want one naming the two forms", bad, err)
 		}
 	}
-	if p, _ := tableBudget(Config{Scale: "paper"}); !strings.Contains(p.pretrain, "protocol=paper") || !strings.Contains(p.finetune, "protocol=paper") {
+	if p, _ := tableBudget(Config{Scale: "paper"}); !strings.Contains(p.pretrain.String(), "protocol=paper") || !strings.Contains(p.finetune.String(), "protocol=paper") {
 		t.Errorf("paper scale %+v: want the paper's protocol", p)
 	}
 }
@@ -248,9 +259,9 @@ func smokeEngine(t *testing.T) (backends.Backend, engine.Info) {
 
 // The smoke budget of the end-to-end tests: a few pretraining steps of a tiny encoder, one
 // finetuning epoch. Every number is produced; none is expected to be good.
-const (
-	smokePretrain = "steps=2;batch_size=16;max_len=32;d=16;ff=32;heads=2;layers=1"
-	smokeFinetune = "epochs=1;bag_max_iter=5"
+var (
+	smokePretrain = params.MustParse("steps=2;batch_size=16;max_len=32;d=16;ff=32;heads=2;layers=1")
+	smokeFinetune = params.MustParse("epochs=1;bag_max_iter=5")
 )
 
 // The table on an imported dataset directory, end to end at a smoke budget: its own tasks,

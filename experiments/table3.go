@@ -46,7 +46,7 @@ func runTable3(c Config) (*Report, error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, err
 	}
-	tr, err := newTracker(c, "table3", map[string]string{"scale": c.Scale, "presets": strings.Join(presets, ","), "settings": c.PretrainSettings})
+	tr, err := newTracker(c, "table3", map[string]string{"scale": c.Scale, "presets": strings.Join(presets, ","), "settings": c.PretrainSettings.String()})
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/byb-dev/byb/byb/data/synth"
 	"github.com/byb-dev/byb/byb/finetune"
+	"github.com/byb-dev/byb/byb/params"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -26,14 +27,15 @@ func init() {
 // doubles the layers again (deeper), and ×16 goes back to 8 layers with a 22× wider ff (wider).
 // The table lists each one's counted parameters.
 var table4Sizes = []struct {
-	key, label, settings string
-	paper                []float64 // Active-30d, Login-90d, Unbind-30d, Unbind-90d
+	key, label string
+	settings   params.Set
+	paper      []float64 // Active-30d, Login-90d, Unbind-30d, Unbind-90d
 }{
-	{"base", "Base", "", []float64{0.9134, 0.8950, 0.6823, 0.6702}},
-	{"x2", "Base×2", "layers=8", []float64{0.9175, 0.9014, 0.6877, 0.6782}},
-	{"x4", "Base×4", "layers=8;ff=512", []float64{0.9176, 0.9029, 0.6863, 0.6765}},
-	{"x8", "Base×8 (deeper)", "layers=16;ff=512", []float64{0.9178, 0.9033, 0.7002, 0.6876}},
-	{"x16", "Base×16 (wider)", "layers=8;ff=2816", []float64{0.9177, 0.9040, 0.6935, 0.6789}},
+	{"base", "Base", params.MustParse(""), []float64{0.9134, 0.8950, 0.6823, 0.6702}},
+	{"x2", "Base×2", params.MustParse("layers=8"), []float64{0.9175, 0.9014, 0.6877, 0.6782}},
+	{"x4", "Base×4", params.MustParse("layers=8;ff=512"), []float64{0.9176, 0.9029, 0.6863, 0.6765}},
+	{"x8", "Base×8 (deeper)", params.MustParse("layers=16;ff=512"), []float64{0.9178, 0.9033, 0.7002, 0.6876}},
+	{"x16", "Base×16 (wider)", params.MustParse("layers=8;ff=2816"), []float64{0.9177, 0.9040, 0.6935, 0.6789}},
 }
 
 var table4Rows = func() []tableRow {
@@ -107,8 +109,8 @@ func table4Figures(c Config, out string, d tableData, runs []map[string]string, 
 		if base > 0 {
 			ratio = fmt.Sprintf("%.1f", float64(tf)/base)
 		}
-		settings := s.settings
-		if settings == "" {
+		settings := s.settings.String()
+		if s.settings.Empty() {
 			settings = "byb's defaults (layers=4, ff=128)"
 		}
 		fmt.Fprintf(&note, "| %s | %s | %d | %s | %d |\n", s.label, settings, tf, ratio, total)

@@ -8,6 +8,7 @@ import (
 	"github.com/byb-dev/byb/byb/metrics"
 	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/pipeline"
+	"github.com/byb-dev/byb/byb/train"
 	"github.com/byb-dev/byb/methods"
 )
 
@@ -81,8 +82,8 @@ func (s *seedRun) pretrainAll() error {
 }
 
 // pretrain runs (or reuses) row's pretraining with settings and a seed.
-func (s *seedRun) pretrain(row tableRow, settings string, seed int) (dir string, maxLen int, err error) {
-	settings = fmt.Sprintf("%s;seed=%d", settings, seed)
+func (s *seedRun) pretrain(row tableRow, settings params.Set, seed int) (dir string, maxLen int, err error) {
+	settings = settings.With(train.ParamSeed, seed)
 	_, reused := finishedPretraining(pretrainDir(sharedRunsDir(s.c), s.d.dir, row.Method, settings, seed))
 	start := time.Now()
 	dir, maxLen, err = pretrainOnce(s.c, s.tr, s.spec.name, s.d.name, s.d.dir, row.Method, row.what(), settings, sharedRunsDir(s.c), seed)
@@ -92,10 +93,10 @@ func (s *seedRun) pretrain(row tableRow, settings string, seed int) (dir string,
 
 // what names a row's pretraining in progress lines: its method and variant.
 func (r tableRow) what() string {
-	if r.Pretrain == "" {
+	if r.Pretrain.Empty() {
 		return r.Method
 	}
-	return r.Method + " (" + r.Pretrain + ")"
+	return r.Method + " (" + r.Pretrain.String() + ")"
 }
 
 // fillRow computes (or reads) the row's cell of every task.
@@ -141,7 +142,7 @@ func (s *seedRun) fillRow(row tableRow) error {
 		}
 		taskSettings := settings
 		if l2 := s.bagL2[task]; row.WithE != "" && l2 > 0 {
-			taskSettings += fmt.Sprintf(";%s=%g", pipeline.ParamBagL2, l2)
+			taskSettings = taskSettings.With(pipeline.ParamBagL2, l2)
 		}
 		tuned, err := s.finetuneSettings(row, task, initDir, like, taskSettings)
 		if err != nil {
@@ -170,12 +171,12 @@ func (s *seedRun) fillRow(row tableRow) error {
 // and the bag-of-IDs reference see what BYB's encoder sees: its sequence length and pooling,
 // and for the encoders its architecture too (--like). Without a BYB run, they take the other
 // pretrainings' sequence length.
-func (s *seedRun) cellSettings(row tableRow, initDir string) (settings, like string) {
-	settings = fmt.Sprintf("%s;seed=%d", s.budget.finetuneSettings(row), s.seed)
+func (s *seedRun) cellSettings(row tableRow, initDir string) (settings params.Set, like string) {
+	settings = s.budget.finetuneSettings(row).With(train.ParamSeed, s.seed)
 	if initDir == "none" {
 		like = s.pretrained[baseBYB]
 		if like == "" && s.maxLen > 0 {
-			settings += fmt.Sprintf(";max_len=%d", s.maxLen)
+			settings = settings.With(pipeline.ParamMaxLen, s.maxLen)
 		}
 	}
 	return settings, like
@@ -186,7 +187,7 @@ func (s *seedRun) cellSettings(row tableRow, initDir string) (settings, like str
 // bag-of-IDs regression has no seed (a fixed validation split, a deterministic L-BFGS): its
 // cell is computed for the first seed and read back for the others, and its spread is 0 by
 // design.
-func (s *seedRun) cell(row tableRow, task, initDir, like, settings string) (cellFile, error) {
+func (s *seedRun) cell(row tableRow, task, initDir, like string, settings params.Set) (cellFile, error) {
 	c, preset, dataDir, seed := s.c, s.d.name, s.d.dir, s.seed
 	withE := ""
 	switch row.WithE {
@@ -195,19 +196,19 @@ func (s *seedRun) cell(row tableRow, task, initDir, like, settings string) (cell
 	case withERandom:
 		withE = "none"
 	}
-	cellSeed, key := seed, initDir+"|"+like+"|"+withE+"|"+params.Key(settings)+"|"+dataDir
+	cellSeed, key := seed, initDir+"|"+like+"|"+withE+"|"+settings.Canonical()+"|"+dataDir
 	if row.Bag && withE == "" {
 		// Keyed by what it takes from the BYB run (its sequence settings), not by that run's
 		// directory, which differs per seed.
-		likeSettings := ""
+		var likeSettings params.Set
 		if like != "" {
 			var err error
 			if likeSettings, err = pipeline.LikeSettings(like); err != nil {
 				return cellFile{}, err
 			}
 		}
-		seedless := params.Key(joinSettings(settings, "seed=0"))
-		cellSeed, key = 0, params.Key(likeSettings)+"|"+seedless+"|"+dataDir
+		seedless := settings.With(train.ParamSeed, 0).Canonical()
+		cellSeed, key = 0, likeSettings.Canonical()+"|"+seedless+"|"+dataDir
 	}
 	cached := cellPath(s.out, preset, row.Key, task, cellSeed, key)
 	if f, ok := readCell(cached); ok {
@@ -225,7 +226,7 @@ func (s *seedRun) cell(row tableRow, task, initDir, like, settings string) (cell
 	}
 	child, err := s.tr.childOf(pretrainedRunID(s.tr, parent), parent, "finetune", row.Key+" "+task, "", map[string]string{
 		"command": command, "method": row.Key, "init": initDir, "like": like, "with_e": withE, "data": dataDir, "task": task,
-		"freeze": fmt.Sprint(row.Freeze), "settings": settings, "seed": fmt.Sprint(seed)})
+		"freeze": fmt.Sprint(row.Freeze), "settings": settings.String(), "seed": fmt.Sprint(seed)})
 	if err != nil {
 		return cellFile{}, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/byb-dev/byb/byb/metrics"
 	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/pipeline"
+	"github.com/byb-dev/byb/byb/train"
 	"github.com/byb-dev/byb/methods"
 )
 
@@ -61,10 +62,10 @@ type tableRow struct {
 	WithE string
 	// Pretrain is added to the row's pretraining settings: a variant of its method (an
 	// ablation, a ΔT2, a size). Rows with the same Method and Pretrain share one pretraining.
-	Pretrain string
+	Pretrain params.Set
 	// Finetune is added to the row's finetuning (or bag-of-IDs) settings: a variant of how it
 	// is trained or of the encoder trained from scratch.
-	Finetune string
+	Finetune params.Set
 }
 
 // pretrainKey names the pretraining a row's encoder comes from ("" for none).
@@ -72,7 +73,7 @@ func (r tableRow) pretrainKey() string {
 	if r.Method == "" {
 		return ""
 	}
-	return r.Method + "|" + r.Pretrain
+	return r.Method + "|" + r.Pretrain.String()
 }
 
 // referenceRows are byb's own reference rows, which every table of learned results carries:
@@ -112,7 +113,7 @@ type tableData struct {
 	generate string
 	users    int
 	// pretrain is added to every pretraining on this data set (scaling: epochs of its users).
-	pretrain string
+	pretrain params.Set
 }
 
 // generated is the preset a synthetic data set is generated from.
@@ -193,27 +194,30 @@ func tableDatasets(spec *tableSpec, c Config) ([]tableData, error) {
 // At the paper scale it is the paper's protocol (section 5.1.4: batch 512, lr 1e-4, 2
 // pretraining epochs, 1 finetuning epoch), with n from the data.
 type scaleBudget struct {
-	pretrain string // every pretraining run
-	probe    string // frozen finetuning: the head on the frozen encoder's E
-	finetune string // unfrozen finetuning, and Supervised
+	pretrain params.Set // every pretraining run
+	probe    params.Set // frozen finetuning: the head on the frozen encoder's E
+	finetune params.Set // unfrozen finetuning, and Supervised
 }
 
 // cpuTablePretrain is the pretraining every table gives every method at the CPU scales,
 // but for its number of steps.
-const cpuTablePretrain = "max_len=128;batch_size=32"
+var cpuTablePretrain = params.MustParse("max_len=128;batch_size=32")
+
+// paperProtocol is section 5.1.4's protocol, for each stage.
+var paperProtocol = params.Set{}.With(train.ParamProtocol, train.ProtocolPaper)
 
 var budgets = map[string]scaleBudget{
-	"ci":    {pretrain: cpuTablePretrain + ";steps=300"},
-	"small": {pretrain: cpuTablePretrain + ";steps=1000"},
-	"paper": {pretrain: "protocol=paper", probe: "protocol=paper", finetune: "protocol=paper"},
+	"ci":    {pretrain: cpuTablePretrain.With(train.ParamSteps, 300)},
+	"small": {pretrain: cpuTablePretrain.With(train.ParamSteps, 1000)},
+	"paper": {pretrain: paperProtocol, probe: paperProtocol, finetune: paperProtocol},
 }
 
 // settings of a finetuning row: the budget's, then the row's own.
-func (b scaleBudget) finetuneSettings(row tableRow) string {
+func (b scaleBudget) finetuneSettings(row tableRow) params.Set {
 	if row.Freeze {
-		return joinSettings(b.probe, row.Finetune)
+		return b.probe.Then(row.Finetune)
 	}
-	return joinSettings(b.finetune, row.Finetune)
+	return b.finetune.Then(row.Finetune)
 }
 
 // cellResult is one cell's values over seeds, with how each seed's model was trained: train
@@ -236,31 +240,31 @@ func tableBudget(c Config) (scaleBudget, error) {
 	if err != nil {
 		return b, err
 	}
-	b.pretrain = joinSettings(joinSettings(b.pretrain, pre), c.PretrainSettings)
-	b.probe = joinSettings(b.probe, c.FinetuneSettings)
-	b.finetune = joinSettings(b.finetune, c.FinetuneSettings)
+	b.pretrain = b.pretrain.Then(pre).Then(c.PretrainSettings)
+	b.probe = b.probe.Then(c.FinetuneSettings)
+	b.finetune = b.finetune.Then(c.FinetuneSettings)
 	return b, nil
 }
 
 // BudgetSettings turns a --budget value into pretraining settings: "steps=N" trains exactly N
 // optimizer steps, "time=DURATION" (90s, 5m, 1h) trains for that much wall-clock time,
 // compilation included, however many steps that is; "" adds nothing.
-func BudgetSettings(budget string) (string, error) {
+func BudgetSettings(budget string) (params.Set, error) {
 	if budget == "" {
-		return "", nil
+		return params.Set{}, nil
 	}
 	kind, value, _ := strings.Cut(budget, "=")
 	switch strings.TrimSpace(kind) {
 	case "steps":
 		if n, err := strconv.Atoi(strings.TrimSpace(value)); err == nil && n > 0 {
-			return fmt.Sprintf("steps=%d;time_budget=", n), nil
+			return params.Set{}.With(train.ParamSteps, n).With(train.ParamTimeBudget, ""), nil
 		}
 	case "time":
 		if d, err := time.ParseDuration(strings.TrimSpace(value)); err == nil && d > 0 {
-			return fmt.Sprintf("steps=0;time_budget=%s", d), nil
+			return params.Set{}.With(train.ParamSteps, 0).With(train.ParamTimeBudget, d.String()), nil
 		}
 	}
-	return "", fmt.Errorf("--budget %q: want steps=N (equal optimizer steps for every method, e.g. steps=600) or time=DURATION (equal wall-clock time, e.g. time=3m)", budget)
+	return params.Set{}, fmt.Errorf("--budget %q: want steps=N (equal optimizer steps for every method, e.g. steps=600) or time=DURATION (equal wall-clock time, e.g. time=3m)", budget)
 }
 
 // runTable runs spec at c's scale: every seed of every data set, then the files.
@@ -284,7 +288,7 @@ func runTable(spec *tableSpec, c Config) (*Report, error) {
 	}
 	out := filepath.Join(c.Out, spec.name+"-"+c.Scale)
 	tr, err := newTracker(c, spec.name, map[string]string{"scale": c.Scale, "seeds": fmt.Sprint(c.Seeds),
-		"presets": strings.Join(names, ","), "pretrain_settings": budget.pretrain, "probe_settings": budget.probe, "finetune_settings": budget.finetune,
+		"presets": strings.Join(names, ","), "pretrain_settings": budget.pretrain.String(), "probe_settings": budget.probe.String(), "finetune_settings": budget.finetune.String(),
 		"tune": fmt.Sprint(c.Tune)})
 	if err != nil {
 		return nil, err
@@ -668,27 +672,19 @@ func ensureData(c Config, preset string, seed, users int) (string, error) {
 	return dir, nil
 }
 
-// joinSettings joins two "name=value;..." lists; the later one wins where both set a name.
-func joinSettings(a, b string) string {
-	if a == "" || b == "" {
-		return a + b
-	}
-	return a + ";" + b
-}
-
 // settingsText shows a budget's settings, or that it is byb's defaults.
-func settingsText(settings string) string {
-	if settings == "" {
+func settingsText(settings params.Set) string {
+	if settings.Empty() {
 		return "byb's defaults"
 	}
-	return "`" + settings + "`"
+	return "`" + settings.String() + "`"
 }
 
 // pretrainOnce pretrains method on dataDir with settings into a directory under runsDir
 // named by the settings (so a changed budget pretrains anew instead of resuming a run made
 // with other settings), or reuses the finished run there; it keeps the run's curves beside
 // its checkpoint. It returns the directory and the run's sequence length n.
-func pretrainOnce(c Config, tr *tracker, experiment, preset, dataDir, method, what, settings, runsDir string, seed int) (string, int, error) {
+func pretrainOnce(c Config, tr *tracker, experiment, preset, dataDir, method, what string, settings params.Set, runsDir string, seed int) (string, int, error) {
 	dir := pretrainDir(runsDir, dataDir, method, settings, seed)
 	if n, ok := finishedPretraining(dir); ok {
 		c.logf("[%s] %s seed %d: reusing the finished %s pretraining in %s", experiment, preset, seed, what, dir)
@@ -696,7 +692,7 @@ func pretrainOnce(c Config, tr *tracker, experiment, preset, dataDir, method, wh
 	}
 	c.logf("[%s] %s seed %d: pretraining %s", experiment, preset, seed, what)
 	child, err := tr.child("pretrain", what+" "+preset, dir, map[string]string{
-		"command": "pretrain", "method": method, "data": dataDir, "settings": settings, "seed": fmt.Sprint(seed)})
+		"command": "pretrain", "method": method, "data": dataDir, "settings": settings.String(), "seed": fmt.Sprint(seed)})
 	if err != nil {
 		return "", 0, err
 	}
@@ -713,8 +709,8 @@ func pretrainOnce(c Config, tr *tracker, experiment, preset, dataDir, method, wh
 }
 
 // pretrainDir is where pretrainOnce keeps method's run with settings and seed on dataDir.
-func pretrainDir(runsDir, dataDir, method, settings string, seed int) string {
-	return filepath.Join(runsDir, filepath.Base(dataDir), fmt.Sprintf("%s-seed%d-%08x", method, seed, crc32.ChecksumIEEE([]byte(params.Key(settings)))))
+func pretrainDir(runsDir, dataDir, method string, settings params.Set, seed int) string {
+	return filepath.Join(runsDir, filepath.Base(dataDir), fmt.Sprintf("%s-seed%d-%08x", method, seed, crc32.ChecksumIEEE([]byte(settings.Canonical()))))
 }
 
 // trainedText is the end of a cell's progress line: how its finetuning was trained.

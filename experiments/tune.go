@@ -13,6 +13,7 @@ import (
 
 	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/sweep"
+	"github.com/byb-dev/byb/byb/train"
 )
 
 // With --tune every method gets the same small search for its learning rate, chosen on
@@ -66,24 +67,34 @@ func (l *tuneLog) section(dataset string) string {
 }
 
 // tunePoints are the candidates of the search.
-func tunePoints() ([]sweep.Point, error) {
+func tunePoints() ([]params.Set, error) {
 	spec, err := sweep.Parse(tuneGrid)
 	if err != nil {
 		return nil, err
 	}
-	return spec.Grid()
+	grid, err := spec.Grid()
+	if err != nil {
+		return nil, err
+	}
+	points := make([]params.Set, len(grid))
+	for i, p := range grid {
+		if points[i], err = params.Parse(p.String()); err != nil {
+			return nil, fmt.Errorf("--tune's grid %q: %w", tuneGrid, err)
+		}
+	}
+	return points, nil
 }
 
 // pretrainSettings are the settings of row's pretraining: the table's budget and the row's
 // variant, with the learning rate --tune chose.
-func (s *seedRun) pretrainSettings(row tableRow) (string, error) {
-	base := joinSettings(joinSettings(s.budget.pretrain, s.d.pretrain), row.Pretrain)
+func (s *seedRun) pretrainSettings(row tableRow) (params.Set, error) {
+	base := s.budget.pretrain.Then(s.d.pretrain).Then(row.Pretrain)
 	if !s.c.Tune {
 		return base, nil
 	}
 	what := "pretraining " + row.what()
-	chosen, err := s.tuned(what, "pretrain-"+row.pretrainKey(), base, func(settings string) (float64, error) {
-		dir, _, err := s.pretrain(row, settings, 0)
+	chosen, err := s.tuned(what, "pretrain-"+row.pretrainKey(), base, func(candidate params.Set) (float64, error) {
+		dir, _, err := s.pretrain(row, base.Then(candidate), 0)
 		if err != nil {
 			return math.NaN(), err
 		}
@@ -94,7 +105,7 @@ func (s *seedRun) pretrainSettings(row tableRow) (string, error) {
 			if !s.c.runsTask(task) {
 				continue
 			}
-			f, err := s.cell(probe, task, dir, "", fmt.Sprintf("%s;seed=0", s.budget.probe))
+			f, err := s.cell(probe, task, dir, "", s.budget.probe.With(train.ParamSeed, 0))
 			if err != nil {
 				return math.NaN(), err
 			}
@@ -103,47 +114,51 @@ func (s *seedRun) pretrainSettings(row tableRow) (string, error) {
 		m, _ := meanStd(scores)
 		return m, nil
 	})
-	return sweep.Merge(base, chosen), err
+	return base.Then(chosen), err
 }
 
 // finetuneSettings are the settings of row's cell on task: base with the learning rate --tune
 // chose for that row and task (the bag-of-IDs chooses its own L2 on validation).
-func (s *seedRun) finetuneSettings(row tableRow, task, initDir, like, base string) (string, error) {
+func (s *seedRun) finetuneSettings(row tableRow, task, initDir, like string, base params.Set) (params.Set, error) {
 	if !s.c.Tune || row.Bag {
 		return base, nil
 	}
 	// The choice is keyed by the settings without the seed: every seed uses seed 0's.
-	seedless := strings.Replace(base, fmt.Sprintf(";seed=%d", s.seed), "", 1)
-	chosen, err := s.tuned(fmt.Sprintf("%s on %s", row.Label, task), "finetune-"+row.Key+"-"+task, seedless, func(settings string) (float64, error) {
-		f, err := s.cell(row, task, initDir, like, sweep.Merge(base, sweep.Settings(settings)))
+	seedless := base.Without(train.ParamSeed)
+	chosen, err := s.tuned(fmt.Sprintf("%s on %s", row.Label, task), "finetune-"+row.Key+"-"+task, seedless, func(candidate params.Set) (float64, error) {
+		f, err := s.cell(row, task, initDir, like, base.Then(candidate))
 		return f.validationScore(), err
 	})
-	return sweep.Merge(base, chosen), err
+	return base.Then(chosen), err
 }
 
 // tuned returns the candidate that scores best on validation, searching with seed 0 (score runs
 // base with a candidate) or reading back the choice an earlier seed or run made for base.
-func (s *seedRun) tuned(what, name, base string, score func(settings string) (float64, error)) (sweep.Point, error) {
-	path := filepath.Join(s.out, "tune", s.d.name, fmt.Sprintf("%s-%08x.json", strings.NewReplacer("|", "_", "/", "_", " ", "_").Replace(name), crc32.ChecksumIEEE([]byte(params.Key(base)))))
+func (s *seedRun) tuned(what, name string, base params.Set, score func(candidate params.Set) (float64, error)) (params.Set, error) {
+	path := filepath.Join(s.out, "tune", s.d.name, fmt.Sprintf("%s-%08x.json", strings.NewReplacer("|", "_", "/", "_", " ", "_").Replace(name), crc32.ChecksumIEEE([]byte(base.Canonical()))))
 	var choice tuneChoice
 	if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &choice) == nil && choice.Chosen != "" {
+		chosen, err := params.Parse(choice.Chosen)
+		if err != nil {
+			return params.Set{}, fmt.Errorf("--tune: the choice for %s in %s: %w", what, path, err)
+		}
 		s.tunes.add(s.d.name, what, choice.Chosen)
-		return sweep.Settings(choice.Chosen), nil
+		return chosen, nil
 	}
 	if s.seed != 0 {
-		return nil, fmt.Errorf("--tune: no choice for %s in %s: the search runs with seed 0, which must run first", what, path)
+		return params.Set{}, fmt.Errorf("--tune: no choice for %s in %s: the search runs with seed 0, which must run first", what, path)
 	}
 	points, err := tunePoints()
 	if err != nil {
-		return nil, err
+		return params.Set{}, err
 	}
 	choice = tuneChoice{What: what}
 	var scores []float64
 	for _, p := range points {
 		s.c.logf("[%s] %s: tuning %s, candidate %s", s.spec.name, s.d.name, what, p)
-		v, err := score(sweep.Merge(base, p))
+		v, err := score(p)
 		if err != nil {
-			return nil, err
+			return params.Set{}, err
 		}
 		choice.Candidates = append(choice.Candidates, p.String())
 		scores = append(scores, v)
@@ -151,16 +166,16 @@ func (s *seedRun) tuned(what, name, base string, score func(settings string) (fl
 	choice.Scores = formatScores(scores)
 	best := sweep.Best(scores, sweep.Max)
 	if best < 0 {
-		return nil, fmt.Errorf("--tune: no candidate of %s has a validation score (%v): no validation part?", what, choice.Scores)
+		return params.Set{}, fmt.Errorf("--tune: no candidate of %s has a validation score (%v): no validation part?", what, choice.Scores)
 	}
 	choice.Chosen = choice.Candidates[best]
 	s.c.logf("[%s] %s: %s tuned: %s (validation scores of %v: %v)", s.spec.name, s.d.name, what, choice.Chosen, choice.Candidates, choice.Scores)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, err
+		return params.Set{}, err
 	}
 	b, _ := json.MarshalIndent(choice, "", "  ")
 	if err := writeAtomic(path, b); err != nil {
-		return nil, err
+		return params.Set{}, err
 	}
 	s.tunes.add(s.d.name, what, choice.Chosen)
 	return points[best], nil

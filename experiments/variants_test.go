@@ -13,6 +13,7 @@ import (
 
 	"github.com/byb-dev/byb/byb/data/synth"
 	"github.com/byb-dev/byb/byb/finetune"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/pipeline"
 	"github.com/byb-dev/byb/byb/train"
 	"github.com/byb-dev/byb/internal/testenv"
@@ -22,7 +23,7 @@ import (
 
 // The smoke budget of the BYB-variant experiments: enough steps for a few logged
 // diagnostics (every 4 steps) and losses to draw.
-const variantsPretrain = "steps=12;diag_every=4;batch_size=16;max_len=32;d=16;ff=32;heads=2;layers=1"
+var variantsPretrain = params.MustParse("steps=12;diag_every=4;batch_size=16;max_len=32;d=16;ff=32;heads=2;layers=1")
 
 // decodePNG checks that path is a PNG at least minWidth pixels wide and heightMM tall at
 // gonum/plot's 96 dpi (what linesPNG, groupedBarsPNG and scatterPNG draw).
@@ -333,7 +334,7 @@ func TestTable3AtASmokeSize(t *testing.T) {
 	backend, info := xlaCPU(t)
 	var log strings.Builder
 	c := Config{Scale: "ci", Out: t.TempDir(), Backend: backend, Engine: info, Tracking: "off", Log: &log, Quiet: true,
-		Presets: []string{synth.TmallLike}, PretrainSettings: "d=16;ff=32;heads=2;layers=1"}
+		Presets: []string{synth.TmallLike}, PretrainSettings: params.MustParse("d=16;ff=32;heads=2;layers=1")}
 	rep, err := runTable3(c)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())

@@ -28,16 +28,16 @@ type Config struct {
 	Method string `json:"method"` // a registered pretraining method; "" = byb
 	// Stage is "pretrain" (the method's objective; the default) or "finetune" (FT-train:
 	// unfrozen finetuning of the method's encoder with a new head on labelled batches).
-	Stage    string `json:"stage"`
-	Engine   string `json:"engine"` // engine.Normalize value: "xla:cpu", "go", ...
-	B        int    `json:"B"`
-	N        int    `json:"n"`
-	T        int    `json:"T"`
-	Vocab    []int  `json:"vocab"`
-	Pool     bool   `json:"pool"`
-	Warmup   int    `json:"warmup"`   // untimed steps (compilation happens in the first)
-	Steps    int    `json:"steps"`    // timed steps
-	Settings string `json:"settings"` // extra hyper-parameters, "name=value;..."
+	Stage    string     `json:"stage"`
+	Engine   string     `json:"engine"` // engine.Normalize value: "xla:cpu", "go", ...
+	B        int        `json:"B"`
+	N        int        `json:"n"`
+	T        int        `json:"T"`
+	Vocab    []int      `json:"vocab"`
+	Pool     bool       `json:"pool"`
+	Warmup   int        `json:"warmup"`   // untimed steps (compilation happens in the first)
+	Steps    int        `json:"steps"`    // timed steps
+	Settings params.Set `json:"settings"` // extra hyper-parameters
 	// Devices > 1 splits each batch over that many devices of the engine (data parallelism);
 	// 0 or 1 runs on one.
 	Devices int `json:"devices,omitempty"`
@@ -79,11 +79,9 @@ func Run(cfg Config, lookup func(string) (objective.Method, error)) (*Result, er
 	ctx := context.New()
 	params.SetDefaults(ctx)
 	method.Defaults(ctx)
-	settings := fmt.Sprintf("pool=%v;steps=%d;epochs=1;min_steps=0", cfg.Pool, cfg.Warmup+cfg.Steps)
-	if cfg.Settings != "" {
-		settings += ";" + cfg.Settings
-	}
-	if _, err := encoder.ApplySettings(ctx, settings); err != nil {
+	settings := params.Set{}.With(encoder.ParamPool, cfg.Pool).With(train.ParamSteps, cfg.Warmup+cfg.Steps).
+		With(train.ParamEpochs, 1).With(train.ParamMinSteps, 0).Then(cfg.Settings)
+	if err := settings.Apply(ctx); err != nil {
 		return nil, err
 	}
 	enc, err := encoder.New(ctx, cfg.Vocab, cfg.T)

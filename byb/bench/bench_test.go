@@ -7,12 +7,13 @@ import (
 	"github.com/byb-dev/byb/byb/bench"
 	"github.com/byb-dev/byb/byb/engine"
 	"github.com/byb-dev/byb/byb/objective"
+	"github.com/byb-dev/byb/byb/params"
 )
 
 // A tiny measurement runs end to end on the pure-Go engine and reports sane numbers.
 func TestRunSmoke(t *testing.T) {
 	res, err := bench.Run(bench.Config{Name: "smoke", Engine: "go", B: 4, N: 16, T: 6, Vocab: []int{30, 6, 4},
-		Pool: true, Warmup: 1, Steps: 2, Settings: "d=16;layers=1;heads=2;ff=16"}, objective.Lookup)
+		Pool: true, Warmup: 1, Steps: 2, Settings: params.MustParse("d=16;layers=1;heads=2;ff=16")}, objective.Lookup)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,7 +21,7 @@ func TestRunSmoke(t *testing.T) {
 		t.Fatalf("bad result %+v", res)
 	}
 	ft, err := bench.Run(bench.Config{Name: "smoke", Stage: "finetune", Engine: "go", B: 4, N: 16, T: 6, Vocab: []int{30, 6, 4},
-		Pool: true, Warmup: 1, Steps: 2, Settings: "d=16;layers=1;heads=2;ff=16"}, objective.Lookup)
+		Pool: true, Warmup: 1, Steps: 2, Settings: params.MustParse("d=16;layers=1;heads=2;ff=16")}, objective.Lookup)
 	if err != nil {
 		t.Fatal(err)
 	}

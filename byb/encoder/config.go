@@ -12,7 +12,7 @@
 // instead of means, e_at=last_active reads E at the last window that has a behavior.
 //
 // Hyper-parameters live in the GoMLX context (SetDefaults puts the defaults there; users
-// override them with "name=value;..." strings, see ApplySettings). Variables live under the
+// override them with a params.Set, parsed once from --set). Variables live under the
 // context scope "encoder" ("encoder/behavior_encoder", "encoder/transformer"); objectives add
 // their own scopes beside it (BYB: "teacher", "predictor").
 package encoder
@@ -120,13 +120,6 @@ func (c Config) Validate() error {
 		return fmt.Errorf("encoder: e_at=%q: use %s or %s", c.EAt, EAtLast, EAtLastActive)
 	}
 	return nil
-}
-
-// ApplySettings overrides context hyper-parameters from a "name=value;scope/name=value" string
-// (GoMLX's convention, commandline.ParseContextSettings: every name must already have a
-// default, which fixes its type). It returns the names that were set.
-func ApplySettings(ctx *context.Context, settings string) ([]string, error) {
-	return params.Apply(ctx, settings)
 }
 
 // Params returns every hyper-parameter of ctx as "scope/name" → value, for config.json and

@@ -56,10 +56,10 @@ func Embed(backend backends.Backend, runDir string, windows int, batches iter.Se
 // EmbedRandom computes E, as Embed does, with a randomly initialised encoder built from
 // settings (the architecture; seed drives the initialisation): the random-init reference's
 // embedding.
-func EmbedRandom(backend backends.Backend, settings string, vocab []int, windows int, batches iter.Seq[*data.Batch], emit func(users []int32, e [][]float32) error) error {
+func EmbedRandom(backend backends.Backend, settings params.Set, vocab []int, windows int, batches iter.Seq[*data.Batch], emit func(users []int32, e [][]float32) error) error {
 	ctx := context.New()
 	SetDefaults(ctx)
-	if _, err := encoder.ApplySettings(ctx, settings); err != nil {
+	if err := settings.Apply(ctx); err != nil {
 		return err
 	}
 	if _, found := ctx.GetParam(context.ParamInitialSeed); !found {

@@ -53,7 +53,9 @@ const (
 
 // PaperSettings are what protocol=paper stands for in finetuning (section 5.1.4): one epoch
 // at batch 512 and the paper's learning rate, no validation part.
-const PaperSettings = "batch_size=512;learning_rate=1e-4;epochs=1;min_steps=0;ft_val=0"
+func PaperSettings() params.Set {
+	return train.PaperPretrain().With(train.ParamEpochs, 1).With(ParamVal, 0.0)
+}
 
 func init() {
 	params.Register("finetune",
@@ -144,8 +146,8 @@ type Options struct {
 	Init string
 	// Freeze trains only the head (sets ft_freeze before Settings are applied).
 	Freeze bool
-	// Settings are "name=value;..." overrides (encoder settings only matter from scratch).
-	Settings string
+	// Settings override the defaults (encoder settings only matter from scratch).
+	Settings params.Set
 	// NumClasses of the task; 2 gives binary metrics (AUROC, KS), more macro AUROC.
 	NumClasses int
 	// Vocab and Windows describe the data; from a pretrained run they must match its config.
@@ -259,7 +261,7 @@ func Run(opts Options) (*Result, error) {
 	}
 	ctx.SetParam(ParamFreeze, opts.Freeze)
 	pretrained := params.ShapeValues(ctx)
-	if _, err := encoder.ApplySettings(ctx, opts.Settings); err != nil {
+	if err := opts.Settings.Apply(ctx); err != nil {
 		return nil, err
 	}
 	if opts.Init != "" && opts.Init != "none" {

@@ -11,6 +11,7 @@ import (
 	"github.com/byb-dev/byb/byb/engine"
 	"github.com/byb-dev/byb/byb/finetune"
 	"github.com/byb-dev/byb/byb/objective"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/train"
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -36,7 +37,7 @@ func TestFreezeUnfreezeAndEmbed(t *testing.T) {
 	want := table(pre)
 	for _, freeze := range []bool{true, false} {
 		var after []float32
-		opts := finetune.Options{Backend: b, Init: dir, Freeze: freeze, NumClasses: ds.Classes, Settings: "epochs=1;learning_rate=1e-2",
+		opts := finetune.Options{Backend: b, Init: dir, Freeze: freeze, NumClasses: ds.Classes, Settings: params.MustParse("epochs=1;learning_rate=1e-2"),
 			Progress: io.Discard, Train: func(epoch int) iter.Seq[*data.Batch] { return ds.Batches(0, 48, 16, true, 2, epoch) },
 			Test: ds.Batches(48, 64, 16, false, 0, 0), Dir: filepath.Join(t.TempDir(), "ft")}
 		res, err := finetune.Run(opts)
@@ -94,13 +95,13 @@ func pretrainToy(t *testing.T) (backends.Backend, *finetune.ToyData, string) {
 	objective.BYBDefaults(ctx)
 	train.SetDefaults(ctx)
 	settings := tinyArch + ";epochs=1"
-	if _, err := encoder.ApplySettings(ctx, settings); err != nil {
+	if _, err := params.Apply(ctx, settings); err != nil {
 		t.Fatal(err)
 	}
 	enc, _ := encoder.New(ctx, ds.Vocab, ds.Days)
 	obj, _ := objective.NewBYB(ctx)
 	batches := func(epoch int) iter.Seq[*data.Batch] { return ds.Batches(0, 64, 16, true, 1, epoch) }
-	if _, err := train.Train(ctx, enc, obj, batches, train.Options{Backend: b, Dir: dir, Settings: settings, Progress: io.Discard,
+	if _, err := train.Train(ctx, enc, obj, batches, train.Options{Backend: b, Dir: dir, Settings: params.MustParse(settings), Progress: io.Discard,
 		Config: train.RunConfig{Method: "byb", Vocab: ds.Vocab, Windows: ds.Days, MaxLen: 32}}); err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +114,7 @@ func TestProbeReusesE(t *testing.T) {
 	b, ds, dir := pretrainToy(t)
 	probe := func(trainTo int, cache *finetune.ECache, key string) [][]float64 {
 		t.Helper()
-		res, err := finetune.Run(finetune.Options{Backend: b, Init: dir, Freeze: true, NumClasses: ds.Classes, Settings: "epochs=3",
+		res, err := finetune.Run(finetune.Options{Backend: b, Init: dir, Freeze: true, NumClasses: ds.Classes, Settings: params.MustParse("epochs=3"),
 			Progress: io.Discard, Train: func(epoch int) iter.Seq[*data.Batch] { return ds.Batches(0, trainTo, 16, true, 2, epoch) },
 			TrainOnce: ds.Batches(0, trainTo, 16, false, 0, 0), Test: ds.Batches(48, 64, 16, false, 0, 0),
 			ECache: cache, ECacheKey: key})

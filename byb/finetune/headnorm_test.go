@@ -12,6 +12,7 @@ import (
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/engine"
 	"github.com/byb-dev/byb/byb/finetune"
+	"github.com/byb-dev/byb/byb/params"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -100,7 +101,7 @@ func TestHeadNormSetting(t *testing.T) {
 	run := func(norm string) (string, error) {
 		dir := filepath.Join(t.TempDir(), "ft")
 		_, err := finetune.Run(finetune.Options{Backend: b, Init: "none", NumClasses: ds.Classes, Vocab: ds.Vocab, Windows: ds.Days,
-			Settings: tinyArch + ";epochs=1;ft_norm=" + norm, Progress: io.Discard,
+			Settings: params.MustParse(tinyArch + ";epochs=1;ft_norm=" + norm), Progress: io.Discard,
 			Train: func(epoch int) iter.Seq[*data.Batch] { return ds.Batches(0, 32, 16, true, 2, epoch) },
 			Test:  ds.Batches(32, 48, 16, false, 0, 0), Dir: dir})
 		return dir, err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/engine"
+	"github.com/byb-dev/byb/byb/params"
 )
 
 // A probe run directory run again with more epochs continues where it stopped and ends
@@ -23,7 +24,7 @@ func TestProbeResumesToTheSameResult(t *testing.T) {
 	probe := func(dir string, epochs string) *Result {
 		t.Helper()
 		res, err := Run(Options{Backend: b, Init: "none", Freeze: true, NumClasses: ds.Classes, Vocab: ds.Vocab, Windows: ds.Days,
-			Settings: "d=16;layers=1;heads=2;ff=16;batch_size=8;learning_rate=1e-2;seed=5;ft_val=0;epochs=" + epochs, Progress: io.Discard,
+			Settings: params.MustParse("d=16;layers=1;heads=2;ff=16;batch_size=8;learning_rate=1e-2;seed=5;ft_val=0;epochs=" + epochs), Progress: io.Discard,
 			Train:     func(epoch int) iter.Seq[*data.Batch] { return ds.Batches(0, 44, 8, true, 2, epoch) },
 			TrainOnce: ds.Batches(0, 44, 8, false, 0, 0), Test: ds.Batches(44, 64, 8, false, 0, 0), Dir: dir})
 		if err != nil {
@@ -73,7 +74,7 @@ func TestProbeKeepsBestValidationEpoch(t *testing.T) {
 	probe := func(dir, settings string) *Result {
 		t.Helper()
 		res, err := Run(Options{Backend: b, Init: "none", Freeze: true, NumClasses: ds.Classes, Vocab: ds.Vocab, Windows: ds.Days,
-			Settings: "d=16;layers=1;heads=2;ff=16;batch_size=16;learning_rate=3e-2;seed=5;ft_patience=3;" + settings, Progress: io.Discard,
+			Settings: params.MustParse("d=16;layers=1;heads=2;ff=16;batch_size=16;learning_rate=3e-2;seed=5;ft_patience=3;" + settings), Progress: io.Discard,
 			Train:     func(epoch int) iter.Seq[*data.Batch] { return ds.Batches(0, 96, 16, true, 2, epoch) },
 			TrainOnce: ds.Batches(0, 96, 16, false, 0, 0), Val: ds.Batches(96, 120, 16, false, 0, 0),
 			Test: ds.Batches(120, 160, 16, false, 0, 0), Dir: dir})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/engine"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 )
 
@@ -35,7 +36,7 @@ func TestFrozenScalerMatchesEmbeddings(t *testing.T) {
 	trainBatches := func(epoch int) iter.Seq[*data.Batch] { return ds.Batches(0, 40, 16, true, 2, epoch) }
 	dir := filepath.Join(t.TempDir(), "ft")
 	_, err = Run(Options{Backend: b, Init: "none", Freeze: true, NumClasses: ds.Classes, Vocab: ds.Vocab, Windows: ds.Days,
-		Settings: "d=16;layers=1;heads=2;ff=16;epochs=1;seed=3", Progress: io.Discard, Train: trainBatches,
+		Settings: params.MustParse("d=16;layers=1;heads=2;ff=16;epochs=1;seed=3"), Progress: io.Discard, Train: trainBatches,
 		Test: ds.Batches(40, 64, 16, false, 0, 0), Dir: dir})
 	if err != nil {
 		t.Fatal(err)

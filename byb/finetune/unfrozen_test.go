@@ -9,6 +9,7 @@ import (
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/engine"
 	"github.com/byb-dev/byb/byb/metrics"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/tracking"
 )
 
@@ -56,7 +57,7 @@ func TestUnfrozenKeepsBestValidationEpoch(t *testing.T) {
 	log := &metricLog{}
 	val := ds.Batches(96, 128, 16, false, 0, 0)
 	res, err := Run(Options{Backend: b, Init: "none", NumClasses: ds.Classes, Vocab: ds.Vocab, Windows: ds.Days, Run: log,
-		Settings: "d=16;layers=1;heads=2;ff=16;batch_size=16;learning_rate=3e-2;seed=3;ft_unfrozen_patience=2;ft_unfrozen_max_epochs=40",
+		Settings: params.MustParse("d=16;layers=1;heads=2;ff=16;batch_size=16;learning_rate=3e-2;seed=3;ft_unfrozen_patience=2;ft_unfrozen_max_epochs=40"),
 		Progress: io.Discard, StepsPerEpoch: 6,
 		Train: func(epoch int) iter.Seq[*data.Batch] { return ds.Batches(0, 96, 16, true, 2, epoch) },
 		Val:   val, Test: val})
@@ -94,7 +95,7 @@ func TestUnfrozenKeepsBestValidationEpoch(t *testing.T) {
 
 	// No validation part: one epoch, the last weights, nothing to choose.
 	paper, err := Run(Options{Backend: b, Init: "none", NumClasses: ds.Classes, Vocab: ds.Vocab, Windows: ds.Days,
-		Settings: "d=16;layers=1;heads=2;ff=16;batch_size=16;seed=3", Progress: io.Discard, StepsPerEpoch: 6,
+		Settings: params.MustParse("d=16;layers=1;heads=2;ff=16;batch_size=16;seed=3"), Progress: io.Discard, StepsPerEpoch: 6,
 		Train: func(epoch int) iter.Seq[*data.Batch] { return ds.Batches(0, 96, 16, true, 2, epoch) }, Test: val})
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/objective"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -49,7 +50,7 @@ func tinyModel(t *testing.T, b backends.Backend, settings string, batch *data.Ba
 	objective.BYBDefaults(ctx)
 	ctx.SetParams(map[string]any{encoder.ParamDim: 8, encoder.ParamLayers: 1, encoder.ParamHeads: 2, encoder.ParamFF: 8,
 		context.ParamInitialSeed: int64(3)})
-	if _, err := encoder.ApplySettings(ctx, settings); err != nil {
+	if _, err := params.Apply(ctx, settings); err != nil {
 		t.Fatal(err)
 	}
 	enc, err := encoder.New(ctx, tinyVocab, batch.Windows)

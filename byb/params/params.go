@@ -150,42 +150,6 @@ func Get[T int | float64 | bool | string](ctx *context.Context, name string) T {
 	return context.GetParamOr(ctx, name, def)
 }
 
-// Canonical is one encoding of a configuration given as settings ("name=value;..."): every
-// declared parameter with the value settings give it, its default otherwise, then the scoped
-// ones settings set, each sorted by name, as "name=value;...". Two spellings of one
-// configuration ("lr" written 1e-3 or 0.001, names in another order, a default spelt out)
-// encode alike, and a changed default changes it: cache keys and run-directory names are
-// made from it, never from the text a user typed.
-func Canonical(settings string) (string, error) {
-	ctx := context.New()
-	SetDefaults(ctx)
-	if _, err := Apply(ctx, settings); err != nil {
-		return "", err
-	}
-	var root, scoped []string
-	ctx.EnumerateParams(func(scope, key string, value any) {
-		if scope == context.RootScope {
-			if _, ok := Lookup(key); ok {
-				root = append(root, fmt.Sprintf("%s=%v", key, value))
-			}
-			return
-		}
-		scoped = append(scoped, fmt.Sprintf("%s/%s=%v", scope, key, value))
-	})
-	sort.Strings(root)
-	sort.Strings(scoped)
-	return strings.Join(append(root, scoped...), ";"), nil
-}
-
-// Key is what caches and run directories are keyed by: Canonical(settings), or the text
-// itself where it does not parse (what it keys then fails, with the parser's message).
-func Key(settings string) string {
-	if c, err := Canonical(settings); err == nil {
-		return c
-	}
-	return settings
-}
-
 // SetDefaults puts every declared parameter with its default in ctx (root scope).
 func SetDefaults(ctx *context.Context) {
 	values := map[string]any{}

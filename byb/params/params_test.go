@@ -89,26 +89,3 @@ func TestApplyChecksRanges(t *testing.T) {
 		}
 	}
 }
-
-// One configuration, however it is spelt, has one canonical encoding; another value or
-// another default is another encoding.
-func TestCanonical(t *testing.T) {
-	a, err := params.Canonical("rate_t=0.2;size_t=4")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, same := range []string{"size_t=4;rate_t=0.2", "size_t=4;rate_t=2e-1", "size_t=4;rate_t=0.2;mode_t=a", "size_t=8;size_t=4;rate_t=0.2"} {
-		if b, err := params.Canonical(same); err != nil || b != a {
-			t.Errorf("Canonical(%q) = %q, %v; want %q", same, b, err, a)
-		}
-	}
-	if !strings.Contains(a, "rate_t=0.2") || !strings.Contains(a, "mode_t=a") || !strings.Contains(a, "count_t=0") {
-		t.Errorf("Canonical spells out every value, defaults too: %q", a)
-	}
-	if b, _ := params.Canonical("rate_t=0.3;size_t=4"); b == a {
-		t.Error("another value must encode differently")
-	}
-	if _, err := params.Canonical("nope_t=1"); err == nil {
-		t.Error("an unknown name must be refused")
-	}
-}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/byb-dev/byb/byb/bagofids"
 	"github.com/byb-dev/byb/byb/data"
-	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/metrics"
 	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/record"
@@ -51,7 +50,7 @@ type BagOptions struct {
 	// architecture and sequence settings and Settings' seed, the encoder of the Random init
 	// (freeze) row. "" = the bag alone. See bage.go.
 	WithE    string
-	Settings string
+	Settings params.Set
 	Backend  backends.Backend // runs the encoder of WithE (unused without it)
 	// ECache, if not nil, lets runs with the same WithE encoder on several tasks of one data
 	// set compute its E once (see BagECache).
@@ -153,7 +152,7 @@ func bagFeatures(o BagOptions, progress io.Writer) (*bagSet, error) {
 		}
 	}()
 	ctx := newContext()
-	var settings string
+	var settings params.Set
 	if settings, b.enc, err = bagSettings(ctx, o); err != nil {
 		return nil, err
 	}
@@ -180,29 +179,29 @@ func bagFeatures(o BagOptions, progress io.Writer) (*bagSet, error) {
 
 // bagSettings applies to ctx the sequence settings of the run: those of the encoder WithE
 // names when it is a pretraining run (as finetuning it would), else Like's; then o.Settings.
-// It returns the settings text (what a random encoder is built from) and the encoder whose E
-// is appended (nil: none).
-func bagSettings(ctx *context.Context, o BagOptions) (string, *BagEncoder, error) {
+// It returns the settings (what a random encoder is built from) and the encoder whose E is
+// appended (nil: none).
+func bagSettings(ctx *context.Context, o BagOptions) (params.Set, *BagEncoder, error) {
 	settings := o.Settings
 	enc, err := bagEncoderOf(o)
 	if err != nil {
-		return "", nil, err
+		return params.Set{}, nil, err
 	}
 	if enc != nil && enc.Run != "" {
 		cfg, err := train.ReadConfig(enc.Run)
 		if err != nil {
-			return "", nil, err
+			return params.Set{}, nil, err
 		}
 		useTrainedSequence(ctx, cfg)
 	} else if o.Like != "" {
 		like, err := LikeSettings(o.Like)
 		if err != nil {
-			return "", nil, err
+			return params.Set{}, nil, err
 		}
-		settings = like + ";" + settings
+		settings = like.Then(settings)
 	}
-	if _, err := encoder.ApplySettings(ctx, settings); err != nil {
-		return "", nil, fmt.Errorf("--set %q: %w", o.Settings, err)
+	if err := settings.Apply(ctx); err != nil {
+		return params.Set{}, nil, fmt.Errorf("--set %q: %w", o.Settings, err)
 	}
 	if enc != nil && enc.Run == "" {
 		enc.Seed = params.Get[int](ctx, train.ParamSeed)

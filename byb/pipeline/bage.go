@@ -9,6 +9,7 @@ import (
 
 	"github.com/byb-dev/byb/byb/bagofids"
 	"github.com/byb-dev/byb/byb/data"
+	"github.com/byb-dev/byb/byb/params"
 )
 
 // Bag-of-IDs + E: the bag's features with a frozen encoder's E of the same user and window
@@ -73,7 +74,7 @@ func bagEncoderOf(o BagOptions) (*BagEncoder, error) {
 // user's E differs between the finetune and the test window) with the bag's sequence
 // settings, and appends it to the dense features of the split's samples (samples[k] are
 // bagofids.Features of splits[k], in the same order). settings build a random encoder.
-func (e *BagEncoder) appendE(o BagOptions, ds *data.Dataset, settings string, seq data.SeqConfig, splits []*data.Samples, samples [][]bagofids.Sample, progress io.Writer) error {
+func (e *BagEncoder) appendE(o BagOptions, ds *data.Dataset, settings params.Set, seq data.SeqConfig, splits []*data.Samples, samples [][]bagofids.Sample, progress io.Writer) error {
 	start := time.Now()
 	windows := seq.Windows(splits[0].Split.Obs)
 	for _, s := range splits[1:] {
@@ -122,7 +123,7 @@ func NewBagECache() *BagECache { return &BagECache{} }
 // splitsE is splitsE through the cache (c may be nil: no cache): on a miss it computes E of
 // every user of the splits' whole sample lists, not only the task's labelled ones, so that
 // another task finds its users.
-func (c *BagECache) splitsE(o BagOptions, ds *data.Dataset, model, settings string, seq data.SeqConfig, windows int, splits []*data.Samples) ([]map[int32][]float32, bool, error) {
+func (c *BagECache) splitsE(o BagOptions, ds *data.Dataset, model string, settings params.Set, seq data.SeqConfig, windows int, splits []*data.Samples) ([]map[int32][]float32, bool, error) {
 	if c == nil {
 		es, err := splitsE(o, ds, model, settings, seq, windows, splits)
 		return es, false, err
@@ -130,7 +131,7 @@ func (c *BagECache) splitsE(o BagOptions, ds *data.Dataset, model, settings stri
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var key strings.Builder
-	fmt.Fprintf(&key, "%s|%s|%s|%+v", ds.Dir, model, settings, seq)
+	fmt.Fprintf(&key, "%s|%s|%s|%+v", ds.Dir, model, settings.Canonical(), seq)
 	for _, s := range splits {
 		key.WriteString("|" + s.Split.Name)
 	}
@@ -159,7 +160,7 @@ const eBatchSize = 64
 // splitsE computes E of the users of each split on its own window: es[k][user]. Every split's
 // batches go through one call of the encoder, so it is loaded (or initialised) and compiled
 // once.
-func splitsE(o BagOptions, ds *data.Dataset, model, settings string, seq data.SeqConfig, windows int, splits []*data.Samples) ([]map[int32][]float32, error) {
+func splitsE(o BagOptions, ds *data.Dataset, model string, settings params.Set, seq data.SeqConfig, windows int, splits []*data.Samples) ([]map[int32][]float32, error) {
 	es := make([]map[int32][]float32, len(splits))
 	k := 0 // the split of the batch being encoded
 	batches := func(yield func(*data.Batch) bool) {

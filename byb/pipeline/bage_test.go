@@ -12,6 +12,7 @@ import (
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/engine"
 	"github.com/byb-dev/byb/byb/finetune"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/tracking"
 	"github.com/gomlx/gomlx/backends"
 )
@@ -26,7 +27,7 @@ func tinyRun(t *testing.T, dataDir string) (backends.Backend, string) {
 	}
 	runDir := filepath.Join(t.TempDir(), "run")
 	if _, err := Pretrain(PretrainOptions{Data: dataDir, Method: "byb", Out: runDir, Backend: b, Engine: info,
-		Settings: "batch_size=16;steps=1;max_len=64;d=8;layers=1;heads=1;ff=8", Progress: io.Discard}); err != nil {
+		Settings: params.MustParse("batch_size=16;steps=1;max_len=64;d=8;layers=1;heads=1;ff=8"), Progress: io.Discard}); err != nil {
 		t.Fatal(err)
 	}
 	return b, runDir
@@ -122,10 +123,10 @@ func TestBagWithEFeatures(t *testing.T) {
 	// The Random init (freeze) row, seed 3, saving its encoder.
 	rowDir := filepath.Join(t.TempDir(), "random-freeze")
 	if _, err := Finetune(FinetuneOptions{Data: dataDir, Init: "none", Like: runDir, Task: "5-day", Freeze: true, Backend: b,
-		Settings: "seed=3;ft_max_epochs=1", Out: rowDir, Progress: io.Discard}); err != nil {
+		Settings: params.MustParse("seed=3;ft_max_epochs=1"), Out: rowDir, Progress: io.Discard}); err != nil {
 		t.Fatal(err)
 	}
-	random, err := bagFeatures(BagOptions{Data: dataDir, Task: "5-day", WithE: "none", Like: runDir, Settings: "seed=3", Backend: b}, io.Discard)
+	random, err := bagFeatures(BagOptions{Data: dataDir, Task: "5-day", WithE: "none", Like: runDir, Settings: params.MustParse("seed=3"), Backend: b}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +152,7 @@ func TestBagWithE(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := Bag(BagOptions{Data: dataDir, Task: "5-day", WithE: runDir, Backend: b, Settings: "bag_max_iter=10", Run: run, Progress: io.Discard})
+	res, err := Bag(BagOptions{Data: dataDir, Task: "5-day", WithE: runDir, Backend: b, Settings: params.MustParse("bag_max_iter=10"), Run: run, Progress: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +167,7 @@ func TestBagWithE(t *testing.T) {
 		t.Fatalf("bag + E: uses E %v with %d dense features and E's l2 %g", res.UsesE, res.Dense, res.EL2)
 	}
 	if !res.UsesE {
-		plain, err := Bag(BagOptions{Data: dataDir, Task: "5-day", Like: runDir, Settings: "bag_max_iter=10", Progress: io.Discard})
+		plain, err := Bag(BagOptions{Data: dataDir, Task: "5-day", Like: runDir, Settings: params.MustParse("bag_max_iter=10"), Progress: io.Discard})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -195,14 +196,14 @@ func TestBagWithE(t *testing.T) {
 	// splits, so the other task's users are there) and gives the result computed without it.
 	cache := NewBagECache()
 	var first, second strings.Builder
-	if _, err := Bag(BagOptions{Data: dataDir, Task: "5-day", WithE: runDir, Backend: b, Settings: "bag_max_iter=10", ECache: cache, Progress: &first}); err != nil {
+	if _, err := Bag(BagOptions{Data: dataDir, Task: "5-day", WithE: runDir, Backend: b, Settings: params.MustParse("bag_max_iter=10"), ECache: cache, Progress: &first}); err != nil {
 		t.Fatal(err)
 	}
-	viaCache, err := Bag(BagOptions{Data: dataDir, Task: "30-day", WithE: runDir, Backend: b, Settings: "bag_max_iter=10", ECache: cache, Progress: &second})
+	viaCache, err := Bag(BagOptions{Data: dataDir, Task: "30-day", WithE: runDir, Backend: b, Settings: params.MustParse("bag_max_iter=10"), ECache: cache, Progress: &second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	direct, err := Bag(BagOptions{Data: dataDir, Task: "30-day", WithE: runDir, Backend: b, Settings: "bag_max_iter=10", Progress: io.Discard})
+	direct, err := Bag(BagOptions{Data: dataDir, Task: "30-day", WithE: runDir, Backend: b, Settings: params.MustParse("bag_max_iter=10"), Progress: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,8 @@ import (
 
 	"github.com/byb-dev/byb/byb/data"
 	"github.com/byb-dev/byb/byb/embedio"
-	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/finetune"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/record"
 	"github.com/byb-dev/byb/byb/train"
 	"github.com/gomlx/gomlx/backends"
@@ -19,7 +19,7 @@ type EmbedOptions struct {
 	// Like and Settings shape the random encoder of Model "none" (see FinetuneOptions.Like);
 	// Settings' seed drives its initialisation.
 	Like     string
-	Settings string
+	Settings params.Set
 	Data     string
 	Split    string // whose observation window and users: test by default
 	Out      string // .csv, .csv.gz or .parquet
@@ -49,7 +49,7 @@ func Embed(o EmbedOptions) (*EmbedResult, error) {
 	var cfg train.RunConfig
 	var err error
 	if !random {
-		if o.Like != "" || o.Settings != "" {
+		if o.Like != "" || !o.Settings.Empty() {
 			return nil, fmt.Errorf("embed: --like and --set shape a random encoder (--model none); a trained model has its own")
 		}
 		if cfg, err = train.ReadConfig(o.Model); err != nil {
@@ -70,10 +70,10 @@ func Embed(o EmbedOptions) (*EmbedResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		settings = like + ";" + settings
+		settings = like.Then(settings)
 	}
 	if random {
-		if _, err := encoder.ApplySettings(ctx, settings); err != nil {
+		if err := settings.Apply(ctx); err != nil {
 			return nil, fmt.Errorf("--set %q: %w", o.Settings, err)
 		}
 	} else {
@@ -115,9 +115,9 @@ func Embed(o EmbedOptions) (*EmbedResult, error) {
 // encoder, or with "none" a random one built from settings (its architecture; seed drives the
 // initialisation) at sequence length maxLen. It is what `byb embed` and Bag-of-IDs + E use,
 // so both see the encoder the frozen probe of that run (or the Random init row) probes.
-func encoderE(backend backends.Backend, model, settings string, maxLen int, vocab []int, windows int, batches iter.Seq[*data.Batch], emit func(users []int32, e [][]float32) error) error {
+func encoderE(backend backends.Backend, model string, settings params.Set, maxLen int, vocab []int, windows int, batches iter.Seq[*data.Batch], emit func(users []int32, e [][]float32) error) error {
 	if model == "none" {
-		return finetune.EmbedRandom(backend, fmt.Sprintf("%s;%s=%d", settings, ParamMaxLen, maxLen), vocab, windows, batches, emit)
+		return finetune.EmbedRandom(backend, settings.With(ParamMaxLen, maxLen), vocab, windows, batches, emit)
 	}
 	return finetune.Embed(backend, model, windows, batches, emit)
 }

@@ -4,10 +4,8 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"strings"
 
 	"github.com/byb-dev/byb/byb/data"
-	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/finetune"
 	"github.com/byb-dev/byb/byb/metrics"
 	"github.com/byb-dev/byb/byb/params"
@@ -25,9 +23,9 @@ type FinetuneOptions struct {
 	// match a pretrained run; Settings still override them.
 	Like     string
 	Task     string
-	Freeze   bool   // train only the head
-	Settings string // "name=value;..." overrides (epochs, learning_rate, ft_hidden, ...)
-	Out      string // run directory ("" = in memory)
+	Freeze   bool       // train only the head
+	Settings params.Set // overrides (epochs, learning_rate, ft_hidden, ...)
+	Out      string     // run directory ("" = in memory)
 	Backend  backends.Backend
 	Run      record.Recorder
 	Progress io.Writer
@@ -59,7 +57,7 @@ func Finetune(o FinetuneOptions) (*FinetuneResult, error) {
 
 	// Sequence settings: the pretrained run's, then the user's.
 	ctx := newContext(finetune.SetDefaults)
-	settings, err := train.ExpandProtocol(o.Settings, finetune.PaperSettings)
+	settings, err := train.ExpandProtocol(o.Settings, finetune.PaperSettings())
 	if err != nil {
 		return nil, err
 	}
@@ -81,9 +79,9 @@ func Finetune(o FinetuneOptions) (*FinetuneResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		settings = like + ";" + settings
+		settings = like.Then(settings)
 	}
-	if _, err := encoder.ApplySettings(ctx, settings); err != nil {
+	if err := settings.Apply(ctx); err != nil {
 		return nil, fmt.Errorf("--set %q: %w", o.Settings, err)
 	}
 	seq, err := seqConfig(ctx, ds, ft, true)
@@ -103,7 +101,7 @@ func Finetune(o FinetuneOptions) (*FinetuneResult, error) {
 	}
 	// The finetuning run records every parameter of its own context: give it the sequence
 	// settings as resolved here (n from the pretrained run or the data), not their defaults.
-	settings += fmt.Sprintf(";%s=%d;%s=%s", ParamMaxLen, seq.MaxLen, ParamDT1, params.Get[string](ctx, ParamDT1))
+	settings = settings.With(ParamMaxLen, seq.MaxLen).With(ParamDT1, params.Get[string](ctx, ParamDT1))
 	var val iter.Seq[*data.Batch]
 	if valIdx != nil {
 		val = ds.Batches(ft.Subset(valIdx), seq, batchSize, taskIdx, -1, 0, false)
@@ -121,7 +119,7 @@ func Finetune(o FinetuneOptions) (*FinetuneResult, error) {
 		Progress:      o.Progress,
 		// E depends on the encoder (the run), the data and the sequence settings, all in
 		// settings as resolved here; not on the task.
-		ECache: o.ECache, ECacheKey: o.Init + "|" + o.Data + "|" + params.Key(settings),
+		ECache: o.ECache, ECacheKey: o.Init + "|" + o.Data + "|" + settings.Canonical(),
 	})
 	if err != nil {
 		return nil, err
@@ -131,19 +129,21 @@ func Finetune(o FinetuneOptions) (*FinetuneResult, error) {
 }
 
 // LikeSettings are the settings that make a fresh encoder match run dir's: its sequence
-// settings (max_len, dt1) and its encoder architecture, as "name=value;...".
-func LikeSettings(dir string) (string, error) {
+// settings (max_len, dt1) and its encoder architecture.
+func LikeSettings(dir string) (params.Set, error) {
 	cfg, err := train.ReadConfig(dir)
 	if err != nil {
-		return "", fmt.Errorf("--like: %w", err)
+		return params.Set{}, fmt.Errorf("--like: %w", err)
 	}
-	parts := []string{fmt.Sprintf("%s=%d", ParamMaxLen, cfg.MaxLen)}
+	like := params.Set{}.With(ParamMaxLen, cfg.MaxLen)
 	for _, k := range append([]string{ParamDT1}, finetune.EncoderParams...) {
 		if v, ok := cfg.Params[k]; ok {
-			parts = append(parts, fmt.Sprintf("%s=%v", k, v))
+			if like, err = like.WithRead(k, v); err != nil {
+				return params.Set{}, fmt.Errorf("--like %s: its %s: %w", dir, train.ConfigFile, err)
+			}
 		}
 	}
-	return strings.Join(parts, ";"), nil
+	return like, nil
 }
 
 // taskSamples loads a dataset and a task's labelled finetune and test samples: what every

@@ -10,10 +10,10 @@ import (
 	"testing"
 
 	"github.com/byb-dev/byb/byb/embedio"
-	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/engine"
 	"github.com/byb-dev/byb/byb/finetune"
 	"github.com/byb-dev/byb/byb/objective"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/train"
 	"github.com/byb-dev/byb/internal/testdata"
 	"github.com/byb-dev/byb/internal/testenv"
@@ -55,7 +55,7 @@ func TestCommandsRecordAndEmbed(t *testing.T) {
 	}
 	runDir := filepath.Join(t.TempDir(), "run")
 	if _, err := Pretrain(PretrainOptions{Data: dataDir, Method: "byb", Out: runDir, Backend: eng.Backend, Engine: eng.Info,
-		Settings: "batch_size=16;steps=3;max_len=64", Run: run, Progress: io.Discard}); err != nil {
+		Settings: params.MustParse("batch_size=16;steps=3;max_len=64"), Run: run, Progress: io.Discard}); err != nil {
 		t.Fatal(err)
 	}
 	if err := run.End(tracking.StatusFinished, ""); err != nil {
@@ -63,7 +63,7 @@ func TestCommandsRecordAndEmbed(t *testing.T) {
 	}
 	// Resuming a finished run with more steps continues from step 3.
 	more, err := Pretrain(PretrainOptions{Data: dataDir, Method: "byb", Out: runDir, Backend: eng.Backend, Engine: eng.Info,
-		Settings: "batch_size=16;steps=5;max_len=64", Progress: io.Discard})
+		Settings: params.MustParse("batch_size=16;steps=5;max_len=64"), Progress: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestCommandsRecordAndEmbed(t *testing.T) {
 		t.Fatalf("resume: %+v", more.Train)
 	}
 	ft, err := Finetune(FinetuneOptions{Data: dataDir, Init: runDir, Task: "5-day", Freeze: true, Backend: eng.Backend,
-		Settings: "batch_size=16;steps=2", Progress: io.Discard})
+		Settings: params.MustParse("batch_size=16;steps=2"), Progress: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,11 +93,11 @@ func TestCommandsRecordAndEmbed(t *testing.T) {
 	// --like: a random encoder shaped as the run (n = 64, its architecture), embedded and
 	// probed; the same users, other values.
 	like, err := LikeSettings(runDir)
-	if err != nil || !strings.Contains(like, "max_len=64") || !strings.Contains(like, ";d=128;") || !strings.Contains(like, "dt1=day") {
+	if err != nil || !strings.Contains(like.String(), "max_len=64") || !strings.Contains(like.String(), ";d=128;") || !strings.Contains(like.String(), "dt1=day") {
 		t.Fatalf("LikeSettings = %q, %v", like, err)
 	}
 	randOut := filepath.Join(t.TempDir(), "r.parquet")
-	if _, err := Embed(EmbedOptions{Model: "none", Like: runDir, Settings: "seed=3", Data: dataDir, Out: randOut, Backend: eng.Backend}); err != nil {
+	if _, err := Embed(EmbedOptions{Model: "none", Like: runDir, Settings: params.MustParse("seed=3"), Data: dataDir, Out: randOut, Backend: eng.Backend}); err != nil {
 		t.Fatal(err)
 	}
 	randUsers, randRows, randDim, err := embedio.Read(randOut)
@@ -109,7 +109,7 @@ func TestCommandsRecordAndEmbed(t *testing.T) {
 		t.Error("the random encoder's E equals the trained one's")
 	}
 	if _, err := Finetune(FinetuneOptions{Data: dataDir, Init: "none", Like: runDir, Task: "5-day", Freeze: true, Backend: eng.Backend,
-		Settings: "batch_size=16;steps=2", Progress: io.Discard}); err != nil {
+		Settings: params.MustParse("batch_size=16;steps=2"), Progress: io.Discard}); err != nil {
 		t.Fatalf("finetune --init none --like: %v", err)
 	}
 	if _, err := Finetune(FinetuneOptions{Data: dataDir, Init: runDir, Like: runDir, Task: "5-day", Backend: eng.Backend}); err == nil {
@@ -138,14 +138,14 @@ func TestCommandsRecordAndEmbed(t *testing.T) {
 // is refused with the real one suggested.
 func TestEveryContextKnowsEveryParameter(t *testing.T) {
 	for _, ctx := range []*context.Context{newContext(finetune.SetDefaults), newContext(train.SetDefaults, objective.BYBDefaults)} {
-		if _, err := encoder.ApplySettings(ctx, "ft_hidden=32;byb_tau=0.2;max_len=64;learning_rate=1e-2;d=16"); err != nil {
+		if _, err := params.Apply(ctx, "ft_hidden=32;byb_tau=0.2;max_len=64;learning_rate=1e-2;d=16"); err != nil {
 			t.Fatal(err)
 		}
 		if v := context.GetParamOr(ctx, finetune.ParamHidden, 0); v != 32 {
 			t.Fatalf("ft_hidden = %d", v)
 		}
 		for bad, want := range map[string]string{"tau=0.2": "byb_tau", "lerning_rate=1e-2": "learning_rate", "ft_hiden=3": "ft_hidden"} {
-			_, err := encoder.ApplySettings(ctx, bad)
+			_, err := params.Apply(ctx, bad)
 			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("did you mean %q", want)) {
 				t.Errorf("%s: %v, want a suggestion of %s", bad, err, want)
 			}
@@ -160,7 +160,7 @@ func TestEveryContextKnowsEveryParameter(t *testing.T) {
 func TestBagOfIDs(t *testing.T) {
 	dataDir := ciTmall(t)
 	for _, task := range []string{"5-day", "30-day"} {
-		res, err := Bag(BagOptions{Data: dataDir, Task: task, Settings: "bag_max_iter=30", Progress: io.Discard})
+		res, err := Bag(BagOptions{Data: dataDir, Task: task, Settings: params.MustParse("bag_max_iter=30"), Progress: io.Discard})
 		if err != nil {
 			t.Fatalf("%s: %v", task, err)
 		}
@@ -196,8 +196,13 @@ func TestImpossibleAndDivergingRunsFail(t *testing.T) {
 		{"dt1=5mo", "too short to predict 1 window(s) ahead"},
 	} {
 		runDir := filepath.Join(t.TempDir(), "run")
-		_, err := Pretrain(PretrainOptions{Data: dataDir, Method: "byb", Out: runDir, Backend: eng.Backend, Engine: eng.Info,
-			Settings: "batch_size=16;steps=3;max_len=64;" + tc.set, Progress: io.Discard})
+		// A value out of range is refused where the settings are read (the CLI's --set), the
+		// others by the pretraining.
+		set, err := params.Parse("batch_size=16;steps=3;max_len=64;" + tc.set)
+		if err == nil {
+			_, err = Pretrain(PretrainOptions{Data: dataDir, Method: "byb", Out: runDir, Backend: eng.Backend, Engine: eng.Info,
+				Settings: set, Progress: io.Discard})
+		}
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v; want an error saying %q", tc.set, err, tc.want)
 		}
@@ -212,7 +217,7 @@ func TestImpossibleAndDivergingRunsFail(t *testing.T) {
 	// the labels start, 40 days before 09-01, saying so.
 	var note strings.Builder
 	res, err := Pretrain(PretrainOptions{Data: dataDir, Method: "byb", Out: filepath.Join(t.TempDir(), "run"), Backend: eng.Backend, Engine: eng.Info,
-		Settings: "batch_size=16;steps=2;max_len=64;byb_dt2=40", Progress: &note})
+		Settings: params.MustParse("batch_size=16;steps=2;max_len=64;byb_dt2=40"), Progress: &note})
 	if err != nil {
 		t.Fatalf("byb_dt2=40: %v; want the pretraining span cut, not a refusal", err)
 	}
@@ -230,7 +235,7 @@ func TestImpossibleAndDivergingRunsFail(t *testing.T) {
 	}
 	runDir := filepath.Join(t.TempDir(), "run")
 	_, err = Pretrain(PretrainOptions{Data: dataDir, Method: "byb", Out: runDir, Backend: eng.Backend, Engine: eng.Info,
-		Settings: "batch_size=16;steps=40;max_len=64;learning_rate=1e6;checkpoint_every=1", Run: run, Progress: io.Discard})
+		Settings: params.MustParse("batch_size=16;steps=40;max_len=64;learning_rate=1e6;checkpoint_every=1"), Run: run, Progress: io.Discard})
 	var div *train.DivergedError
 	if !errors.As(err, &div) || !strings.Contains(err.Error(), "lower learning_rate (now 1e+06)") {
 		t.Fatalf("learning_rate=1e6: %v; want a DivergedError that suggests a lower learning rate", err)
@@ -261,13 +266,13 @@ func TestFinetuneFromAnUnfinishedRunWarns(t *testing.T) {
 	dataDir := ciTmall(t)
 	runDir := filepath.Join(t.TempDir(), "run")
 	if _, err := Pretrain(PretrainOptions{Data: dataDir, Method: "byb", Out: runDir, Backend: eng.Backend, Engine: eng.Info,
-		Settings: "batch_size=16;steps=2;max_len=64", Progress: io.Discard}); err != nil {
+		Settings: params.MustParse("batch_size=16;steps=2;max_len=64"), Progress: io.Discard}); err != nil {
 		t.Fatal(err)
 	}
 	finetune := func() string {
 		var log strings.Builder
 		if _, err := Finetune(FinetuneOptions{Data: dataDir, Init: runDir, Task: "5-day", Freeze: true, Backend: eng.Backend,
-			Settings: "batch_size=16;steps=2", Progress: &log}); err != nil {
+			Settings: params.MustParse("batch_size=16;steps=2"), Progress: &log}); err != nil {
 			t.Fatal(err)
 		}
 		return log.String()
@@ -295,7 +300,7 @@ func TestResumeRefusals(t *testing.T) {
 	runDir := filepath.Join(t.TempDir(), "run")
 	pretrain := func(settings string) error {
 		_, err := Pretrain(PretrainOptions{Data: dataDir, Method: "byb", Out: runDir, Backend: eng.Backend, Engine: eng.Info,
-			Settings: "batch_size=16;max_len=64;" + settings, Progress: io.Discard})
+			Settings: params.MustParse("batch_size=16;max_len=64;" + settings), Progress: io.Discard})
 		return err
 	}
 	if err := pretrain("steps=3"); err != nil {
@@ -324,7 +329,7 @@ func TestResumeRefusals(t *testing.T) {
 	other := t.TempDir()
 	os.WriteFile(filepath.Join(other, "notes.txt"), []byte("mine"), 0o644)
 	_, err := Pretrain(PretrainOptions{Data: dataDir, Method: "byb", Out: other, Backend: eng.Backend, Engine: eng.Info,
-		Settings: "batch_size=16;steps=1;max_len=64", Progress: io.Discard})
+		Settings: params.MustParse("batch_size=16;steps=1;max_len=64"), Progress: io.Discard})
 	if err == nil || !strings.Contains(err.Error(), "is not a byb run directory (it holds notes.txt") {
 		t.Errorf("--out at a folder of other files: %v", err)
 	}
@@ -341,7 +346,7 @@ func TestTimeBudgetStopsEveryMethod(t *testing.T) {
 	for _, method := range []string{"byb", "nbp", "mbmv1", "mbmv2", "cts", "msdp"} {
 		dir := filepath.Join(t.TempDir(), method)
 		res, err := Pretrain(PretrainOptions{Data: dataDir, Method: method, Out: dir, Backend: eng.Backend, Engine: eng.Info, Progress: io.Discard,
-			Settings: fmt.Sprintf("d=16;layers=1;heads=2;ff=16;batch_size=16;max_len=64;checkpoint_every=0;time_budget=%gs", budget)})
+			Settings: params.MustParse(fmt.Sprintf("d=16;layers=1;heads=2;ff=16;batch_size=16;max_len=64;checkpoint_every=0;time_budget=%gs", budget))})
 		if err != nil {
 			t.Fatalf("%s: %v", method, err)
 		}

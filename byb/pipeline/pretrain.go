@@ -19,10 +19,10 @@ import (
 
 // PretrainOptions of one pretraining run.
 type PretrainOptions struct {
-	Data     string // dataset directory
-	Method   string // a registered objective: byb, nbp, ...
-	Settings string // "name=value;..." hyper-parameter overrides
-	Out      string // run directory (config.json, checkpoint/); an existing one resumes
+	Data     string     // dataset directory
+	Method   string     // a registered objective: byb, nbp, ...
+	Settings params.Set // hyper-parameter overrides
+	Out      string     // run directory (config.json, checkpoint/); an existing one resumes
 	Backend  backends.Backend
 	Engine   engine.Info
 	Run      record.Recorder // nil records nothing
@@ -132,11 +132,11 @@ func Pretrain(o PretrainOptions) (*PretrainResult, error) {
 		return nil, err
 	}
 	ctx := newContext(train.SetDefaults, method.Defaults)
-	settings, err := train.ExpandProtocol(o.Settings, train.PaperPretrainSettings)
+	settings, err := train.ExpandProtocol(o.Settings, train.PaperPretrain())
 	if err != nil {
 		return nil, err
 	}
-	if _, err := encoder.ApplySettings(ctx, settings); err != nil {
+	if err := settings.Apply(ctx); err != nil {
 		return nil, fmt.Errorf("--set %q: %w", o.Settings, err)
 	}
 	seq, err := seqConfig(ctx, ds, samples, method.Packs)

@@ -46,29 +46,25 @@ const (
 	ProtocolPaper = "paper"
 )
 
-// PaperPretrainSettings are what protocol=paper stands for in pretraining.
-const PaperPretrainSettings = "batch_size=512;learning_rate=1e-4;epochs=2;min_steps=0"
+// PaperPretrain is what protocol=paper stands for in pretraining.
+func PaperPretrain() params.Set {
+	return params.Set{}.With(ParamBatchSize, 512).With(ParamLearningRate, 1e-4).With(ParamEpochs, 2).With(ParamMinSteps, 0)
+}
 
-// ExpandProtocol returns settings ("name=value;...") with the settings that its protocol=NAME
-// stands for put first (paper is the stage's paperSettings), so that the user's other
-// settings still override them.
-func ExpandProtocol(settings, paperSettings string) (string, error) {
+// ExpandProtocol returns settings with what its protocol stands for put first (paper is the
+// stage's protocol=paper settings), so that the user's other settings still override them.
+func ExpandProtocol(settings, paper params.Set) (params.Set, error) {
 	protocol := ProtocolAuto
-	for _, kv := range strings.Split(settings, ";") {
-		if name, value, ok := strings.Cut(kv, "="); ok && strings.TrimSpace(name) == ParamProtocol {
-			protocol = strings.TrimSpace(value)
-		}
+	if v, ok := settings.Lookup(ParamProtocol); ok {
+		protocol = v.(string)
 	}
 	switch protocol {
 	case ProtocolAuto:
 		return settings, nil
 	case ProtocolPaper:
-		if strings.TrimSpace(settings) == "" {
-			return paperSettings, nil
-		}
-		return paperSettings + ";" + settings, nil
+		return paper.Then(settings), nil
 	}
-	return "", fmt.Errorf("%s=%q: use %s or %s", ParamProtocol, protocol, ProtocolAuto, ProtocolPaper)
+	return params.Set{}, fmt.Errorf("%s=%q: use %s or %s", ParamProtocol, protocol, ProtocolAuto, ProtocolPaper)
 }
 
 func init() {
@@ -101,7 +97,7 @@ type RunConfig struct {
 	Windows  int            `json:"windows"` // T
 	MaxLen   int            `json:"max_len"` // n the model was trained with; 0 = every behavior (packed)
 	Engine   string         `json:"engine"`
-	Settings string         `json:"settings,omitempty"` // the user's "name=value;..." string
+	Settings string         `json:"settings,omitempty"` // the settings the run was given, as text (params.Set.String)
 	Params   map[string]any `json:"params"`             // every hyper-parameter, as used
 	// Finished says whether the training ran to the end of its budget (nil: a run from before
 	// byb recorded it); StepsDone is the global step it had reached when that was written.

@@ -100,7 +100,7 @@ func TestDevicesGiveTheSameLossesForABaseline(t *testing.T) {
 		params.SetDefaults(ctx)
 		method.Defaults(ctx)
 		const settings = "pool=false;epochs=1;min_steps=0;d=16;layers=1;heads=2;ff=16;seed=3"
-		if _, err := encoder.ApplySettings(ctx, settings); err != nil {
+		if _, err := params.Apply(ctx, settings); err != nil {
 			t.Fatal(err)
 		}
 		enc, err := encoder.New(ctx, vocab, nWin)
@@ -111,7 +111,7 @@ func TestDevicesGiveTheSameLossesForABaseline(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := train.Train(ctx, enc, obj, randomBatches, train.Options{Backend: b, Progress: io.Discard, Settings: settings, Devices: devices})
+		res, err := train.Train(ctx, enc, obj, randomBatches, train.Options{Backend: b, Progress: io.Discard, Settings: params.MustParse(settings), Devices: devices})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/engine"
 	"github.com/byb-dev/byb/byb/objective"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/train"
 	"github.com/byb-dev/byb/tracking"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
@@ -73,7 +74,7 @@ func TestTransformsAndDiagnostics(t *testing.T) {
 		ctx, enc, obj := model(t, settings)
 		n := &noisyBYB{BYB: obj.(*objective.BYB)}
 		m := &metrics{got: map[string][]float64{}}
-		res, err := train.Train(ctx, enc, n, randomBatches, train.Options{Backend: b, Dir: dir, Run: m, Progress: io.Discard, Settings: settings})
+		res, err := train.Train(ctx, enc, n, randomBatches, train.Options{Backend: b, Dir: dir, Run: m, Progress: io.Discard, Settings: params.MustParse(settings)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/byb-dev/byb/byb/encoder"
 	"github.com/byb-dev/byb/byb/engine"
 	"github.com/byb-dev/byb/byb/objective"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/train"
 	"github.com/byb-dev/byb/internal/testenv"
 	"github.com/gomlx/gomlx/backends"
@@ -37,7 +38,7 @@ func model(t *testing.T, settings string) (*context.Context, *encoder.Encoder, o
 	train.SetDefaults(ctx)
 	ctx.SetParams(map[string]any{encoder.ParamDim: 16, encoder.ParamLayers: 1, encoder.ParamHeads: 2,
 		encoder.ParamFF: 16, train.ParamLearningRate: 1e-3, train.ParamSeed: 7, train.ParamMinSteps: 0})
-	if _, err := encoder.ApplySettings(ctx, settings); err != nil {
+	if _, err := params.Apply(ctx, settings); err != nil {
 		t.Fatal(err)
 	}
 	enc, err := encoder.New(ctx, vocab, nWin)
@@ -102,7 +103,7 @@ func trainOnBatches(t *testing.T, b backends.Backend, devices int, dir, settings
 	t.Helper()
 	ctx, enc, obj := model(t, settings)
 	res, err := train.Train(ctx, enc, obj, batches, train.Options{Backend: b, Dir: dir, Progress: io.Discard,
-		Settings: settings, BeforeFirstStep: init, Devices: devices})
+		Settings: params.MustParse(settings), BeforeFirstStep: init, Devices: devices})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +285,7 @@ func TestInterruptWritesACheckpointAndResumes(t *testing.T) {
 	dir := t.TempDir()
 	ctx, enc, obj := model(t, settings)
 	var seen []float64
-	_, err := train.Train(ctx, enc, obj, randomBatches, train.Options{Backend: b, Dir: dir, Progress: io.Discard, Settings: settings,
+	_, err := train.Train(ctx, enc, obj, randomBatches, train.Options{Backend: b, Dir: dir, Progress: io.Discard, Settings: params.MustParse(settings),
 		OnStep:    func(_ int64, loss float64) { seen = append(seen, loss) },
 		Interrupt: func() bool { return len(seen) == 3 }})
 	var stopped *train.InterruptedError
@@ -299,7 +300,7 @@ func TestInterruptWritesACheckpointAndResumes(t *testing.T) {
 	}
 	var out strings.Builder
 	ctx, enc, obj = model(t, settings)
-	res, err := train.Train(ctx, enc, obj, randomBatches, train.Options{Backend: b, Dir: dir, Progress: &out, Settings: settings})
+	res, err := train.Train(ctx, enc, obj, randomBatches, train.Options{Backend: b, Dir: dir, Progress: &out, Settings: params.MustParse(settings)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +328,7 @@ func TestTrainRefusesALockedDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, enc, obj := model(t, "steps=2")
-	_, err := train.Train(ctx, enc, obj, randomBatches, train.Options{Backend: backend(t, engine.PureGo), Dir: dir, Progress: io.Discard, Settings: "steps=2"})
+	_, err := train.Train(ctx, enc, obj, randomBatches, train.Options{Backend: backend(t, engine.PureGo), Dir: dir, Progress: io.Discard, Settings: params.MustParse("steps=2")})
 	if err == nil || !strings.Contains(err.Error(), "is being written by process") {
 		t.Fatalf("training into a locked directory: %v", err)
 	}
@@ -335,7 +336,7 @@ func TestTrainRefusesALockedDirectory(t *testing.T) {
 		t.Errorf("the refused run wrote %s: %v", train.ConfigFile, err)
 	}
 	os.Remove(lock)
-	if _, err := train.Train(ctx, enc, obj, randomBatches, train.Options{Backend: backend(t, engine.PureGo), Dir: dir, Progress: io.Discard, Settings: "steps=2"}); err != nil {
+	if _, err := train.Train(ctx, enc, obj, randomBatches, train.Options{Backend: backend(t, engine.PureGo), Dir: dir, Progress: io.Discard, Settings: params.MustParse("steps=2")}); err != nil {
 		t.Fatalf("once the lock is gone: %v", err)
 	}
 	if _, err := os.Stat(lock); !os.IsNotExist(err) {

@@ -37,10 +37,10 @@ type Options struct {
 	// Dir is the run directory: config.json and checkpoint/. "" keeps everything in memory
 	// (tests, benchmarks). A Dir with a checkpoint resumes from it.
 	Dir string
-	// Settings ("name=value;...") are applied after a checkpoint restored the run's
-	// hyper-parameters, so a resumed run can, say, raise epochs or steps. Pass the same string
-	// the context was built with.
-	Settings string
+	// Settings are applied after a checkpoint restored the run's hyper-parameters, so a
+	// resumed run can, say, raise epochs or steps. Pass the same Set the context was built
+	// with.
+	Settings params.Set
 	// Config is written to Dir/config.json (its Params are filled in from ctx).
 	Config RunConfig
 	// StepsPerEpoch sizes the progress bar (ETA); 0 = unknown.
@@ -380,7 +380,7 @@ func Setup(ctx *context.Context, opts Options, run record.Recorder) (ckpt *check
 			return nil, false, err
 		}
 	}
-	if _, err := encoder.ApplySettings(ctx, opts.Settings); err != nil {
+	if err := opts.Settings.Apply(ctx); err != nil {
 		return nil, false, err
 	}
 	// Only Train's runs (which know their epoch length) have this budget; the frozen probe,
@@ -406,7 +406,7 @@ func Setup(ctx *context.Context, opts Options, run record.Recorder) (ckpt *check
 	}
 	if opts.Dir != "" {
 		cfg := opts.Config
-		cfg.Settings = opts.Settings
+		cfg.Settings = opts.Settings.String()
 		cfg.Params = encoder.Params(ctx)
 		if err := WriteConfig(opts.Dir, cfg); err != nil {
 			return nil, false, err

@@ -7,12 +7,13 @@ import (
 	"strings"
 
 	"github.com/byb-dev/byb/byb/bench"
+	"github.com/byb-dev/byb/byb/params"
 )
 
 // devicesTable measures BYB's pretraining (pooled) with each batch split over each device
 // count of the list ("all" = every device of the engine), each in a fresh process, and
 // prints samples/s with the ratio to one device.
-func devicesTable(shapeNames, deviceList []string, eng string, warmup, steps int, settings, jsonOut string) error {
+func devicesTable(shapeNames, deviceList []string, eng string, warmup, steps int, settings params.Set, jsonOut string) error {
 	vocab := []int{10000, 100, 10}
 	var lines []string
 	fmt.Printf("engine %s; BYB pretraining (pooled), data-parallel over N devices; ratio = samples/s / samples/s on one device\n\n", eng)

@@ -23,6 +23,7 @@ import (
 
 	"github.com/byb-dev/byb/byb/bench"
 	"github.com/byb-dev/byb/byb/engine"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/methods"
 )
 
@@ -46,13 +47,17 @@ func main() {
 	pools := flag.String("pool", "true,false", "pooling modes to run")
 	steps := flag.Int("steps", 0, "timed steps per measurement (default: 10 at a, 5 at b; pure Go without pooling at b: 1)")
 	warmup := flag.Int("warmup", 2, "untimed steps")
-	settings := flag.String("set", "", "extra hyper-parameters for byb, \"name=value;...\"")
+	setText := flag.String("set", "", "extra hyper-parameters for byb, \"name=value;...\"")
 	peer := flag.String("peer", "../shared/peers/torch_byb/byb_ref.py", "PyTorch peer script ('' = skip)")
 	python := flag.String("python", "/usr/bin/python3", "Python with torch (Debian's)")
 	jsonOut := flag.String("json", "", "also write every result as JSON lines to this file")
 	methodList := flag.String("methods", "", "Table 3 mode: these methods' pretraining and FT-train samples/s and peak RSS, e.g. byb,nbp,mbmv1,mbmv2,cts,msdp (raw sequences for the baselines, pooled for BYB, as the paper)")
 	deviceList := flag.String("devices", "", "devices mode: BYB pretraining samples/s with each batch split over each of these device counts, e.g. 1,2,4 (data parallelism; on one CPU the devices share its cores)")
 	flag.Parse()
+	settings, err := params.Parse(*setText)
+	if err != nil {
+		fail(fmt.Errorf("--set: %w", err))
+	}
 
 	// The devices and methods modes measure on one engine: the first of -engines, else the default.
 	eng := engine.DefaultConfig()
@@ -61,12 +66,12 @@ func main() {
 	}
 	switch {
 	case *deviceList != "":
-		if err := devicesTable(splitList(*configs), splitList(*deviceList), eng, *warmup, *steps, *settings, *jsonOut); err != nil {
+		if err := devicesTable(splitList(*configs), splitList(*deviceList), eng, *warmup, *steps, settings, *jsonOut); err != nil {
 			fail(err)
 		}
 		return
 	case *methodList != "":
-		if err := methodTable(splitList(*configs), splitList(*methodList), eng, *warmup, *steps, *settings, *jsonOut); err != nil {
+		if err := methodTable(splitList(*configs), splitList(*methodList), eng, *warmup, *steps, settings, *jsonOut); err != nil {
 			fail(err)
 		}
 		return
@@ -99,7 +104,7 @@ func main() {
 					n = 1 // pure Go, unpooled b: by far the slowest step
 				}
 				cfg := bench.Config{Name: sh.name, Engine: eng, B: sh.B, N: sh.n, T: sh.T, Vocab: vocab, Pool: pool,
-					Warmup: *warmup, Steps: n, Settings: *settings}
+					Warmup: *warmup, Steps: n, Settings: settings}
 				fmt.Fprintf(os.Stderr, "byb  %s pool=%v engine=%s ...", sh.name, pool, eng)
 				res, line, err := runChild(cfg)
 				if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/byb-dev/byb/byb/bench"
+	"github.com/byb-dev/byb/byb/params"
 )
 
 // methodTable is this machine's Table 3 and Figure 3: for every method, pretraining and
@@ -13,7 +14,7 @@ import (
 // measurement in its own process, with every method's ratio to BYB. As in the paper the
 // baselines' sequence model runs over the raw behaviors and BYB's (and Supervised's, which
 // is FT-train from scratch) over the day-pooled windows.
-func methodTable(shapeNames, methodNames []string, eng string, warmup, steps int, settings, jsonOut string) error {
+func methodTable(shapeNames, methodNames []string, eng string, warmup, steps int, settings params.Set, jsonOut string) error {
 	vocab := []int{10000, 100, 10}
 	type cell struct{ pre, ft *bench.Result }
 	var lines []string

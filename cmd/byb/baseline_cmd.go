@@ -74,7 +74,11 @@ Hyper-parameters (--set "name=value;..."):
 	if err != nil {
 		return err
 	}
-	res, err := pipeline.Bag(pipeline.BagOptions{Data: *dataDir, Task: *task, Like: *like, WithE: *withE, Settings: *settings, Backend: backend, Run: run, Progress: os.Stderr})
+	set, err := parseSet("--set", *settings)
+	if err != nil {
+		return finish(err)
+	}
+	res, err := pipeline.Bag(pipeline.BagOptions{Data: *dataDir, Task: *task, Like: *like, WithE: *withE, Settings: set, Backend: backend, Run: run, Progress: os.Stderr})
 	if err := finish(err); err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/byb-dev/byb/byb/engine"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/pipeline"
 	"github.com/byb-dev/byb/internal/testdata"
 )
@@ -29,7 +30,7 @@ func TestBaselineBagWithE(t *testing.T) {
 	}
 	runDir := filepath.Join(t.TempDir(), "run")
 	if _, err := pipeline.Pretrain(pipeline.PretrainOptions{Data: dataDir, Method: "byb", Out: runDir, Backend: b, Engine: info,
-		Settings: "batch_size=16;steps=1;max_len=64;d=8;layers=1;heads=1;ff=8", Progress: io.Discard}); err != nil {
+		Settings: params.MustParse("batch_size=16;steps=1;max_len=64;d=8;layers=1;heads=1;ff=8"), Progress: io.Discard}); err != nil {
 		t.Fatal(err)
 	}
 	args := []string{"bag", "--data", dataDir, "--task", "5-day", "--backend", backend, "--tracking", "off", "--json", "--set", "bag_max_iter=3"}

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/byb-dev/byb/byb/engine"
+	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/train"
 	"github.com/byb-dev/byb/tracking"
 	"github.com/gomlx/gomlx/backends"
@@ -123,4 +124,15 @@ func (s runSpec) handleSignals(run tracking.Run) (stop func()) {
 // indent prefixes every line of s with two spaces (help texts).
 func indent(s string) string {
 	return "  " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n  ")
+}
+
+// parseSet reads a --set text once into the typed settings the command passes on (packages
+// never see the text). A command parses it once its run is begun, so that a refused --set is
+// the run's failure in the tracker (a sweep's invalid point is a failed child run).
+func parseSet(flag, text string) (params.Set, error) {
+	s, err := params.Parse(text)
+	if err != nil {
+		return params.Set{}, fmt.Errorf("%s %q: %w", flag, text, err)
+	}
+	return s, nil
 }

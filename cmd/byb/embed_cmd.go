@@ -43,7 +43,11 @@ its initialisation.`)
 	if err != nil {
 		return err
 	}
-	res, err := pipeline.Embed(pipeline.EmbedOptions{Model: *model, Like: *like, Settings: *settings, Data: *dataDir, Split: *split, Out: *out, Backend: backend, Run: run})
+	set, err := parseSet("--set", *settings)
+	if err != nil {
+		return finish(err)
+	}
+	res, err := pipeline.Embed(pipeline.EmbedOptions{Model: *model, Like: *like, Settings: set, Data: *dataDir, Split: *split, Out: *out, Backend: backend, Run: run})
 	if err := finish(err); err != nil {
 		return err
 	}

@@ -75,8 +75,12 @@ encoder's too:
 	if err != nil {
 		return err
 	}
+	set, err := parseSet("--set", *settings)
+	if err != nil {
+		return finish(err)
+	}
 	res, err := pipeline.Finetune(pipeline.FinetuneOptions{Data: *dataDir, Init: *initDir, Like: *like, Task: *task, Freeze: *freeze,
-		Settings: *settings, Out: *out, Backend: backend, Run: run, Progress: os.Stderr})
+		Settings: set, Out: *out, Backend: backend, Run: run, Progress: os.Stderr})
 	if err := finish(err); err != nil {
 		return err
 	}

@@ -77,7 +77,11 @@ min_steps=0.`)
 	if err != nil {
 		return err
 	}
-	res, err := pipeline.Pretrain(pipeline.PretrainOptions{Data: *dataDir, Method: *method, Settings: *settings,
+	set, err := parseSet("--set", *settings)
+	if err != nil {
+		return finish(err)
+	}
+	res, err := pipeline.Pretrain(pipeline.PretrainOptions{Data: *dataDir, Method: *method, Settings: set,
 		Out: *out, Backend: backend, Engine: info, Run: run, Progress: os.Stderr, Devices: devices, Interrupt: interrupt.Load})
 	if err := finish(err); err != nil {
 		return err

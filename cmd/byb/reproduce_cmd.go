@@ -87,6 +87,14 @@ every method the same learning-rate search, chosen on validation.`)
 			return fmt.Errorf("--max-time %q: want a positive duration such as 90s, 45m or 2h", *maxTime)
 		}
 	}
+	pretrainSettings, err := parseSet("--pretrain-set", *pretrainSet)
+	if err != nil {
+		return err
+	}
+	finetuneSettings, err := parseSet("--finetune-set", *finetuneSet)
+	if err != nil {
+		return err
+	}
 	backend, info, err := cf.openEngine()
 	if err != nil {
 		return err
@@ -98,7 +106,7 @@ every method the same learning-rate search, chosen on validation.`)
 		}
 		rep, err := exp.Run(experiments.Config{Scale: *scale, Seeds: *seeds, Out: *out, Backend: backend, Engine: info,
 			Tracking: cf.tracking, Log: os.Stderr, Quiet: *quiet, Presets: ps, Datasets: datasets, DataSeeds: *dataSeeds, Methods: strings.Split(*methodList, ","),
-			Budget: *budget, Tune: *tune, PretrainSettings: *pretrainSet, FinetuneSettings: *finetuneSet, Input: *input, Tasks: splitList(*taskList), Rows: splitList(*rowList),
+			Budget: *budget, Tune: *tune, PretrainSettings: pretrainSettings, FinetuneSettings: finetuneSettings, Input: *input, Tasks: splitList(*taskList), Rows: splitList(*rowList),
 			Users: users, MaxTime: *maxTime})
 		if err != nil {
 			return fmt.Errorf("%s: %w", exp.Name, err)
