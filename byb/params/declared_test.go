@@ -25,29 +25,7 @@ import (
 // rate of 1e-4 against 1e-3, min_steps 0 against 400). The sources are read as text, so a
 // read on a path no test runs is checked too.
 func TestEveryReadIsDeclared(t *testing.T) {
-	root := filepath.Join("..", "..")
-	fset := token.NewFileSet()
-	var files []*ast.File
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules") && path != root {
-			return filepath.SkipDir
-		}
-		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		f, err := parser.ParseFile(fset, path, nil, 0)
-		if err != nil {
-			return err
-		}
-		files = append(files, f)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fset, files := parseSources(t)
 	// Parameter names are string constants (ParamLearningRate = "learning_rate").
 	names := map[string]string{}
 	for _, f := range files {
@@ -136,4 +114,33 @@ func typeName(v any) string {
 		return "string"
 	}
 	return "?"
+}
+
+// parseSources parses every non-test Go file of the repository.
+func parseSources(t *testing.T) (*token.FileSet, []*ast.File) {
+	t.Helper()
+	root := filepath.Join("..", "..")
+	fset := token.NewFileSet()
+	var files []*ast.File
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules") && path != root {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			return err
+		}
+		files = append(files, f)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fset, files
 }
