@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -38,6 +39,9 @@ type MLflowExport struct {
 // and data sets stay where they are: they are large, and MLflow cannot show them.
 var mlflowArtifactFolders = map[string]string{ArtifactFigure: "figures", ArtifactTable: "tables", ArtifactResults: "tables", ArtifactConfig: ""}
 
+// mlflowRunID is what MLflow accepts as a run ID, and so as the name of a run's folder.
+var mlflowRunID = regexp.MustCompile(`^[a-zA-Z0-9][\w\-]{0,255}$`)
+
 // ExportMLflow writes runs (as ListRuns returns them) into dir in the layout of MLflow's file
 // store, so that `mlflow ui --backend-store-uri DIR` and MLflow's clients open them: one MLflow
 // experiment per byb experiment (the store's own, when it has one of that name), and per run
@@ -53,6 +57,9 @@ func (s *Store) ExportMLflow(dir string, runs []RunInfo) (*MLflowExport, error) 
 	}
 	res := &MLflowExport{Dir: m.root, Experiments: map[string]string{}, Renamed: map[string]string{}}
 	for _, r := range runs {
+		if !mlflowRunID.MatchString(r.ID) {
+			return nil, fmt.Errorf("export to MLflow: run ID %q is not one MLflow accepts (letters, digits, _ and -)", r.ID)
+		}
 		created, err := s.experimentCreated(r.Experiment)
 		if err != nil {
 			return nil, err
