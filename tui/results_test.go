@@ -139,7 +139,7 @@ func TestReproductionResultsView(t *testing.T) {
 	tm.Type("jjj") // the bag: seed 1 read seed 0's cell, so one run is behind both
 	waitOrder("Bag-of-IDs (logistic regression) × 5-day: 0.6000 ± 0.0000", "run "+r.bag+" · enter opens it")
 	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
-	waitOrder("run "+r.bag+" · bag 5-day")
+	waitOrder("run " + r.bag + " · bag 5-day")
 	tm.Send(tea.KeyMsg{Type: tea.KeyEsc})
 	waitOrder("results · Table 2", "Bag-of-IDs (logistic regression) × 5-day")
 
