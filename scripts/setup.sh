@@ -15,7 +15,7 @@ PY_PACKAGES=(                                      # pinned: notebooks and refer
   "numpy==2.2.6" "scikit-learn==1.6.1" "pyarrow==20.0.0" "pandas==2.2.3"
   # MLflow's client, which reads `byb runs export --format mlflow` back in the tests. From
   # 3.13 it reads a file store only with MLFLOW_ALLOW_FILE_STORE=true; the test sets it.
-  "mlflow-skinny==3.18.0"
+  "mlflow-skinny==3.17.2"
 )
 
 say() { printf '[setup] %s\n' "$*"; }

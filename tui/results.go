@@ -37,8 +37,8 @@ func resultLabel(r tracking.ResultRow) string {
 }
 
 // resultCellText is a cell as the table prints it: "mean ± std" over seeds (the value alone
-// for one seed) with its marks, or why it is empty.
-func resultCellText(c tracking.ResultCell) string {
+// for one seed) with its marks, or why it is empty; compact drops the spaces around ±.
+func resultCellText(c tracking.ResultCell, compact bool) string {
 	switch {
 	case len(c.Values) == 0 && c.Skipped != "":
 		return c.Skipped
@@ -48,45 +48,54 @@ func resultCellText(c tracking.ResultCell) string {
 		return fmt.Sprintf("%.4f%s", c.Values[0], c.Marks)
 	}
 	mean, std := c.MeanStd()
+	if compact {
+		return fmt.Sprintf("%.4f±%.4f%s", mean, std, c.Marks)
+	}
 	return fmt.Sprintf("%.4f ± %.4f%s", mean, std, c.Marks)
 }
 
 // gridCursor is the cell drawn reversed; row < 0 draws none.
 type gridCursor struct{ row, col int }
 
+// minLabelW is the narrowest the row labels get before the tasks scroll.
+const minLabelW = 16
+
 // resultGrid draws one data set's table in width cells: the row labels, then as many task
-// columns as fit, starting with the one that keeps the cursor's column in view. It returns
-// the lines and the range of tasks shown.
+// columns as fit, starting with the one that keeps the cursor's column in view. A whole row
+// is worth more than spaces: when the tasks do not all fit, "±" loses its spaces, then the
+// labels narrow to minLabelW, then the tasks scroll. It returns the lines and the range of
+// tasks shown.
 func resultGrid(d tracking.ResultDataset, width int, cur gridCursor) (lines []string, first, last int) {
 	labelW := 0
 	for _, r := range d.Rows {
 		labelW = max(labelW, runewidth.StringWidth(resultLabel(r)))
 	}
-	colW := make([]int, len(d.Tasks))
-	for j, task := range d.Tasks {
-		colW[j] = runewidth.StringWidth(task)
-		for _, r := range d.Rows {
-			colW[j] = max(colW[j], runewidth.StringWidth(resultCellText(r.Cells[j])))
-		}
-	}
-	// The labels give way first, down to 14 cells; then the tasks scroll.
 	avail := width - 2
-	need := labelW
-	for _, w := range colW {
-		need += 1 + w
+	widths := func(compact bool) (colW []int, total int) {
+		colW = make([]int, len(d.Tasks))
+		for j, task := range d.Tasks {
+			colW[j] = runewidth.StringWidth(task)
+			for _, r := range d.Rows {
+				colW[j] = max(colW[j], runewidth.StringWidth(resultCellText(r.Cells[j], compact)))
+			}
+			total += 1 + colW[j]
+		}
+		return colW, total
 	}
-	if need > avail {
-		labelW = max(min(labelW, 14), labelW-(need-avail))
+	compact := false
+	colW, total := widths(false)
+	if min(labelW, minLabelW)+total > avail {
+		compact = true
+		colW, total = widths(true)
 	}
 	fits := func(first, last int) bool {
-		w := labelW
+		w := min(labelW, minLabelW)
 		for j := first; j < last; j++ {
 			w += 1 + colW[j]
 		}
 		return w <= avail
 	}
 	col := max(0, min(cur.col, len(d.Tasks)-1))
-	first, last = 0, 0
 	for last < len(d.Tasks) && fits(first, last+1) {
 		last++
 	}
@@ -97,6 +106,11 @@ func resultGrid(d tracking.ResultDataset, width int, cur gridCursor) (lines []st
 		}
 	}
 	last = max(last, min(first+1, len(d.Tasks))) // at least one task, clipped if it must be
+	shown := 0
+	for j := first; j < last; j++ {
+		shown += 1 + colW[j]
+	}
+	labelW = max(min(labelW, minLabelW), min(labelW, avail-shown)) // the labels take what is left
 	head := padCell("", labelW, false)
 	for j := first; j < last; j++ {
 		head += " " + padCell(d.Tasks[j], colW[j], true)
@@ -106,7 +120,7 @@ func resultGrid(d tracking.ResultDataset, width int, cur gridCursor) (lines []st
 		line := padCell(resultLabel(r), labelW, false)
 		for j := first; j < last; j++ {
 			c := r.Cells[j]
-			text := padCell(resultCellText(c), colW[j], true)
+			text := padCell(resultCellText(c, compact), colW[j], true)
 			switch {
 			case i == cur.row && j == cur.col:
 				text = cursorStyle.Render(text)
@@ -310,7 +324,7 @@ func (m Model) cellInfo() string {
 	d := r.table.Datasets[r.set]
 	row := d.Rows[r.row]
 	c := row.Cells[r.col]
-	what := fmt.Sprintf("%s × %s: %s", row.Label, d.Tasks[r.col], resultCellText(c))
+	what := fmt.Sprintf("%s × %s: %s", row.Label, d.Tasks[r.col], resultCellText(c, false))
 	if len(c.Values) > 1 {
 		vals := make([]string, len(c.Values))
 		for i, v := range c.Values {
