@@ -217,3 +217,40 @@ func TestResultsFitTheTerminal(t *testing.T) {
 		checkFits(t, m.View(), size[0], size[1])
 	}
 }
+
+// An experiment that records no results file (table3, retail, a reproduction of an older byb)
+// shows its Markdown table in its detail; a results file no longer where it was recorded is
+// said, not a failure.
+func TestDetailShowsTheMarkdownTableWithoutResults(t *testing.T) {
+	s := emptyStore(t)
+	dir := t.TempDir()
+	md := filepath.Join(dir, "table3.md")
+	if err := os.WriteFile(md, []byte("# Table 3 and Figure 3 (scale ci)\n\n| Method | samples/s |\n|---|---|\n| BYB | 812.5 |\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(path, kind string) string {
+		r, err := s.StartRun(tracking.RunOptions{Experiment: "table3"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.LogArtifact(path, kind)
+		r.End(tracking.StatusFinished, "")
+		return r.ID()
+	}
+	withMD := run(md, tracking.ArtifactTable)
+	gone := run(filepath.Join(dir, "gone.results.json"), tracking.ArtifactResults)
+	m := newModel(t, s, 80, 24)
+	m, cmd := m.openDetail(withMD)
+	m, _ = feed(m, cmd())
+	if v := m.View(); !inOrder([]byte(v), "table", "table3.md", "# Table 3 and Figure 3 (scale ci)", "| BYB | 812.5 |", "status") {
+		t.Errorf("the Markdown table is not in the detail:\n%s", v)
+	}
+	m, cmd = m.openDetail(gone)
+	m, _ = feed(m, cmd())
+	if v := m.View(); m.detail.results != nil || !strings.Contains(v, "gone.results.json") || !strings.Contains(v, "no longer there: moved or deleted") {
+		t.Errorf("a missing results file:\n%s", v)
+	}
+	if m, _ = press(t, m, "enter"); m.view != viewDetail || !strings.Contains(m.notice, "no children") {
+		t.Errorf("enter on a run without results or children: view %d, notice %q", m.view, m.notice)
+	}
+}

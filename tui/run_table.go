@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"os"
 	"strings"
 
@@ -53,6 +54,9 @@ func loadRunTable(d *tracking.RunDetail) (*tracking.ResultTable, runTable) {
 // lines is the table as the detail shows it, each line clipped to width.
 func (t runTable) lines(width int) string {
 	head := headerStyle.Render("table") + dimStyle.Render(" "+tracking.ClipLeft(t.path, width-8))
+	if errors.Is(t.err, os.ErrNotExist) {
+		return head + "\n" + dimStyle.Render("  no longer there: moved or deleted since the run recorded it") + "\n"
+	}
 	if t.err != nil {
 		return head + "\n" + dimStyle.Render("  "+tracking.Clip(t.err.Error(), width-2)) + "\n"
 	}
