@@ -299,6 +299,7 @@ func runTable(spec *tableSpec, c Config) (*Report, error) {
 	results := map[string]map[string]map[string]*cellResult{} // data set → row → task
 	tunes := &tuneLog{}
 	runs := map[string][]map[string]string{} // data set → seed → pretrainKey → run dir
+	dataDirs := map[string][]string{}        // data set → its directory per seed, for the results file
 	for i := range sets {
 		d := &sets[i]
 		results[d.name] = map[string]map[string]*cellResult{}
@@ -320,6 +321,7 @@ func runTable(spec *tableSpec, c Config) (*Report, error) {
 				return nil, tr.fail(err)
 			}
 			runs[d.name] = append(runs[d.name], sr.pretrained)
+			dataDirs[d.name] = append(dataDirs[d.name], ds.dir)
 		}
 	}
 	rep := &Report{Files: map[string]string{}}
@@ -377,6 +379,9 @@ func runTable(spec *tableSpec, c Config) (*Report, error) {
 	rep.Files["csv"] = csvPath
 	tr.artifact(mdPath, "table")
 	tr.artifact(csvPath, "table")
+	if err := writeResults(tr, rep, mdPath, spec, c, sets, dataDirs, results); err != nil {
+		return nil, tr.fail(err)
+	}
 	rep.RunID = tr.id()
 	return rep, tr.finish(nil)
 }

@@ -13,6 +13,9 @@ XLA_CPU_PJRT_VERSION=0.0.1                         # the only release PyPI serve
 PY_PACKAGES=(                                      # pinned: notebooks and reference checks
   "nbclient==0.10.2" "nbconvert==7.16.6" "jupyter-client==8.6.3" "nbformat==5.10.4" "notebook==7.6.5"
   "numpy==2.2.6" "scikit-learn==1.6.1" "pyarrow==20.0.0" "pandas==2.2.3"
+  # MLflow's client, which reads `byb runs export --format mlflow` back in the tests. From
+  # 3.13 it reads a file store only with MLFLOW_ALLOW_FILE_STORE=true; the test sets it.
+  "mlflow-skinny==3.17.2"
 )
 
 say() { printf '[setup] %s\n' "$*"; }
@@ -35,17 +38,34 @@ else
   say "xla cpu plugin: installed xla-cpu-pjrt $XLA_CPU_PJRT_VERSION, linked at $PLUGIN_LINK"
 fi
 
-# 3. Python environment (Jupyter: the notebook server and the headless runner; scikit-learn for reference metrics).
+# 3. Python environment (Jupyter: the notebook server and the headless runner; scikit-learn for
+# reference metrics; MLflow's client to read byb's MLflow export).
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
   say "python venv: created $VENV"
 fi
-if "$VENV/bin/python" -m pip show "${PY_PACKAGES[@]%%==*}" >/dev/null 2>&1 && \
-   "$VENV/bin/python" -c 'import nbclient, notebook, sklearn, pyarrow' 2>/dev/null; then
-  say "python packages: present"
+# The pins are checked by version, so that a venv made by an older setup gets what it lacks.
+py_differs() {
+  "$VENV/bin/python" - "${PY_PACKAGES[@]}" <<'PY'
+import importlib.metadata as metadata, sys
+differ = []
+for spec in sys.argv[1:]:
+    name, want = spec.split("==")
+    try:
+        have = metadata.version(name)
+    except metadata.PackageNotFoundError:
+        have = "missing"
+    if have != want:
+        differ.append("%s %s (pinned %s)" % (name, have, want))
+print(", ".join(differ))
+PY
+}
+differ="$(py_differs)" || differ="(the venv's packages could not be read)"
+if [ -z "$differ" ] && "$VENV/bin/python" -c 'import nbclient, notebook, sklearn, pyarrow, mlflow' 2>/dev/null; then
+  say "python packages: present at their pinned versions"
 else
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}"
-  say "python packages: installed ${PY_PACKAGES[*]}"
+  say "python packages: installed ${PY_PACKAGES[*]}${differ:+ (were: $differ)}"
 fi
 
 # 4. GoNB kernel (pinned in tools/gonb/go.mod) and the tools it calls.

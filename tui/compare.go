@@ -13,6 +13,7 @@ type compareState struct {
 	baseline int // index in cmp.Runs the deltas are taken against
 	offset   int // first run column shown (←/→ scroll)
 	ov       overlayState
+	back     view // where esc returns: the runs table, or a results table whose cell it compares
 }
 
 // rebuildCompare reloads the compared runs from allRuns (after a refresh, say).

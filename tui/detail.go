@@ -24,6 +24,10 @@ type detailState struct {
 	width   int
 	prompt  prompt // t and n: the tag or note being typed
 	back    view   // the view it was opened from (esc)
+	// results is the table a reproduction recorded (its results artifact), and table the
+	// Markdown of one that recorded none (older runs, table3, retail): what the run is opened for.
+	results *tracking.ResultTable
+	table   runTable
 }
 
 // noteTag is the tag holding a run's free-text note (n in the detail view).
@@ -44,9 +48,11 @@ type prompt struct {
 }
 
 type detailMsg struct {
-	run  *tracking.RunDetail
-	hist map[string][]tracking.Point
-	err  error
+	run     *tracking.RunDetail
+	hist    map[string][]tracking.Point
+	results *tracking.ResultTable
+	table   runTable
+	err     error
 }
 
 func loadDetail(s *tracking.Store, id string) tea.Cmd {
@@ -63,7 +69,8 @@ func loadDetail(s *tracking.Store, id string) tea.Cmd {
 			}
 			hist[k] = pts
 		}
-		return detailMsg{run: d, hist: hist}
+		results, table := loadRunTable(d)
+		return detailMsg{run: d, hist: hist, results: results, table: table}
 	}
 }
 
@@ -121,6 +128,7 @@ func (m Model) applyDetail(msg detailMsg) Model {
 		chartKey = d.keys[d.chart]
 	}
 	d.run, d.hist, d.loading = msg.run, msg.hist, false
+	d.results, d.table = msg.results, msg.table
 	d.keys = chartKeys(msg.run.MetricPoints)
 	d.chart = 0
 	for i, k := range d.keys {
@@ -149,6 +157,11 @@ func (d *detailState) render() {
 	r := d.run
 	var b strings.Builder
 	switch {
+	case d.results != nil:
+		// A reproduction is opened for its table: first, in the chart's place.
+		b.WriteString(resultsLines(d.results, w) + "\n")
+	case d.table.path != "":
+		b.WriteString(d.table.lines(w) + "\n")
 	case isSweep(r) && len(r.Children) > 0:
 		// A sweep's points are what one opens it for: first, in the chart's place (a sweep
 		// logs its best once, so it has no curve).
@@ -239,7 +252,11 @@ func (d *detailState) render() {
 		}
 	}
 	if len(r.Children) > 0 && !isSweep(r) {
-		b.WriteString("\n" + headerStyle.Render(fmt.Sprintf("children (%d; enter lists them)", len(r.Children))) + "\n")
+		how := "enter"
+		if d.results != nil {
+			how = "C" // enter picks a cell of the results
+		}
+		b.WriteString("\n" + headerStyle.Render(fmt.Sprintf("children (%d; %s lists them)", len(r.Children), how)) + "\n")
 		for _, c := range r.Children {
 			b.WriteString("  " + c.ID + " " + statusStyle(c.Status).Render(padCell(c.Status, 8, false)) + " " +
 				tracking.Clip(strings.TrimSpace(c.Params["method"]+" "+c.Params["task"]+" "+c.Name), w-26) + "\n")
@@ -291,6 +308,9 @@ func (m Model) detailView() string {
 			what = "points"
 		}
 		foot = fmt.Sprintf("%3.0f%% · enter %d %s · ←/→ chart · t tag · n note · esc back · ? help", d.vp.ScrollPercent()*100, len(d.run.Children), what)
+	}
+	if d.run != nil && d.results != nil {
+		foot = fmt.Sprintf("%3.0f%% · enter picks a cell · C %d children · t tag · n note · esc back", d.vp.ScrollPercent()*100, len(d.run.Children))
 	}
 	switch d.prompt.kind {
 	case promptTag:

@@ -17,6 +17,7 @@ type keyMap struct {
 	Ablation, Reload, Left, Right, Baseline key.Binding
 	AddColumn, DropColumn, Wide, Hidden     key.Binding
 	Overlay, Smooth, LogY, Tag, Note        key.Binding
+	Children, NextSet                       key.Binding
 }
 
 var keys = keyMap{
@@ -51,6 +52,8 @@ var keys = keyMap{
 	Overlay:    key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "overlaid curves / table")),
 	Smooth:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "curves: EMA 0 / 0.6 / 0.9")),
 	LogY:       key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "curves: log scale on y")),
+	Children:   key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "list the run's children")),
+	NextSet:    key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "results: next data set")),
 }
 
 // helpGroups is the help screen's layout: two columns of groups, so that every key fits 80×24.
@@ -58,7 +61,7 @@ func helpGroups() (left, right []helpGroup) {
 	left = []helpGroup{
 		{"everywhere", []key.Binding{keys.Help, keys.Quit, keys.Back, keys.Reload}},
 		{"lists", []key.Binding{keys.Up, keys.Down, keys.PageUp, keys.PageDown, keys.Top, keys.Bottom, keys.Open}},
-		{"run detail", []key.Binding{keys.Tag, keys.Note}},
+		{"run detail, a reproduction's results", []key.Binding{keys.Tag, keys.Note, keys.Children, keys.NextSet}},
 	}
 	right = []helpGroup{
 		{"runs table", []key.Binding{keys.Filter, keys.SortNext, keys.SortPrev, keys.Reverse, keys.Metric, keys.Select,

@@ -26,6 +26,7 @@ const (
 	viewCompare
 	viewAblation
 	viewSweep
+	viewResults
 )
 
 // Model is the bubbletea model of the TUI.
@@ -49,6 +50,7 @@ type Model struct {
 	cmp        compareState
 	abl        ablationState
 	sweep      sweepState
+	results    resultsState
 }
 
 // New loads the tracker's experiments and runs and returns the model, showing experiments.

@@ -48,6 +48,8 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m.ablationKey(k), nil
 	case viewSweep:
 		return m.sweepKey(k)
+	case viewResults:
+		return m.resultsKey(k)
 	}
 	return m, nil
 }
@@ -162,7 +164,7 @@ func (m Model) runsKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 		// The curves' settings carry over from the last comparison; their data do not.
 		ov := overlayState{smooth: m.cmp.ov.smooth, logY: m.cmp.ov.logY}
-		m.cmp = compareState{ids: append([]string(nil), r.selected...), ov: ov}
+		m.cmp = compareState{ids: append([]string(nil), r.selected...), ov: ov, back: viewRuns}
 		m = m.rebuildCompare()
 		m.view = viewCompare
 	case key.Matches(k, keys.Ablation):
@@ -179,6 +181,7 @@ func (m Model) openDetail(id string) (Model, tea.Cmd) {
 	m.view = viewDetail
 	if m.detail.run == nil || m.detail.run.ID != id {
 		m.detail.run, m.detail.chart = nil, 0
+		m.detail.results, m.detail.table = nil, runTable{}
 		m.detail.vp.SetYOffset(0)
 	}
 	m.detail.loading = true
@@ -215,9 +218,14 @@ func (m Model) detailKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.view = d.back
 		return m, nil
 	case key.Matches(k, keys.Open):
-		if isSweep(d.run) {
+		switch {
+		case d.results != nil:
+			return m.openResults(), nil
+		case isSweep(d.run):
 			return m.openSweep(), nil
 		}
+		return m.openChildren(), nil
+	case key.Matches(k, keys.Children):
 		return m.openChildren(), nil
 	case key.Matches(k, keys.Tag):
 		d.startPrompt(promptTag)
@@ -260,7 +268,7 @@ func (m Model) compareKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	}
 	switch {
 	case key.Matches(k, keys.Back):
-		m.view = viewRuns
+		m.view = c.back
 	case key.Matches(k, keys.Overlay):
 		if n > 0 {
 			c.ov.on = true

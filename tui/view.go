@@ -22,6 +22,8 @@ func (m Model) View() string {
 		return m.ablationView()
 	case viewSweep:
 		return m.sweepView()
+	case viewResults:
+		return m.resultsView()
 	}
 	return m.experimentsView()
 }

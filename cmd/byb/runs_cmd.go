@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/byb-dev/byb/tracking"
@@ -23,6 +25,7 @@ Verbs:
   show      ID                 params, final metrics, artifacts, children
   compare   ID ID...           params that differ; metrics side by side, Δ vs the first
   export    --format csv|json [--out FILE]   one row per run (takes list's filters)
+            --format mlflow --out DIR        MLflow's file store: mlflow ui opens it
   delete    ID... [--yes]      asks for confirmation unless --yes
   experiments                  experiments with their run counts
   replay    DIR...             write what runs kept in DIR/unrecorded-tracking.jsonl while the
@@ -202,19 +205,41 @@ func runsCompare(args []string) error {
 }
 
 func runsExport(args []string) error {
-	fs := newFlagSet("runs export", "runs export --format csv|json [--out FILE] [filters]",
-		"Exports runs, one row per run with its params and final metrics (CSV: param:K and metric:K\ncolumns; JSON: an array of runs).")
+	fs := newFlagSet("runs export", "runs export --format csv|json [--out FILE] | --format mlflow --out DIR [filters]",
+		`Exports the runs that match the filters (those of runs list; default: every run).
+
+csv and json: one row per run with its params and final metrics (CSV: param:K and metric:K
+columns; JSON: an array of runs), to --out FILE or stdout.
+
+mlflow: into DIR in the layout of MLflow's file store (mlruns), so that MLflow opens byb's
+runs beside its own:
+  MLFLOW_ALLOW_FILE_STORE=true mlflow ui --backend-store-uri DIR
+(MLflow 3.13 and later read a file store only with MLFLOW_ALLOW_FILE_STORE=true; MLflow's
+Python client reads it with tracking_uri="file:DIR" under the same variable.) One MLflow
+experiment per byb experiment — DIR's own when it has one of that name — and per run its
+params (a finetuning's pretrain.* lineage too), every metric point with its step and time,
+its tags, byb's record of it as byb.* tags (status, engine, git commit, run directory,
+command), mlflow.parentRunId for a child, its start and end, and its figures, tables and
+config.json copied under its artifacts (checkpoints and embeddings stay where they are).
+The MLflow run ID is byb's run ID: exporting into DIR again rewrites the runs it holds from
+the tracker instead of adding them twice. DIR must be new, empty or an MLflow store.`)
 	var cf commonFlags
 	var ff filterFlags
 	cf.register(fs, false)
 	ff.register(fs)
-	format := fs.String("format", "csv", "csv or json")
-	out := fs.String("out", "", "file to write (default stdout)")
+	format := fs.String("format", "csv", "csv, json or mlflow")
+	out := fs.String("out", "", "file to write (default stdout); for mlflow, the store's directory (required)")
 	if _, err := parseAll(fs, args); err != nil {
 		return err
 	}
-	if *format != "csv" && *format != "json" {
-		return fmt.Errorf("--format %q: want csv or json", *format)
+	switch *format {
+	case "csv", "json":
+	case "mlflow":
+		if *out == "" {
+			return errors.New("--format mlflow writes a directory: give it with --out DIR (e.g. --out mlruns)")
+		}
+	default:
+		return fmt.Errorf("--format %q: want csv, json or mlflow", *format)
 	}
 	f, err := ff.filter()
 	if err != nil {
@@ -228,6 +253,9 @@ func runsExport(args []string) error {
 	runs, err := s.ListRuns(f)
 	if err != nil {
 		return err
+	}
+	if *format == "mlflow" {
+		return exportMLflow(s, runs, *out, cf.json)
 	}
 	var w io.Writer = os.Stdout
 	if *out != "" {
@@ -247,6 +275,44 @@ func runsExport(args []string) error {
 		}
 		fmt.Fprintf(os.Stderr, "wrote %d run(s) to %s\n", len(runs), *out)
 	}
+	return nil
+}
+
+// exportMLflow writes runs into the MLflow store dir and says what it wrote, and how to open it.
+func exportMLflow(s *tracking.Store, runs []tracking.RunInfo, dir string, asJSON bool) error {
+	res, err := s.ExportMLflow(dir, runs)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return emitJSON(res)
+	}
+	fmt.Printf("exported %d run(s) into %s: %d new, %d updated; %d metric points, %d artifact file(s)\n",
+		res.Runs, res.Dir, res.New, res.Updated, res.Points, res.Artifacts)
+	names := make([]string, 0, len(res.Experiments))
+	for name := range res.Experiments {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		note := ""
+		if slices.Contains(res.Created, name) {
+			note = " (new)"
+		}
+		fmt.Printf("  experiment %-12s MLflow ID %s%s\n", name, res.Experiments[name], note)
+	}
+	if len(res.Renamed) > 0 {
+		var kv []string
+		for k, v := range res.Renamed {
+			kv = append(kv, fmt.Sprintf("%q → %q", k, v))
+		}
+		sort.Strings(kv)
+		fmt.Printf("renamed %d key(s) MLflow would refuse: %s\n", len(kv), strings.Join(kv, ", "))
+	}
+	if len(res.Missing) > 0 {
+		fmt.Printf("%d artifact(s) not copied: no longer where they were recorded (moved or deleted), e.g. %s\n", len(res.Missing), res.Missing[0])
+	}
+	fmt.Printf("open it: MLFLOW_ALLOW_FILE_STORE=true mlflow ui --backend-store-uri %s\n", res.Dir)
 	return nil
 }
 
