@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/byb-dev/byb/byb/finetune"
-	"github.com/byb-dev/byb/byb/metrics"
 	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/pipeline"
 	"github.com/byb-dev/byb/byb/train"
@@ -140,11 +139,7 @@ func (s *seedRun) fillRow(row tableRow) error {
 			cell = &cellResult{}
 			cells[task] = cell
 		}
-		taskSettings := settings
-		if l2 := s.bagL2[task]; row.WithE != "" && l2 > 0 {
-			taskSettings = taskSettings.With(pipeline.ParamBagL2, l2)
-		}
-		tuned, err := s.finetuneSettings(row, task, initDir, like, taskSettings)
+		tuned, err := s.finetuneSettings(row, task, initDir, like, settings)
 		if err != nil {
 			return err
 		}
@@ -182,79 +177,41 @@ func (s *seedRun) cellSettings(row tableRow, initDir string) (settings params.Se
 	return settings, like
 }
 
-// cell computes one cell, or reads it back. A finished cell is kept on disk, keyed by
-// everything that makes it, so that an interrupted table resumes cell by cell. The
-// bag-of-IDs regression has no seed (a fixed validation split, a deterministic L-BFGS): its
-// cell is computed for the first seed and read back for the others, and its spread is 0 by
-// design.
+// cell computes row's cell on task, or reads it back: its kind plans it, and execute runs the
+// plan.
 func (s *seedRun) cell(row tableRow, task, initDir, like string, settings params.Set) (cellFile, error) {
-	c, preset, dataDir, seed := s.c, s.d.name, s.d.dir, s.seed
-	withE := ""
-	switch row.WithE {
-	case withEBYB:
-		withE, like = s.pretrained[baseBYB], "" // the run fixes its own sequence settings
-	case withERandom:
-		withE = "none"
+	p, err := row.kind().plan(s, row, task, initDir, like, settings)
+	if err != nil {
+		return cellFile{}, err
 	}
-	cellSeed, key := seed, initDir+"|"+like+"|"+withE+"|"+settings.Canonical()+"|"+dataDir
-	if row.Bag && withE == "" {
-		// Keyed by what it takes from the BYB run (its sequence settings), not by that run's
-		// directory, which differs per seed.
-		var likeSettings params.Set
-		if like != "" {
-			var err error
-			if likeSettings, err = pipeline.LikeSettings(like); err != nil {
-				return cellFile{}, err
-			}
-		}
-		seedless := settings.With(train.ParamSeed, 0).Canonical()
-		cellSeed, key = 0, likeSettings.Canonical()+"|"+seedless+"|"+dataDir
-	}
-	cached := cellPath(s.out, preset, row.Key, task, cellSeed, key)
+	return s.execute(p)
+}
+
+// execute computes a planned cell, or reads it back. A finished cell is kept on disk, keyed
+// by everything that makes it (the plan's key), so that an interrupted table resumes cell by
+// cell; one computed is recorded in the tracker under the run it starts from.
+func (s *seedRun) execute(p cellPlan) (cellFile, error) {
+	c, preset, seed, row, task := s.c, s.d.name, s.seed, p.row, p.task
+	cached := cellPath(s.out, preset, row.Key, task, p.seed, p.key)
 	if f, ok := readCell(cached); ok {
 		s.prog.done(fmt.Sprintf("%s seed %d: %s on %s: test AUROC %.4f (cached)", preset, seed, row.Label, task, f.AUROC))
 		return f, nil
 	}
 	c.logf("[%s] %s seed %d: %s on %s", s.spec.name, preset, seed, row.Label, task)
-	command := "finetune"
-	if row.Bag {
-		command = "baseline bag"
-	}
-	parent := initDir
-	if withE != "" && withE != "none" {
-		parent = withE
-	}
-	child, err := s.tr.childOf(pretrainedRunID(s.tr, parent), parent, "finetune", row.Key+" "+task, "", map[string]string{
-		"command": command, "method": row.Key, "init": initDir, "like": like, "with_e": withE, "data": dataDir, "task": task,
-		"freeze": fmt.Sprint(row.Freeze), "settings": settings.String(), "seed": fmt.Sprint(seed)})
+	kind := row.kind()
+	child, err := s.tr.childOf(pretrainedRunID(s.tr, p.parent), p.parent, "finetune", row.Key+" "+task, "", map[string]string{
+		"command": kind.command(), "method": row.Key, "init": p.init, "like": p.like, "with_e": p.withE, "data": s.d.dir, "task": task,
+		"freeze": fmt.Sprint(row.Freeze), "settings": p.settings.String(), "seed": fmt.Sprint(seed)})
 	if err != nil {
 		return cellFile{}, err
 	}
-	var m metrics.Result
-	var info finetuneInfo
-	var l2 float64
-	if row.Bag {
-		// The same sequences as the encoders see (max_len of the pretraining runs); the
-		// regression itself has no seed, so its seeds repeat one number.
-		var r *pipeline.BagResult
-		if r, err = pipeline.Bag(pipeline.BagOptions{Data: dataDir, Task: task, Settings: settings, Like: like, WithE: withE,
-			Backend: c.Backend, ECache: s.bagE, Run: child.run, Progress: c.progress()}); err == nil {
-			m, l2 = r.Metrics, r.L2
-		}
-	} else {
-		var r *pipeline.FinetuneResult
-		if r, err = pipeline.Finetune(pipeline.FinetuneOptions{Data: dataDir, Init: initDir, Like: like, Task: task, Freeze: row.Freeze,
-			Settings: settings, Backend: c.Backend, Run: child.run, Progress: c.progress(), ECache: s.probeE}); err == nil {
-			m, info = r.Metrics, finetuneInfoOf(r.Result)
-		}
-	}
+	f, err := kind.run(s, p, child.run)
 	if err := child.finish(err); err != nil {
 		return cellFile{}, fmt.Errorf("%s on %s/%s: %w", row.Label, preset, task, err)
 	}
-	f := cellFile{AUROC: headline(m), finetuneInfo: info, L2: l2}
 	if err := writeCell(cached, f); err != nil {
 		return cellFile{}, err
 	}
-	s.prog.done(fmt.Sprintf("%s seed %d: %s on %s: test AUROC %.4f%s", preset, seed, row.Label, task, f.AUROC, trainedText(info)))
+	s.prog.done(fmt.Sprintf("%s seed %d: %s on %s: test AUROC %.4f%s", preset, seed, row.Label, task, f.AUROC, trainedText(f.finetuneInfo)))
 	return f, nil
 }

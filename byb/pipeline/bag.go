@@ -16,7 +16,6 @@ import (
 	"github.com/byb-dev/byb/byb/record"
 	"github.com/byb-dev/byb/byb/train"
 	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
 // The bag-of-IDs reference's hyper-parameters.
@@ -151,10 +150,22 @@ func bagFeatures(o BagOptions, progress io.Writer) (*bagSet, error) {
 			_ = ds.Close()
 		}
 	}()
-	ctx := newContext()
-	var settings params.Set
-	if settings, b.enc, err = bagSettings(ctx, o); err != nil {
+	if b.enc, err = bagEncoderOf(o); err != nil {
 		return nil, err
+	}
+	// The sequence settings: those of the encoder WithE names when it is a pretraining run (as
+	// a frozen probe of it sees them), else Like's; then o.Settings.
+	trained := ""
+	if b.enc != nil {
+		trained = b.enc.Run
+	}
+	rs, err := resolveSettings(trained, o.Like, o.Settings)
+	if err != nil {
+		return nil, err
+	}
+	ctx, settings := rs.ctx, rs.settings
+	if b.enc != nil && b.enc.Run == "" {
+		b.enc.Seed = params.Get[int](ctx, train.ParamSeed)
 	}
 	if b.seq, err = seqConfig(ctx, ds, ft, true); err != nil { // the behaviors a pooled encoder sees (all of them at max_len=0)
 		return nil, err
@@ -175,38 +186,6 @@ func bagFeatures(o BagOptions, progress io.Writer) (*bagSet, error) {
 		}
 	}
 	return b, nil
-}
-
-// bagSettings applies to ctx the sequence settings of the run: those of the encoder WithE
-// names when it is a pretraining run (as finetuning it would), else Like's; then o.Settings.
-// It returns the settings (what a random encoder is built from) and the encoder whose E is
-// appended (nil: none).
-func bagSettings(ctx *context.Context, o BagOptions) (params.Set, *BagEncoder, error) {
-	settings := o.Settings
-	enc, err := bagEncoderOf(o)
-	if err != nil {
-		return params.Set{}, nil, err
-	}
-	if enc != nil && enc.Run != "" {
-		cfg, err := train.ReadConfig(enc.Run)
-		if err != nil {
-			return params.Set{}, nil, err
-		}
-		useTrainedSequence(ctx, cfg)
-	} else if o.Like != "" {
-		like, err := LikeSettings(o.Like)
-		if err != nil {
-			return params.Set{}, nil, err
-		}
-		settings = like.Then(settings)
-	}
-	if err := settings.Apply(ctx); err != nil {
-		return params.Set{}, nil, fmt.Errorf("--set %q: %w", o.Settings, err)
-	}
-	if enc != nil && enc.Run == "" {
-		enc.Seed = params.Get[int](ctx, train.ParamSeed)
-	}
-	return settings, enc, nil
 }
 
 // fitBag chooses the model on a validation part of the samples (a fixed 20%), then refits it

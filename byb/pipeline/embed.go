@@ -9,7 +9,6 @@ import (
 	"github.com/byb-dev/byb/byb/finetune"
 	"github.com/byb-dev/byb/byb/params"
 	"github.com/byb-dev/byb/byb/record"
-	"github.com/byb-dev/byb/byb/train"
 	"github.com/gomlx/gomlx/backends"
 )
 
@@ -45,16 +44,15 @@ func Embed(o EmbedOptions) (*EmbedResult, error) {
 	if err := embedio.CheckWritable(o.Out); err != nil {
 		return nil, fmt.Errorf("--out: %w (checked before computing any embedding)", err)
 	}
-	random := o.Model == "none"
-	var cfg train.RunConfig
-	var err error
-	if !random {
-		if o.Like != "" || !o.Settings.Empty() {
-			return nil, fmt.Errorf("embed: --like and --set shape a random encoder (--model none); a trained model has its own")
-		}
-		if cfg, err = train.ReadConfig(o.Model); err != nil {
-			return nil, err
-		}
+	trained, like := o.Model, ""
+	if o.Model == "none" {
+		trained, like = "", o.Like
+	} else if o.Like != "" || !o.Settings.Empty() {
+		return nil, fmt.Errorf("embed: --like and --set shape a random encoder (--model none); a trained model has its own")
+	}
+	rs, err := resolveSettings(trained, like, o.Settings)
+	if err != nil {
+		return nil, err
 	}
 	if o.Split == "" {
 		o.Split = data.Test
@@ -63,23 +61,9 @@ func Embed(o EmbedOptions) (*EmbedResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx := newContext()
-	settings := o.Settings
-	if random && o.Like != "" {
-		like, err := LikeSettings(o.Like)
-		if err != nil {
-			return nil, err
-		}
-		settings = like.Then(settings)
-	}
-	if random {
-		if err := settings.Apply(ctx); err != nil {
-			return nil, fmt.Errorf("--set %q: %w", o.Settings, err)
-		}
-	} else {
-		useTrainedSequence(ctx, cfg)
-	}
-	seq, err := seqConfig(ctx, ds, s, true)
+	defer ds.Close()
+	settings := rs.settings
+	seq, err := seqConfig(rs.ctx, ds, s, true)
 	if err != nil {
 		return nil, err
 	}

@@ -55,35 +55,25 @@ func Finetune(o FinetuneOptions) (*FinetuneResult, error) {
 	}
 	defer ds.Close()
 
-	// Sequence settings: the pretrained run's, then the user's.
-	ctx := newContext(finetune.SetDefaults)
+	// Sequence settings: the pretrained run's (or --like's), then the user's.
 	settings, err := train.ExpandProtocol(o.Settings, finetune.PaperSettings())
 	if err != nil {
 		return nil, err
 	}
-	fromScratch := o.Init == "" || o.Init == "none"
-	switch {
-	case !fromScratch && o.Like != "":
+	trained := o.Init
+	if fromScratch := o.Init == "" || o.Init == "none"; fromScratch {
+		trained = ""
+	} else if o.Like != "" {
 		return nil, fmt.Errorf("--like %s: only with --init none (a pretrained run fixes its own settings)", o.Like)
-	case !fromScratch:
-		cfg, err := train.ReadConfig(o.Init)
-		if err != nil {
-			return nil, err
-		}
-		if cfg.Finished != nil && !*cfg.Finished && o.Progress != io.Discard {
-			warn(o.Progress, "the pretraining in %s did not finish (it was interrupted; its last checkpoint is used): resume it with the same `byb pretrain` command first for the model it was meant to be", o.Init)
-		}
-		useTrainedSequence(ctx, cfg)
-	case o.Like != "":
-		like, err := LikeSettings(o.Like)
-		if err != nil {
-			return nil, err
-		}
-		settings = like.Then(settings)
 	}
-	if err := settings.Apply(ctx); err != nil {
-		return nil, fmt.Errorf("--set %q: %w", o.Settings, err)
+	rs, err := resolveSettings(trained, o.Like, settings, finetune.SetDefaults)
+	if err != nil {
+		return nil, err
 	}
+	if cfg := rs.trained; cfg != nil && cfg.Finished != nil && !*cfg.Finished && o.Progress != io.Discard {
+		warn(o.Progress, "the pretraining in %s did not finish (it was interrupted; its last checkpoint is used): resume it with the same `byb pretrain` command first for the model it was meant to be", o.Init)
+	}
+	ctx, settings := rs.ctx, rs.settings
 	seq, err := seqConfig(ctx, ds, ft, true)
 	if err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 	"github.com/byb-dev/byb/byb/record"
 	"github.com/byb-dev/byb/byb/train"
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
 // PretrainOptions of one pretraining run.
@@ -113,8 +114,26 @@ func clipPretraining(ds *data.Dataset, samples *data.Samples, seq data.SeqConfig
 	return out, nil
 }
 
-// Pretrain trains a method's objective on the dataset's pretraining split.
-func Pretrain(o PretrainOptions) (*PretrainResult, error) {
+// pretrainPlan is one pretraining, resolved once before it trains: the dataset and its
+// pretraining samples (their span cut before the label windows where the targets would reach
+// them), the context with every parameter as the run uses it, the sequences' shape with their
+// target windows, and the encoder and objective built from the dataset's facts.
+type pretrainPlan struct {
+	ds        *data.Dataset // the caller closes it
+	samples   *data.Samples
+	ctx       *context.Context
+	settings  params.Set // what the run was given, protocol expanded (Train applies it again on a resume)
+	seq       data.SeqConfig
+	windows   int // T: pooling windows of the pretraining span (or its behaviors without pooling)
+	batchSize int
+	seed      int64
+	enc       *encoder.Encoder
+	obj       objective.Objective
+}
+
+// planPretrain resolves o into a pretrainPlan, refusing what cannot train before anything is
+// written.
+func planPretrain(o PretrainOptions) (p *pretrainPlan, err error) {
 	method, err := objective.Lookup(o.Method)
 	if err != nil {
 		return nil, err
@@ -122,100 +141,124 @@ func Pretrain(o PretrainOptions) (*PretrainResult, error) {
 	if err := train.CheckRunDir(o.Out); err != nil {
 		return nil, err
 	}
-	ds, err := data.Load(o.Data)
-	if err != nil {
+	p = &pretrainPlan{}
+	if p.ds, err = data.Load(o.Data); err != nil {
 		return nil, err
 	}
-	defer ds.Close()
-	samples, err := loadSplit(ds, data.Pretrain)
-	if err != nil {
+	defer func() {
+		if err != nil {
+			_ = p.ds.Close()
+		}
+	}()
+	ds := p.ds
+	if p.samples, err = loadSplit(ds, data.Pretrain); err != nil {
 		return nil, err
 	}
-	ctx := newContext(train.SetDefaults, method.Defaults)
-	settings, err := train.ExpandProtocol(o.Settings, train.PaperPretrain())
-	if err != nil {
+	p.ctx = newContext(train.SetDefaults, method.Defaults)
+	ctx := p.ctx
+	if p.settings, err = train.ExpandProtocol(o.Settings, train.PaperPretrain()); err != nil {
 		return nil, err
 	}
-	if err := settings.Apply(ctx); err != nil {
+	if err := p.settings.Apply(ctx); err != nil {
 		return nil, fmt.Errorf("--set %q: %w", o.Settings, err)
 	}
-	seq, err := seqConfig(ctx, ds, samples, method.Packs)
-	if err != nil {
+	if p.seq, err = seqConfig(ctx, ds, p.samples, method.Packs); err != nil {
 		return nil, err
 	}
-	windows := seq.Windows(samples.Split.Obs)
+	p.windows = p.seq.Windows(p.samples.Split.Obs)
+	windows := p.windows
 	// The positional table covers the pretraining sequence (T windows, or n behaviors without
 	// pooling); finetuning windows may be shorter (Tmall: 120-day pretraining, 60-day
 	// observation), never longer.
 	if params.Get[int](ctx, encoder.ParamMaxPositions) == 0 {
 		positions := windows
 		if !params.Get[bool](ctx, encoder.ParamPool) {
-			positions = seq.MaxLen
+			positions = p.seq.MaxLen
 		}
 		ctx.SetParam(encoder.ParamMaxPositions, positions)
 	}
-	enc, err := encoder.New(ctx, ds.Meta.VocabSizes(), windows)
+	if p.enc, err = encoder.New(ctx, ds.Meta.VocabSizes(), windows); err != nil {
+		return nil, err
+	}
+	facts, err := datasetFacts(ds, windows, p.seq.MaxLen)
 	if err != nil {
 		return nil, err
 	}
-	facts, err := datasetFacts(ds, windows, seq.MaxLen)
-	if err != nil {
+	if p.obj, err = method.New(ctx, facts); err != nil {
 		return nil, err
 	}
-	obj, err := method.New(ctx, facts)
-	if err != nil {
-		return nil, err
-	}
-	if fr, ok := obj.(objective.FutureReader); ok && fr.FutureWindows() > windows {
-		return nil, fmt.Errorf("%s predicts %d window(s) ahead, but the pretraining sequence has only %d window(s) of dt1=%s: lower the horizon (byb_dt2 for BYB) to at most %d, or pool over shorter windows",
-			o.Method, fr.FutureWindows(), windows, params.Get[string](ctx, ParamDT1), windows)
-	}
-	if fr, ok := obj.(objective.FutureReader); ok && fr.FutureWindows() > 0 {
-		if samples, err = clipPretraining(ds, samples, seq, fr.FutureWindows(), o.Method, params.Get[string](ctx, ParamDT1), o.Progress); err != nil {
+	if fr, ok := p.obj.(objective.FutureReader); ok && fr.FutureWindows() > 0 {
+		if err := p.addTargets(o, fr); err != nil {
 			return nil, err
 		}
-		// Algorithm 1: the last input position predicts the windows after the input, so the
-		// batches carry them as target-only behaviors.
-		// Sparse logs leave many users without behavior in one day; almost none with any
-		// means the data (or its import) ends with the pretraining span.
-		if empty := addTargetWindows(ctx, ds, samples, &seq, fr); empty > 0.99 && o.Progress != io.Discard {
-			warn(o.Progress, "%.1f%% of the pretraining users have no behavior in the %d window(s) after the pretraining span %s, so the last position, where E is read, almost never has a target: does the data end there? End the pretraining span earlier (data import --pretrain)",
-				100*empty, fr.FutureWindows(), samples.Split.Obs)
+	}
+	p.batchSize = params.Get[int](ctx, train.ParamBatchSize)
+	if p.batchSize > p.samples.Len() {
+		p.batchSize = p.samples.Len()
+		ctx.SetParam(train.ParamBatchSize, p.batchSize)
+	}
+	p.seed = int64(params.Get[int](ctx, train.ParamSeed))
+	return p, nil
+}
+
+// addTargets gives the plan the windows an objective reads after the input (BYB's ΔT2):
+// the pretraining span cut where they would reach a label window, the batches carrying them
+// as target-only behaviors, and a line on how many prefixes have a target.
+func (p *pretrainPlan) addTargets(o PretrainOptions, fr objective.FutureReader) error {
+	dt1 := params.Get[string](p.ctx, ParamDT1)
+	if fr.FutureWindows() > p.windows {
+		return fmt.Errorf("%s predicts %d window(s) ahead, but the pretraining sequence has only %d window(s) of dt1=%s: lower the horizon (byb_dt2 for BYB) to at most %d, or pool over shorter windows",
+			o.Method, fr.FutureWindows(), p.windows, dt1, p.windows)
+	}
+	samples, err := clipPretraining(p.ds, p.samples, p.seq, fr.FutureWindows(), o.Method, dt1, o.Progress)
+	if err != nil {
+		return err
+	}
+	p.samples = samples
+	// Algorithm 1: the last input position predicts the windows after the input, so the
+	// batches carry them as target-only behaviors.
+	// Sparse logs leave many users without behavior in one day; almost none with any
+	// means the data (or its import) ends with the pretraining span.
+	if empty := addTargetWindows(p.ctx, p.ds, samples, &p.seq, fr); empty > 0.99 && o.Progress != io.Discard {
+		warn(o.Progress, "%.1f%% of the pretraining users have no behavior in the %d window(s) after the pretraining span %s, so the last position, where E is read, almost never has a target: does the data end there? End the pretraining span earlier (data import --pretrain)",
+			100*empty, fr.FutureWindows(), samples.Split.Obs)
+	}
+	if o.Progress != io.Discard {
+		cov := p.ds.Coverage(samples, p.seq, fr.FutureWindows())
+		w := o.Progress
+		if w == nil {
+			w = os.Stderr
 		}
-		if o.Progress != io.Discard {
-			dt1 := params.Get[string](ctx, ParamDT1)
-			cov := ds.Coverage(samples, seq, fr.FutureWindows())
-			w := o.Progress
-			if w == nil {
-				w = os.Stderr
-			}
-			_, _ = fmt.Fprintf(w, "targets at dt1=%s, %d window(s) ahead, read from %s (%s): %s\n", dt1, fr.FutureWindows(),
-				seq.TargetSpan(samples.Split.Obs), ds.Meta.LabelWindowsText(), cov)
-			if note := cov.Warning(dt1); note != "" {
-				_, _ = fmt.Fprintln(w, note)
-			}
+		_, _ = fmt.Fprintf(w, "targets at dt1=%s, %d window(s) ahead, read from %s (%s): %s\n", dt1, fr.FutureWindows(),
+			p.seq.TargetSpan(samples.Split.Obs), p.ds.Meta.LabelWindowsText(), cov)
+		if note := cov.Warning(dt1); note != "" {
+			_, _ = fmt.Fprintln(w, note)
 		}
 	}
-	batchSize := params.Get[int](ctx, train.ParamBatchSize)
-	if batchSize > samples.Len() {
-		batchSize = samples.Len()
-		ctx.SetParam(train.ParamBatchSize, batchSize)
+	return nil
+}
+
+// Pretrain trains a method's objective on the dataset's pretraining split.
+func Pretrain(o PretrainOptions) (*PretrainResult, error) {
+	p, err := planPretrain(o)
+	if err != nil {
+		return nil, err
 	}
-	seed := int64(params.Get[int](ctx, train.ParamSeed))
+	defer p.ds.Close()
 	batches := func(epoch int) iter.Seq[*data.Batch] {
-		return ds.Batches(samples, seq, batchSize, -1, seed, epoch, true)
+		return p.ds.Batches(p.samples, p.seq, p.batchSize, -1, p.seed, epoch, true)
 	}
-	tr, err := train.Train(ctx, enc, obj, batches, train.Options{
-		Backend: o.Backend, Run: o.Run, Dir: o.Out, Progress: o.Progress, Settings: settings,
-		StepsPerEpoch: samples.Len() / batchSize, Devices: o.Devices, Interrupt: o.Interrupt,
-		Config: train.RunConfig{Method: o.Method, Vocab: ds.Meta.VocabSizes(), Windows: windows,
-			MaxLen: seq.MaxLen, Engine: o.Engine.Config},
+	tr, err := train.Train(p.ctx, p.enc, p.obj, batches, train.Options{
+		Backend: o.Backend, Run: o.Run, Dir: o.Out, Progress: o.Progress, Settings: p.settings,
+		StepsPerEpoch: p.samples.Len() / p.batchSize, Devices: o.Devices, Interrupt: o.Interrupt,
+		Config: train.RunConfig{Method: o.Method, Vocab: p.ds.Meta.VocabSizes(), Windows: p.windows,
+			MaxLen: p.seq.MaxLen, Engine: o.Engine.Config},
 	})
 	if err != nil {
 		return nil, err
 	}
-	res := &PretrainResult{Dir: o.Out, Method: o.Method, MaxLen: seq.MaxLen, Windows: windows,
-		Samples: samples.Len(), Train: tr, Convergence: train.LossConvergence(tr.Losses)}
+	res := &PretrainResult{Dir: o.Out, Method: o.Method, MaxLen: p.seq.MaxLen, Windows: p.windows,
+		Samples: p.samples.Len(), Train: tr, Convergence: train.LossConvergence(tr.Losses)}
 	// A loss still falling fast at the end says the budget was too small for this model to
 	// be scored as finished (judged on this call's steps: a resumed run's earlier ones are in
 	// its tracker history).
