@@ -7,6 +7,7 @@ import (
 	"iter"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -53,6 +54,13 @@ type Result struct {
 	CPUPerStep    float64 `json:"cpu_s_per_step"` // user+system CPU seconds per timed step (less sensitive to a busy machine)
 	PeakRSSMiB    float64 `json:"peak_rss_mib"`   // VmHWM of this process (run one config per process)
 	FinalLoss     float64 `json:"final_loss"`
+	// FLOPsPerSample is a step's arithmetic per sample by byb's formulation (FLOPsPerSample),
+	// GFLOPs what the timed steps achieved per second, and PeakShare that against the CPU's
+	// assumed fp32 peak (PeakHow; 0 on a GPU engine or where no peak is known).
+	FLOPsPerSample float64 `json:"flops_per_sample"`
+	GFLOPs         float64 `json:"gflops"`
+	PeakShare      float64 `json:"peak_share"`
+	PeakHow        string  `json:"peak,omitempty"`
 }
 
 // Run measures cfg in this process: full training steps (forward and backward, Adam, and
@@ -88,6 +96,8 @@ func Run(cfg Config, lookup func(string) (objective.Method, error)) (*Result, er
 	if err != nil {
 		return nil, err
 	}
+	shape := Shape{N: cfg.N, T: cfg.T, M: len(cfg.Vocab), Pool: cfg.Pool, D: params.Get[int](ctx, encoder.ParamDim),
+		FF: params.Get[int](ctx, encoder.ParamFF), Layers: params.Get[int](ctx, encoder.ParamLayers), TrainSteps: true}
 	var obj objective.Objective
 	switch cfg.Stage {
 	case "", "pretrain":
@@ -143,7 +153,28 @@ func Run(cfg Config, lookup func(string) (objective.Method, error)) (*Result, er
 	out.SamplesPerSec = float64(cfg.B) / out.SecPerStep
 	out.CPUPerStep = (cpuSeconds() - cpuAtWarmup) / float64(len(timed)-1)
 	out.PeakRSSMiB = peakRSSMiB()
+	if fr, ok := obj.(objective.FutureReader); ok && fr.FutureWindows() > 0 {
+		shape.TargetLen = min(cfg.N, 32) // WithTargets above
+	}
+	shape.Predictor = cfg.Method == "byb" && (cfg.Stage == "" || cfg.Stage == "pretrain") && params.Get[bool](ctx, objective.ParamPredictor)
+	out.FLOPsPerSample = FLOPsPerSample(shape)
+	out.GFLOPs = out.FLOPsPerSample * out.SamplesPerSec / 1e9
+	if cfgName == engine.PureGo || strings.HasSuffix(cfgName, ":cpu") {
+		if peak, err := machinePeak(); err == nil {
+			out.PeakShare, out.PeakHow = out.GFLOPs/peak.GFLOPs, peak.How
+		}
+	}
 	return out, nil
+}
+
+// machinePeak is this machine's assumed fp32 peak over its usable cores.
+func machinePeak() (Peak, error) {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return Peak{}, err
+	}
+	defer f.Close()
+	return CPUPeak(f, runtime.NumCPU())
 }
 
 // peakRSSMiB reads VmHWM from /proc/self/status (0 when unavailable).

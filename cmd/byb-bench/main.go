@@ -133,6 +133,7 @@ func main() {
 		fmt.Println(peerInfo(*python))
 	}
 	printTable(rows, engineList)
+	printPeak(rows)
 	if *jsonOut != "" {
 		if err := os.WriteFile(*jsonOut, []byte(strings.Join(jsonLines, "\n")+"\n"), 0o644); err != nil {
 			fail(err)
@@ -145,6 +146,7 @@ type peerResult struct {
 	PeakRSSMB   float64 `json:"peak_rss_mb"`
 	SecPerStep  float64 `json:"sec_per_step"`
 	CPUSPerStep float64 `json:"cpu_s_per_step"`
+	Threads     int     `json:"threads"` // torch's intra-op threads in the run itself
 }
 
 type row struct {
@@ -187,8 +189,8 @@ func runPeer(python, script string, sh shape, pool bool) (*peerResult, string, e
 }
 
 func printTable(rows []row, engines []string) {
-	fmt.Println("| config | pooled | engine | samples/s | s/step | CPU s/step | peak RSS MiB | peer samples/s | byb/peer | pooling speed-up |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| config | pooled | engine | samples/s | s/step | CPU s/step | GFLOP/s | % of peak | peak RSS MiB | peer samples/s | byb/peer | pooling speed-up |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
 	// pooling speed-up = pooled samples/s / unpooled samples/s of the same shape and engine.
 	speed := map[string]float64{}
 	for _, r := range rows {
@@ -222,17 +224,43 @@ func printTable(rows []row, engines []string) {
 			if r.pool {
 				sp = up(r.shape.name, eng)
 			}
-			fmt.Printf("| %s | %v | %s | %.1f | %.3f | %.2f | %.0f | %s | %s | %s |\n", desc, r.pool, eng, res.SamplesPerSec,
-				res.SecPerStep, res.CPUPerStep, res.PeakRSSMiB, peerSps, ratio, sp)
+			share := ""
+			if res.PeakShare > 0 {
+				share = fmt.Sprintf("%.1f%%", 100*res.PeakShare)
+			}
+			fmt.Printf("| %s | %v | %s | %.1f | %.3f | %.2f | %.1f | %s | %.0f | %s | %s | %s |\n", desc, r.pool, eng, res.SamplesPerSec,
+				res.SecPerStep, res.CPUPerStep, res.GFLOPs, share, res.PeakRSSMiB, peerSps, ratio, sp)
 		}
 		if r.peer != nil {
 			sp := ""
 			if r.pool {
 				sp = up(r.shape.name, "peer")
 			}
-			fmt.Printf("| %s | %v | torch peer | %.1f | %.3f | %.2f | %.0f | | | %s |\n", desc, r.pool, r.peer.SamplesPerS,
+			fmt.Printf("| %s | %v | torch peer (%d threads) | %.1f | %.3f | %.2f | | | %.0f | | | %s |\n", desc, r.pool, r.peer.Threads, r.peer.SamplesPerS,
 				r.peer.SecPerStep, r.peer.CPUSPerStep, r.peer.PeakRSSMB, sp)
 		}
+	}
+}
+
+// printPeak says how the "% of peak" column's peak was assumed, and each shape's FLOPs a
+// sample (byb's formulation: bench.FLOPsPerSample).
+func printPeak(rows []row) {
+	how := ""
+	var flops []string
+	for _, r := range rows {
+		for _, res := range r.byEngine {
+			if res.PeakHow != "" {
+				how = res.PeakHow
+			}
+			flops = append(flops, fmt.Sprintf("(%s) pooled=%v %.3f GFLOP", r.shape.name, r.pool, res.FLOPsPerSample/1e9))
+			break
+		}
+	}
+	if len(flops) > 0 {
+		fmt.Printf("\nFLOPs a sample (matrix products of a training step, forward + backward + teacher): %s\n", strings.Join(flops, ", "))
+	}
+	if how != "" {
+		fmt.Printf("peak: %s\n", how)
 	}
 }
 
@@ -257,7 +285,8 @@ func fail(err error) {
 }
 
 // peerInfo says what the PyTorch peer ran on — its BLAS (reference BLAS makes torch about ten
-// times slower, which makes every ratio meaningless) and its threads — beside byb's threads.
+// times slower, which makes every ratio meaningless) — beside byb's threads. The peer's own
+// threads are the ones its runs report (torch may pick fewer than the machine has).
 func peerInfo(python string) string {
 	blas := "unknown"
 	for _, link := range []string{"/etc/alternatives/libblas.so.3-x86_64-linux-gnu", "/etc/alternatives/libblas.so.3"} {
@@ -266,14 +295,10 @@ func peerInfo(python string) string {
 			break
 		}
 	}
-	threads := "?"
-	if out, err := exec.Command(python, "-c", "import torch; print(torch.get_num_threads())").Output(); err == nil {
-		threads = strings.TrimSpace(string(out))
-	}
 	warn := ""
 	if !strings.Contains(blas, "openblas") && !strings.Contains(blas, "mkl") {
 		warn = " — NOT an optimized BLAS: peer figures are meaningless (just bench-peer-setup installs libopenblas0-pthread)"
 	}
-	return fmt.Sprintf("peer: BLAS %s%s; torch threads %s; byb: GOMAXPROCS %d, XLA CPU uses every core (%d)",
-		blas, warn, threads, runtime.GOMAXPROCS(0), runtime.NumCPU())
+	return fmt.Sprintf("peer: BLAS %s%s; torch's threads as each peer run reported them (table); byb: GOMAXPROCS %d, XLA CPU uses every core (%d)",
+		blas, warn, runtime.GOMAXPROCS(0), runtime.NumCPU())
 }
