@@ -45,7 +45,7 @@ func main() {
 	configs := flag.String("configs", "a,b", "shapes to run: a (B=64 n=128 T=60), b (B=32 n=1024 T=180)")
 	engines := flag.String("engines", "", "comma-separated engines (default: xla:cpu when installed, and go)")
 	pools := flag.String("pool", "true,false", "pooling modes to run")
-	steps := flag.Int("steps", 0, "timed steps per measurement (default: 10 at a, 5 at b; pure Go without pooling at b: 1)")
+	steps := flag.Int("steps", 0, "timed steps per measurement, the peer's too (default: 10 at a, 5 at b; pure Go without pooling at b: 1; the peer 20 at a, 10 at b, 3 without pooling at b)")
 	warmup := flag.Int("warmup", 2, "untimed steps")
 	setText := flag.String("set", "", "extra hyper-parameters for byb, \"name=value;...\"")
 	peer := flag.String("peer", "../shared/peers/torch_byb/byb_ref.py", "PyTorch peer script ('' = skip)")
@@ -100,8 +100,8 @@ func main() {
 				n := sh.steps
 				if *steps > 0 {
 					n = *steps
-				} else if eng != "xla:cpu" && !pool && sh.name == "b" {
-					n = 1 // pure Go, unpooled b: by far the slowest step
+				} else if norm, _ := engine.Normalize(eng); strings.HasPrefix(norm, "go:") && !pool && sh.name == "b" {
+					n = 1 // pure Go, unpooled b: by far the slowest step (XLA on a GPU keeps the default)
 				}
 				cfg := bench.Config{Name: sh.name, Engine: eng, B: sh.B, N: sh.n, T: sh.T, Vocab: vocab, Pool: pool,
 					Warmup: *warmup, Steps: n, Settings: settings}
@@ -117,7 +117,7 @@ func main() {
 			}
 			if *peer != "" {
 				fmt.Fprintf(os.Stderr, "peer %s pool=%v ...", sh.name, pool)
-				p, line, err := runPeer(*python, *peer, sh, pool)
+				p, line, err := runPeer(*python, *peer, sh, pool, *steps)
 				if err != nil {
 					fmt.Fprintf(os.Stderr, " skipped: %v\n", err)
 				} else {
@@ -130,7 +130,7 @@ func main() {
 		}
 	}
 	if *peer != "" {
-		fmt.Println(peerInfo(*python))
+		fmt.Println(peerInfo(*python, peerDevice(rows)))
 	}
 	printTable(rows, engineList)
 	printPeak(rows)
@@ -147,6 +147,9 @@ type peerResult struct {
 	SecPerStep  float64 `json:"sec_per_step"`
 	CPUSPerStep float64 `json:"cpu_s_per_step"`
 	Threads     int     `json:"threads"` // torch's intra-op threads in the run itself
+	// Device is where the peer ran: "cpu" or absent (byb_ref.py), or a CUDA device
+	// (scripts/gpu_peer.py), e.g. "cuda:0 NVIDIA H100 80GB HBM3".
+	Device string `json:"device"`
 }
 
 type row struct {
@@ -158,7 +161,9 @@ type row struct {
 
 func runChild(cfg bench.Config) (*bench.Result, string, error) { return bench.RunIsolated(cfg) }
 
-func runPeer(python, script string, sh shape, pool bool) (*peerResult, string, error) {
+// runPeer measures the peer at one shape; steps > 0 (byb-bench -steps) sets its timed steps
+// too, so that a GPU run, where each step takes milliseconds, times both sides over as many.
+func runPeer(python, script string, sh shape, pool bool, steps int) (*peerResult, string, error) {
 	if _, err := os.Stat(script); err != nil {
 		return nil, "", fmt.Errorf("peer script: %v", err)
 	}
@@ -167,9 +172,12 @@ func runPeer(python, script string, sh shape, pool bool) (*peerResult, string, e
 	}
 	args := []string{script, "--bench", "--B", fmt.Sprint(sh.B), "--n", fmt.Sprint(sh.n), "--T", fmt.Sprint(sh.T),
 		"--m", "3", "--vocab", "10000,100,10", "--steps", fmt.Sprint(sh.peerSteps)}
+	if steps > 0 {
+		args[len(args)-1] = fmt.Sprint(steps)
+	}
 	if !pool {
 		args = append(args, "--no-pool")
-		if sh.name == "b" {
+		if sh.name == "b" && steps == 0 {
 			args[len(args)-2] = "3" // fewer peer steps: unpooled shape b is the slowest to run
 		}
 	}
@@ -284,10 +292,24 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-// peerInfo says what the PyTorch peer ran on — its BLAS (reference BLAS makes torch about ten
-// times slower, which makes every ratio meaningless) — beside byb's threads. The peer's own
-// threads are the ones its runs report (torch may pick fewer than the machine has).
-func peerInfo(python string) string {
+// peerDevice is the device the peer's measurements ran on, "" when none ran or on the CPU.
+func peerDevice(rows []row) string {
+	for _, r := range rows {
+		if r.peer != nil && r.peer.Device != "" && r.peer.Device != "cpu" {
+			return r.peer.Device
+		}
+	}
+	return ""
+}
+
+// peerInfo says what the PyTorch peer ran on. On the CPU: its BLAS (reference BLAS makes torch
+// about ten times slower, which makes every ratio meaningless), beside byb's threads; the
+// peer's own threads are the ones its runs report (torch may pick fewer than the machine
+// has). On a GPU the BLAS does not matter: the device is named instead.
+func peerInfo(python, device string) string {
+	if device != "" {
+		return "peer: torch on " + device
+	}
 	blas := "unknown"
 	for _, link := range []string{"/etc/alternatives/libblas.so.3-x86_64-linux-gnu", "/etc/alternatives/libblas.so.3"} {
 		if target, err := filepath.EvalSymlinks(link); err == nil {

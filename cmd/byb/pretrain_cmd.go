@@ -90,6 +90,10 @@ min_steps=0.`)
 		"samples": res.Samples, "max_len": res.MaxLen, "windows": res.Windows, "steps": res.Train.GlobalStep,
 		"final_loss": res.FinalLoss, "samples_per_s": res.SamplesPer, "seconds": res.Train.Seconds, "train_seconds": res.Train.TrainSeconds,
 		"undertrained": res.Convergence.Undertrained()}
+	if n := len(res.Train.Losses); n > 0 {
+		// Beside final_loss, the loss of this call's first step shows that the run learned.
+		out2["first_loss"] = res.Train.Losses[0]
+	}
 	if !math.IsNaN(res.Convergence.TailDrop) {
 		out2["loss_tail_drop"] = res.Convergence.TailDrop
 	}
