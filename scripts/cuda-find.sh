@@ -131,11 +131,8 @@ _cuda_nvidia_root() {
 #     and PATH that directory's bin (XLA runs ptxas from PATH);
 #   - GOPJRT_CUDA_CHECKS=0: go-xla v0.1.4's CUDA check, when it finds nvidia/ beside a plugin,
 #     sets --xla_gpu_cuda_data_dir to a path hard-coded from its author's machine.
-# The caller's original LD_LIBRARY_PATH is kept in BYB_ORIG_LD_LIBRARY_PATH, for PyTorch (whose
-# own CUDA libraries may have the same names as these).
 cuda_use_plugin() {
   local plugin=$1 nv libs="" d datadir=""
-  export BYB_ORIG_LD_LIBRARY_PATH="${BYB_ORIG_LD_LIBRARY_PATH-${LD_LIBRARY_PATH:-}}"
   if nv=$(_cuda_nvidia_root "$plugin"); then
     libs=$(find "$nv" -mindepth 2 -maxdepth 2 -type d -name lib 2>/dev/null | sort | paste -sd: -)
     for d in "$nv/cu13" "$nv/cuda_nvcc" "$nv/cu12"; do
