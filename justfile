@@ -36,13 +36,11 @@ bench:
     mkdir -p out && go run ./cmd/byb-bench -json out/bench.jsonl
     go run ./cmd/byb-bench -methods byb,nbp,mbmv1,mbmv2,cts,msdp -configs a,b -json out/bench-methods.jsonl
 
-# Build byb and byb-bench (linux/amd64, stripped) into gpu-bundle/ for a GPU node that has no Go
-# or network, with the PyTorch peer's model file; prints their sizes and dynamic libraries.
+# Build byb and byb-bench (linux/amd64, stripped) into gpu-bundle/ for a GPU node without Go.
 gpu-bundle:
     bash scripts/gpu-bundle.sh
 
-# On a GPU node, from gpu-bundle/ (no Go, no network): BYB samples/s at shapes a and b beside the
-# PyTorch peer on the GPU, and a 1-minute pretrain; under 8 minutes (README: "The GPU check").
+# On a GPU node, from gpu-bundle/: BYB samples/s beside the PyTorch peer, a 1-minute pretrain.
 gpu-check:
     bash scripts/gpu-check.sh
 
