@@ -141,16 +141,16 @@ func planPretrain(o PretrainOptions) (p *pretrainPlan, err error) {
 	if err := train.CheckRunDir(o.Out); err != nil {
 		return nil, err
 	}
-	p = &pretrainPlan{}
-	if p.ds, err = data.Load(o.Data); err != nil {
+	ds, err := data.Load(o.Data)
+	if err != nil {
 		return nil, err
 	}
 	defer func() {
 		if err != nil {
-			_ = p.ds.Close()
+			_ = ds.Close()
 		}
 	}()
-	ds := p.ds
+	p = &pretrainPlan{ds: ds}
 	if p.samples, err = loadSplit(ds, data.Pretrain); err != nil {
 		return nil, err
 	}
