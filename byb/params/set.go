@@ -127,6 +127,12 @@ func (s Set) Empty() bool { return len(s.entries) == 0 }
 
 // Apply sets s's values in ctx and checks every parameter of ctx against its range.
 func (s Set) Apply(ctx *context.Context) error {
+	s.setIn(ctx)
+	return CheckRanges(ctx)
+}
+
+// setIn puts s's values in ctx, each in its scope.
+func (s Set) setIn(ctx *context.Context) {
 	for _, e := range s.entries {
 		scope, name := context.SplitScope(e.path)
 		in := ctx
@@ -135,7 +141,6 @@ func (s Set) Apply(ctx *context.Context) error {
 		}
 		in.SetParam(name, e.value)
 	}
-	return CheckRanges(ctx)
 }
 
 // String is s as settings text, "name=value;..." in the order the values were first set:
@@ -157,14 +162,7 @@ func (s Set) String() string {
 func (s Set) Canonical() string {
 	ctx := context.New()
 	SetDefaults(ctx)
-	for _, e := range s.entries {
-		scope, name := context.SplitScope(e.path)
-		in := ctx
-		if scope != "" {
-			in = ctx.InAbsPath(scope)
-		}
-		in.SetParam(name, e.value)
-	}
+	s.setIn(ctx)
 	var root, scoped []string
 	ctx.EnumerateParams(func(scope, key string, value any) {
 		if scope == context.RootScope {
