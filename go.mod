@@ -16,6 +16,7 @@ require (
 	golang.org/x/sys v0.39.0 // mmap of dataset arrays (already required by GoMLX and bubbletea)
 	gonum.org/v1/gonum v0.17.0 // SVD for the effective rank of E; L-BFGS for the bag-of-IDs reference
 	gonum.org/v1/plot v0.17.0 // PNG figures (Table 2's grouped bars), offline, no CDN
+	gopkg.in/yaml.v3 v3.0.1 // MLflow export's meta.yaml files (already linked through GoMLX's testify)
 	k8s.io/klog/v2 v2.130.1 // silencing go-xla's logging
 )
 
@@ -42,6 +43,7 @@ require (
 	github.com/gomlx/go-xla v0.1.4 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/klauspost/compress v1.17.9 // indirect
+	github.com/kr/text v0.2.0 // indirect
 	github.com/lucasb-eyer/go-colorful v1.3.0 // indirect
 	github.com/mattn/go-isatty v0.0.20 // indirect
 	github.com/mattn/go-localereader v0.0.1 // indirect

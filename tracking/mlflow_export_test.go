@@ -207,7 +207,7 @@ func TestExportMLflowAgainUpdatesInPlace(t *testing.T) {
 	ftRun := filepath.Join(dir, first.Experiments["finetune"], ft)
 	// In MLflow, the user deletes the finetuning run; in byb, its note goes and a run comes.
 	meta := readFile(t, filepath.Join(ftRun, "meta.yaml"))
-	writeFile(t, filepath.Join(ftRun, "meta.yaml"), strings.Replace(meta, `lifecycle_stage: "active"`, "lifecycle_stage: deleted\n", 1)+"deleted_time: 1796649957999\n")
+	writeFile(t, filepath.Join(ftRun, "meta.yaml"), strings.NewReplacer("lifecycle_stage: active", "lifecycle_stage: deleted", "deleted_time: null", "deleted_time: 1796649957999").Replace(meta))
 	if err := s.SetRunTag(ft, "note", ""); err != nil {
 		t.Fatal(err)
 	}
