@@ -68,8 +68,10 @@ func (r tableRow) kind() cellKind {
 type finetuneCell struct{}
 
 func (finetuneCell) plan(s *seedRun, row tableRow, task, initDir, like string, settings params.Set) (cellPlan, error) {
+	// The empty field is bagECell's encoder: the keys of both kinds keep one layout, the one the
+	// cells already kept on disk were written under.
 	return cellPlan{row: row, task: task, init: initDir, like: like, settings: settings, seed: s.seed, parent: initDir,
-		key: initDir + "|" + like + "|" + "|" + settings.Canonical() + "|" + s.d.dir}, nil
+		key: initDir + "|" + like + "||" + settings.Canonical() + "|" + s.d.dir}, nil
 }
 
 func (finetuneCell) command() string { return "finetune" }

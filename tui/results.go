@@ -135,10 +135,7 @@ func (m Model) resultsKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	r := &m.results
 	switch {
 	case key.Matches(k, keys.Back):
-		back := r.back
-		m, cmd := m.openDetail(r.runID)
-		m.detail.back = back
-		return m, cmd
+		return m.returnToDetail(r.runID, r.back)
 	case key.Matches(k, keys.Up):
 		r.row--
 	case key.Matches(k, keys.Down):

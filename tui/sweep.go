@@ -133,10 +133,7 @@ func (m Model) sweepKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	}
 	switch {
 	case key.Matches(k, keys.Back):
-		back := s.back
-		m, cmd := m.openDetail(s.parentID)
-		m.detail.back = back
-		return m, cmd
+		return m.returnToDetail(s.parentID, s.back)
 	case key.Matches(k, keys.Open):
 		if s.table.cursor < len(s.ids) {
 			return m.openDetail(s.ids[s.table.cursor])

@@ -189,6 +189,14 @@ func (m Model) openDetail(id string) (Model, tea.Cmd) {
 	return m, loadDetail(m.store, id)
 }
 
+// returnToDetail goes back from a view opened from run id's detail (its sweep table, its
+// results) to that detail, which keeps the view it was itself opened from.
+func (m Model) returnToDetail(id string, back view) (Model, tea.Cmd) {
+	m, cmd := m.openDetail(id)
+	m.detail.back = back
+	return m, cmd
+}
+
 // filterKey edits the filter; the table follows every keystroke.
 func (m Model) filterKey(k tea.KeyMsg) Model {
 	r := &m.runs

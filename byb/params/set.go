@@ -2,6 +2,8 @@ package params
 
 import (
 	"fmt"
+	"math"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -61,18 +63,9 @@ func MustParse(text string) Set {
 // declared type of name (an int is taken for a float64 parameter); an undeclared name or
 // another type is a programming error and panics.
 func (s Set) With(path string, value any) Set {
-	_, name := context.SplitScope(path)
-	p, ok := Lookup(name)
-	if !ok {
-		panic(fmt.Sprintf("params.Set.With(%q): no such parameter is declared", path))
-	}
-	if i, isInt := value.(int); isInt {
-		if _, isFloat := p.Default.(float64); isFloat {
-			value = float64(i)
-		}
-	}
-	if fmt.Sprintf("%T", value) != fmt.Sprintf("%T", p.Default) {
-		panic(fmt.Sprintf("params.Set.With(%q, %v): a %T, but the parameter is declared as %T", path, value, value, p.Default))
+	value, err := typed(path, value, false)
+	if err != nil {
+		panic("params.Set.With: " + err.Error())
 	}
 	out := Set{entries: make([]setEntry, 0, len(s.entries)+1)}
 	replaced := false
@@ -182,25 +175,36 @@ func (s Set) Canonical() string {
 // config.json): JSON gives every number as a float64, which an int parameter takes when it is
 // whole. A value of another kind than the declaration is an error that names path.
 func (s Set) WithRead(path string, v any) (Set, error) {
+	v, err := typed(path, v, true)
+	if err != nil {
+		return s, err
+	}
+	return s.With(path, v), nil
+}
+
+// typed returns v as the declared type of path's parameter: an int is taken for a float64
+// parameter, and with fromJSON a whole float64 for an int one (JSON gives every number as a
+// float64); another type, or an undeclared name, is an error.
+func typed(path string, v any, fromJSON bool) (any, error) {
 	_, name := context.SplitScope(path)
 	p, ok := Lookup(name)
 	if !ok {
-		return s, Unknown(name)
+		return nil, Unknown(name)
 	}
-	if f, isFloat := v.(float64); isFloat {
-		if _, wantInt := p.Default.(int); wantInt {
-			if f != float64(int(f)) {
-				return s, fmt.Errorf("%s=%v: want a whole number", path, v)
-			}
-			v = int(f)
+	switch x := v.(type) {
+	case int:
+		if _, isFloat := p.Default.(float64); isFloat {
+			v = float64(x)
+		}
+	case float64:
+		if _, isInt := p.Default.(int); isInt && fromJSON && x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+			v = int(x)
 		}
 	}
-	if fmt.Sprintf("%T", v) != fmt.Sprintf("%T", p.Default) {
-		if _, isInt := v.(int); !isInt || fmt.Sprintf("%T", p.Default) != "float64" {
-			return s, fmt.Errorf("%s=%v: a %T, but the parameter is a %T", path, v, v, p.Default)
-		}
+	if reflect.TypeOf(v) != reflect.TypeOf(p.Default) {
+		return nil, fmt.Errorf("%s=%v: a %T, but the parameter is a %T", path, v, v, p.Default)
 	}
-	return s.With(path, v), nil
+	return v, nil
 }
 
 // MarshalText writes s as its String, so that a Set in a JSON document (a benchmark's
